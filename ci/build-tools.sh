@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Builds the binaries of the local stack from the Go module proxy into
+# $HELM_FLINK_CACHE/tools/<name>/<version>/, skipping what is already built at that version,
+# and links them into .cache/bin of the checkout.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+. "$here/versions.sh"
+
+bin="$top/.cache/bin"
+mkdir -p "$bin"
+
+# built NAME VERSION -> prints the folder, returns 1 when the binary is not there yet
+dest() { echo "$HELM_FLINK_CACHE/tools/$1/$2"; }
+
+link() { ln -sfn "$(dest "$1" "$2")/$3" "$bin/$4"; }
+
+build_kube() {
+  local d; d=$(dest kube "$KUBE_VERSION")
+  if [ ! -x "$d/kube-apiserver" ] || [ ! -x "$d/kube-controller-manager" ] || [ ! -x "$d/kube-scheduler" ]; then
+    echo "tools: building kube-apiserver, kube-controller-manager, kube-scheduler $KUBE_VERSION (minutes on a cold cache)"
+    local v=${KUBE_VERSION#v} major minor
+    major=${v%%.*}; minor=${v#*.}; minor=${minor%%.*}
+    # Without the version stamp the server reports v0.0.0-master, which breaks Helm's kubeVersion checks.
+    local pkg=k8s.io/component-base/version
+    local ld="-s -w -X $pkg.gitVersion=$KUBE_VERSION -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+    mkdir -p "$d.tmp"
+    (cd "$here/tools/kube" && go build -trimpath -ldflags "$ld" -o "$d.tmp/" \
+      k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler)
+    rm -rf "$d" && mv "$d.tmp" "$d"
+  fi
+  for c in kube-apiserver kube-controller-manager kube-scheduler; do link kube "$KUBE_VERSION" "$c" "$c"; done
+}
+
+build_etcd() {
+  local d; d=$(dest etcd "$ETCD_VERSION")
+  if [ ! -x "$d/etcd" ]; then
+    echo "tools: building etcd $ETCD_VERSION"
+    mkdir -p "$d.tmp"
+    (cd "$here/tools/etcd" && go build -trimpath -ldflags "-s -w" -o "$d.tmp/etcd" .)
+    rm -rf "$d" && mv "$d.tmp" "$d"
+  fi
+  link etcd "$ETCD_VERSION" etcd etcd
+}
+
+# go_install NAME VERSION MODULE/PATH... : plain `go install pkg@version` into the cache folder.
+go_install() {
+  local name=$1 version=$2; shift 2
+  local d; d=$(dest "$name" "$version")
+  local missing=0 p
+  for p in "$@"; do [ -x "$d/$(basename "$p")" ] || missing=1; done
+  if [ $missing = 1 ]; then
+    echo "tools: building $name $version"
+    mkdir -p "$d.tmp"
+    for p in "$@"; do GOBIN="$d.tmp" go install -trimpath -ldflags "-s -w" "$p@$version"; done
+    rm -rf "$d" && mv "$d.tmp" "$d"
+  fi
+}
+
+build_kwok() {
+  go_install kwok "$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl
+  link kwok "$KWOK_VERSION" kwok kwok
+  link kwok "$KWOK_VERSION" kwokctl kwokctl
+}
+
+build_helm() {
+  go_install helm3 "$HELM3_VERSION" helm.sh/helm/v3/cmd/helm
+  go_install helm4 "$HELM4_VERSION" helm.sh/helm/v4/cmd/helm
+  link helm3 "$HELM3_VERSION" helm helm3
+  link helm4 "$HELM4_VERSION" helm helm4
+}
+
+targets=${*:-kube etcd kwok helm}
+for t in $targets; do "build_$t"; done

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"sort"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+)
+
+// flinkConf is a Flink configuration flattened to Flink's dotted keys, as Flink itself reads
+// both config.yaml (standard YAML, nested or flat) and the legacy flat flink-conf.yaml.
+type flinkConf map[string]string
+
+// parseConfigYAML reads Flink ≥1.19's config.yaml: nested maps are joined with '.'.
+func parseConfigYAML(data []byte) (flinkConf, error) {
+	var doc map[string]any
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("config.yaml: %w", err)
+	}
+	out := flinkConf{}
+	flatten("", doc, out)
+	return out, nil
+}
+
+func flatten(prefix string, v any, out flinkConf) {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, child := range t {
+			key := k
+			if prefix != "" {
+				key = prefix + "." + k
+			}
+			flatten(key, child, out)
+		}
+	case []any:
+		parts := make([]string, 0, len(t))
+		for _, e := range t {
+			parts = append(parts, fmt.Sprint(e))
+		}
+		out[prefix] = strings.Join(parts, ";")
+	case nil:
+		out[prefix] = ""
+	default:
+		out[prefix] = fmt.Sprint(t)
+	}
+}
+
+// parseFlatConf reads the legacy flink-conf.yaml and FLINK_PROPERTIES: one `key: value` a line.
+func parseFlatConf(data string) flinkConf {
+	out := flinkConf{}
+	sc := bufio.NewScanner(strings.NewReader(data))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		out[strings.TrimSpace(k)] = strings.Trim(strings.TrimSpace(v), `"'`)
+	}
+	return out
+}
+
+// dynamicProperties renders overrides as Flink's -Dkey=value arguments, in a stable order.
+func (c flinkConf) dynamicProperties() []string {
+	keys := make([]string, 0, len(c))
+	for k := range c {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	args := make([]string, 0, len(keys))
+	for _, k := range keys {
+		args = append(args, "-D"+k+"="+c[k])
+	}
+	return args
+}

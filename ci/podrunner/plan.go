@@ -1,0 +1,167 @@
+package main
+
+import (
+	"fmt"
+	"net/url"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// Flink's container entrypoint commands (the first argument of the official image's
+// docker-entrypoint.sh) that the pod runner runs as real processes.
+const (
+	roleJobManager  = "jobmanager"
+	roleTaskManager = "taskmanager"
+	roleApplication = "standalone-job"
+)
+
+var mainClasses = map[string]string{
+	roleJobManager:  "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint",
+	roleTaskManager: "org.apache.flink.runtime.taskexecutor.TaskManagerRunner",
+	roleApplication: "org.apache.flink.container.entrypoint.StandaloneApplicationClusterEntryPoint",
+}
+
+// flinkRole returns the Flink role of a pod, or "" when it is not a Flink pod.
+// It must agree with the kwok stage selector in ci/kwok/kwok.yaml.
+func flinkRole(pod *corev1.Pod) string {
+	if len(pod.Spec.Containers) == 0 || len(pod.Spec.Containers[0].Args) == 0 {
+		return ""
+	}
+	switch a := pod.Spec.Containers[0].Args[0]; a {
+	case roleJobManager, roleTaskManager, roleApplication:
+		return a
+	}
+	return ""
+}
+
+var tagVersion = regexp.MustCompile(`^(\d+)\.(\d+)`)
+
+// flinkVersionFor picks the cached Flink release that serves an image: the image tag's
+// major.minor decides (1.20 → the 1.20.x release, 2.x → the 2.x release).
+func flinkVersionFor(image string, versions map[string]string) (string, error) {
+	ref := image
+	if i := strings.LastIndex(ref, "@"); i >= 0 {
+		ref = ref[:i]
+	}
+	tag := "latest"
+	if i := strings.LastIndex(ref, ":"); i >= 0 && !strings.Contains(ref[i:], "/") {
+		tag = ref[i+1:]
+	}
+	m := tagVersion.FindStringSubmatch(tag)
+	if m == nil {
+		return "", fmt.Errorf("image %q: tag %q names no Flink version (want e.g. flink:1.20-java17 or flink:2.3)", image, tag)
+	}
+	if v, ok := versions[m[1]+"."+m[2]]; ok {
+		return v, nil
+	}
+	if v, ok := versions[m[1]]; ok {
+		return v, nil
+	}
+	return "", fmt.Errorf("image %q: no Flink %s.%s in the stack (have %v)", image, m[1], m[2], versions)
+}
+
+// exampleJars maps a jar reference to one of the example jobs fetched from Maven Central:
+// a jar whose file name (without .jar) or an entry class whose simple name is an example's name.
+var exampleNames = []string{"TopSpeedWindowing", "WindowJoin", "WordCount"}
+
+func exampleFor(ref string) string {
+	base := strings.TrimSuffix(path.Base(ref), ".jar")
+	if i := strings.LastIndex(base, "."); i >= 0 {
+		base = base[i+1:]
+	}
+	for _, n := range exampleNames {
+		if strings.EqualFold(base, n) {
+			return n
+		}
+	}
+	return ""
+}
+
+// expandVars expands Kubernetes' $(VAR) references in container args; $$ escapes.
+func expandVars(s string, env map[string]string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '$' && i+1 < len(s) {
+			if s[i+1] == '$' {
+				b.WriteByte('$')
+				i++
+				continue
+			}
+			if s[i+1] == '(' {
+				if j := strings.IndexByte(s[i:], ')'); j > 0 {
+					name := s[i+2 : i+j]
+					if v, ok := env[name]; ok {
+						b.WriteString(v)
+						i += j
+						continue
+					}
+				}
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// portKeys lists the config keys whose value is a port the pod listens on, per role, with
+// Flink's default when the config leaves it out. Each gets a free local port.
+var portKeys = map[string][]struct {
+	key string
+	def int32
+}{
+	roleJobManager:  {{"rest.port", 8081}, {"jobmanager.rpc.port", 6123}, {"blob.server.port", 6124}},
+	roleApplication: {{"rest.port", 8081}, {"jobmanager.rpc.port", 6123}, {"blob.server.port", 6124}},
+	roleTaskManager: {{"taskmanager.rpc.port", 6122}, {"taskmanager.data.port", 6121}},
+}
+
+var reporterPort = regexp.MustCompile(`^metrics\.reporter\.[^.]+\.port$`)
+
+// portsOf returns the ports (config key → port as the pod declares it) that the process listens on.
+func portsOf(role string, conf flinkConf) map[string]int32 {
+	out := map[string]int32{}
+	for _, pk := range portKeys[role] {
+		p := pk.def
+		if v, ok := conf[pk.key]; ok {
+			if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n > 0 {
+				p = int32(n)
+			}
+		}
+		out[pk.key] = p
+	}
+	for k, v := range conf {
+		if reporterPort.MatchString(k) {
+			if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n > 0 {
+				out[k] = int32(n)
+			}
+		}
+	}
+	return out
+}
+
+// pathKeys are config keys holding file system locations. A file:// or absolute path in the pod
+// is mapped into the namespace's shared folder, like a ReadWriteMany volume every pod of the
+// namespace mounts, so JobManager and TaskManagers see the same savepoints and HA data.
+var pathKeys = []string{
+	"state.savepoints.dir", "execution.checkpointing.savepoint-dir",
+	"state.checkpoints.dir", "execution.checkpointing.dir",
+	"high-availability.storageDir", "high-availability.storage-path",
+}
+
+func mapSharedPath(v, sharedRoot string) string {
+	u, err := url.Parse(v)
+	if err != nil {
+		return v
+	}
+	switch {
+	case u.Scheme == "file":
+		return "file://" + filepath.Join(sharedRoot, u.Path)
+	case u.Scheme == "" && strings.HasPrefix(v, "/"):
+		return "file://" + filepath.Join(sharedRoot, v)
+	}
+	return v
+}

@@ -1,0 +1,574 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// worker owns one Flink pod: it runs the pod's Flink container as a local JVM for as long as
+// the pod exists, restarting it per the pod's restartPolicy, and reports its status.
+type worker struct {
+	r            *runner
+	ns, name     string
+	uid          types.UID
+	role         string
+	labels       labels.Set
+	dir          string
+	cancel       context.CancelFunc
+	done         chan struct{}
+	mu           sync.Mutex
+	info         processInfo
+	localPort    map[string]int32 // config key → local port, fixed for the pod's life
+	declaredPort map[string]int32 // config key → port as the pod declares it
+	crsCreated   bool
+}
+
+// processInfo is what GET /processes reports about a pod's process.
+type processInfo struct {
+	Namespace    string           `json:"namespace"`
+	Pod          string           `json:"pod"`
+	Role         string           `json:"role"`
+	FlinkVersion string           `json:"flinkVersion,omitempty"`
+	PID          int              `json:"pid,omitempty"`
+	Ports        map[string]int32 `json:"ports,omitempty"`
+	Ready        bool             `json:"ready"`
+	Restarts     int32            `json:"restarts"`
+	State        string           `json:"state"`
+	LogFile      string           `json:"logFile,omitempty"`
+}
+
+func (w *worker) logf(format string, args ...any) {
+	w.r.log.Printf("%s/%s: %s", w.ns, w.name, fmt.Sprintf(format, args...))
+}
+
+func (w *worker) setInfo(f func(*processInfo)) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	f(&w.info)
+}
+
+func (w *worker) snapshot() processInfo {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.info
+}
+
+// waiting reports the pod as not started, with a reason a user would see in `kubectl describe`.
+func (w *worker) waiting(ctx context.Context, reason, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	w.logf("%s: %s", reason, msg)
+	w.setInfo(func(i *processInfo) { i.State = reason + ": " + msg })
+	w.writeStatus(ctx, containerState{waitingReason: reason, waitingMessage: msg, phase: corev1.PodPending})
+}
+
+func (w *worker) run(ctx context.Context, pod *corev1.Pod) {
+	defer close(w.done)
+	if !w.r.namespaceEnabled(pod.Namespace) {
+		w.waiting(ctx, "NamespaceNotEnabled", "namespace %s is not labelled %s; the pod runner runs Flink pods only there", pod.Namespace, w.r.nsLabel)
+		return
+	}
+	c := &pod.Spec.Containers[0]
+	version, err := flinkVersionFor(c.Image, w.r.versions)
+	if err != nil {
+		w.waiting(ctx, "ErrImagePull", "%v", err)
+		return
+	}
+	w.setInfo(func(i *processInfo) { i.FlinkVersion = version })
+
+	var l *launch
+	for {
+		l, err = w.prepare(ctx, pod, version)
+		if err == nil {
+			break
+		}
+		var wait *errWaiting
+		if !errors.As(err, &wait) {
+			w.waiting(ctx, "CreateContainerConfigError", "%v", err)
+			return
+		}
+		w.waiting(ctx, "ContainerCreating", "%v", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-w.r.jobManagerChanged():
+		case <-time.After(2 * time.Second):
+		}
+	}
+	w.loop(ctx, pod, l)
+}
+
+// loop starts the process, and again after it exits when the restart policy says so.
+func (w *worker) loop(ctx context.Context, pod *corev1.Pod, l *launch) {
+	var st containerState
+	backoff := time.Second
+	for {
+		started := time.Now()
+		cmd, logw, err := w.start(l)
+		if err != nil {
+			w.waiting(ctx, "RunContainerError", "%v", err)
+			return
+		}
+		st.startedAt, st.exited, st.ready, st.phase = started, false, false, corev1.PodRunning
+		w.setInfo(func(i *processInfo) {
+			i.PID, i.State, i.Ready, i.Restarts = cmd.Process.Pid, "Running", false, st.restarts
+		})
+		w.writeStatus(ctx, st)
+		if !w.crsCreated {
+			if err := w.r.createForwards(ctx, pod, w); err != nil {
+				w.logf("port-forward and logs: %v", err)
+			} else {
+				w.crsCreated = true
+			}
+		}
+		exited := make(chan error, 1)
+		go func() {
+			err := cmd.Wait()
+			logw.Close()
+			exited <- err
+		}()
+		readyCtx, stopProbe := context.WithCancel(ctx)
+		go w.probe(readyCtx, l, func() {
+			st.ready = true
+			w.setInfo(func(i *processInfo) { i.Ready = true })
+			w.writeStatus(ctx, st)
+			w.r.notifyJobManagers()
+		})
+		var werr error
+		select {
+		case <-ctx.Done():
+			stopProbe()
+			w.stop(cmd, exited)
+			return
+		case werr = <-exited:
+		}
+		stopProbe()
+		code := exitCodeOf(werr)
+		w.logf("process exited with code %d", code)
+		st.ready, st.exited, st.exitCode, st.finishedAt = false, true, code, time.Now()
+		restart := pod.Spec.RestartPolicy == corev1.RestartPolicyAlways ||
+			(pod.Spec.RestartPolicy == corev1.RestartPolicyOnFailure && code != 0)
+		if !restart {
+			st.phase = corev1.PodSucceeded
+			if code != 0 {
+				st.phase = corev1.PodFailed
+			}
+			w.setInfo(func(i *processInfo) {
+				i.PID, i.Ready, i.State = 0, false, fmt.Sprintf("Terminated: exit code %d", code)
+			})
+			w.writeStatus(ctx, st)
+			w.r.notifyJobManagers()
+			return
+		}
+		// A crash shows as a restart with the last exit code, as CrashLoopBackOff does.
+		st.last = &corev1.ContainerStateTerminated{ExitCode: code, Reason: "Error",
+			StartedAt: metav1.NewTime(st.startedAt), FinishedAt: metav1.NewTime(st.finishedAt)}
+		if code == 0 {
+			st.last.Reason = "Completed"
+		}
+		st.restarts++
+		st.exited, st.startedAt = false, time.Time{}
+		st.waitingReason, st.waitingMessage = "CrashLoopBackOff", fmt.Sprintf("back-off %s restarting failed container (exit code %d)", backoff, code)
+		w.setInfo(func(i *processInfo) { i.PID, i.Ready, i.Restarts, i.State = 0, false, st.restarts, "CrashLoopBackOff" })
+		w.writeStatus(ctx, st)
+		w.r.notifyJobManagers()
+		if time.Since(started) > 2*time.Minute {
+			backoff = time.Second
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 30*time.Second)
+		st.waitingReason, st.waitingMessage = "", ""
+	}
+}
+
+func exitCodeOf(err error) int32 {
+	if err == nil {
+		return 0
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return 128 + int32(ws.Signal())
+		}
+		return int32(ee.ExitCode())
+	}
+	return 128
+}
+
+func (w *worker) start(l *launch) (*exec.Cmd, *criLog, error) {
+	logw, err := newCRILog(l.logFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	cmd := exec.Command(l.java, l.args...)
+	cmd.Dir = w.dir
+	cmd.Env = l.env
+	cmd.Stdout = logw.stream("stdout")
+	cmd.Stderr = logw.stream("stderr")
+	// Own process group, so that stopping it stops whatever the JVM forked; and die with the runner.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		logw.Close()
+		return nil, nil, fmt.Errorf("start %s: %w", l.java, err)
+	}
+	w.r.track(cmd.Process.Pid)
+	return cmd, logw, nil
+}
+
+// stop ends the process group: SIGTERM, then SIGKILL after a grace period.
+func (w *worker) stop(cmd *exec.Cmd, exited <-chan error) {
+	pgid := cmd.Process.Pid
+	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	select {
+	case <-exited:
+	case <-time.After(10 * time.Second):
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		<-exited
+	}
+	_ = syscall.Kill(-pgid, syscall.SIGKILL) // anything the JVM left in its group
+	w.r.untrack(pgid)
+	w.setInfo(func(i *processInfo) { i.PID, i.Ready, i.State = 0, false, "Stopped" })
+}
+
+// probe marks the pod ready once the process accepts connections on every port it must listen on.
+func (w *worker) probe(ctx context.Context, l *launch, ready func()) {
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		ok := true
+		for _, key := range l.readinessKeys {
+			conn, err := net.DialTimeout("tcp", net.JoinHostPort(podIP, strconv.Itoa(int(w.localPort[key]))), time.Second)
+			if err != nil {
+				ok = false
+				break
+			}
+			conn.Close()
+		}
+		if ok {
+			ready()
+			return
+		}
+	}
+}
+
+// errWaiting is a condition the pod waits on (its JobManager is not up yet), not a failure.
+type errWaiting struct{ msg string }
+
+func (e *errWaiting) Error() string { return e.msg }
+
+// launch is the resolved command line of a pod's Flink process.
+type launch struct {
+	java          string
+	args          []string
+	env           []string
+	logFile       string
+	readinessKeys []string
+}
+
+func (w *worker) prepare(ctx context.Context, pod *corev1.Pod, version string) (*launch, error) {
+	c := &pod.Spec.Containers[0]
+	env, order, err := containerEnv(ctx, w.r.cs, pod, c)
+	if err != nil {
+		return nil, err
+	}
+	confPath := "/opt/flink/conf"
+	if v := env["FLINK_CONF_DIR"]; v != "" {
+		confPath = v
+	}
+	for _, d := range []string{"conf", "tmp", "log", "usrlib"} {
+		if err := os.MkdirAll(filepath.Join(w.dir, d), 0o755); err != nil {
+			return nil, err
+		}
+	}
+	confDir := filepath.Join(w.dir, "conf")
+	if err := writeConfDir(ctx, w.r.cs, pod, c, confPath, confDir); err != nil {
+		return nil, err
+	}
+	conf, err := readConfDir(confDir)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range parseFlatConf(env["FLINK_PROPERTIES"]) {
+		conf[k] = v
+	}
+	args := make([]string, 0, len(c.Args))
+	for _, a := range c.Args[1:] {
+		args = append(args, expandVars(a, env))
+	}
+	userDyn := flinkConf{}
+	args = extractDynamicProps(args, userDyn)
+	for k, v := range userDyn {
+		conf[k] = v
+	}
+
+	if w.localPort == nil {
+		w.declaredPort = portsOf(w.role, conf)
+		w.localPort = map[string]int32{}
+		for k := range w.declaredPort {
+			p, err := freePort()
+			if err != nil {
+				return nil, err
+			}
+			w.localPort[k] = p
+		}
+		w.setInfo(func(i *processInfo) { i.Ports = w.localPort })
+	}
+
+	over := flinkConf{}
+	for k, v := range userDyn {
+		over[k] = v
+	}
+	for k, p := range w.localPort {
+		over[k] = strconv.Itoa(int(p))
+	}
+	over["io.tmp.dirs"] = filepath.Join(w.dir, "tmp")
+	over["web.tmpdir"] = filepath.Join(w.dir, "tmp", "web")
+	over["blob.storage.directory"] = filepath.Join(w.dir, "tmp", "blob")
+	over["process.working-dir"] = filepath.Join(w.dir, "work")
+	shared := filepath.Join(w.r.workdir, "shared", pod.Namespace)
+	for _, k := range pathKeys {
+		if v, ok := conf[k]; ok {
+			over[k] = mapSharedPath(v, shared)
+		}
+	}
+	ha := conf["high-availability.type"]
+	if ha == "" {
+		ha = conf["high-availability"]
+	}
+	haEnabled := ha != "" && !strings.EqualFold(ha, "none") && !strings.EqualFold(ha, "NONE")
+	l := &launch{java: w.r.java, logFile: filepath.Join(w.dir, "log", c.Name+".log")}
+	switch w.role {
+	case roleJobManager, roleApplication:
+		for k, v := range map[string]string{
+			"jobmanager.rpc.address": podIP, "jobmanager.bind-host": podIP,
+			"rest.address": podIP, "rest.bind-address": podIP,
+			"rest.bind-port":                    strconv.Itoa(int(w.localPort["rest.port"])),
+			"high-availability.jobmanager.port": strconv.Itoa(int(w.localPort["jobmanager.rpc.port"])),
+			"jobmanager.memory.process.size":    "768m",
+		} {
+			over[k] = v
+		}
+		l.readinessKeys = []string{"rest.port", "jobmanager.rpc.port"}
+	case roleTaskManager:
+		for k, v := range map[string]string{
+			"taskmanager.host": podIP, "taskmanager.bind-host": podIP,
+			"taskmanager.resource-id": pod.Name,
+		} {
+			over[k] = v
+		}
+		for k, v := range taskManagerMemory(conf) {
+			over[k] = v
+		}
+		if !haEnabled {
+			port, err := w.r.resolveJobManager(ctx, pod.Namespace, conf["jobmanager.rpc.address"])
+			if err != nil {
+				return nil, err
+			}
+			over["jobmanager.rpc.address"] = podIP
+			over["jobmanager.rpc.port"] = strconv.Itoa(int(port))
+		}
+		l.readinessKeys = []string{"taskmanager.rpc.port"}
+	}
+	if w.role == roleApplication {
+		if err := w.stageUserJars(args, conf); err != nil {
+			return nil, err
+		}
+		args = mapSavepointArg(args, shared)
+	} else {
+		args = dropHostArg(args)
+	}
+
+	l.args = append(l.args, jvmOptions(w.role)...)
+	log4j := filepath.Join(confDir, "log4j-console.properties")
+	if _, err := os.Stat(log4j); err != nil {
+		log4j = filepath.Join(w.dir, "log4j-runner.properties")
+		if err := os.WriteFile(log4j, []byte(defaultLog4j), 0o644); err != nil {
+			return nil, err
+		}
+	}
+	lib := filepath.Join(w.r.flinkCache, version, "lib")
+	l.args = append(l.args,
+		"-Dlog4j.configurationFile=file:"+log4j,
+		"-Dlog.file="+filepath.Join(w.dir, "log", "flink.log"),
+		"-cp", filepath.Join(lib, "*"),
+		mainClasses[w.role], "--configDir", confDir)
+	l.args = append(l.args, args...)
+	l.args = append(l.args, over.dynamicProperties()...)
+
+	// The process sees the container's env plus what Flink's scripts would set.
+	_ = os.Remove(filepath.Join(w.dir, "lib"))
+	if err := os.Symlink(lib, filepath.Join(w.dir, "lib")); err != nil {
+		return nil, err
+	}
+	l.env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + w.dir}
+	if jh := os.Getenv("JAVA_HOME"); jh != "" {
+		l.env = append(l.env, "JAVA_HOME="+jh)
+	}
+	for _, k := range order {
+		l.env = append(l.env, k+"="+env[k])
+	}
+	l.env = append(l.env,
+		"FLINK_HOME="+w.dir, "FLINK_CONF_DIR="+confDir, "FLINK_LIB_DIR="+filepath.Join(w.dir, "lib"),
+		"FLINK_LOG_DIR="+filepath.Join(w.dir, "log"), "KUBECONFIG="+w.r.kubeconfig)
+	return l, nil
+}
+
+func readConfDir(dir string) (flinkConf, error) {
+	if data, err := os.ReadFile(filepath.Join(dir, "flink-conf.yaml")); err == nil {
+		return parseFlatConf(string(data)), nil
+	}
+	if data, err := os.ReadFile(filepath.Join(dir, "config.yaml")); err == nil {
+		return parseConfigYAML(data)
+	}
+	return flinkConf{}, nil
+}
+
+// extractDynamicProps removes -Dk=v and "-D k=v" from args into into, returning the rest.
+func extractDynamicProps(args []string, into flinkConf) []string {
+	var rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		kv := ""
+		switch {
+		case a == "-D" && i+1 < len(args):
+			kv = args[i+1]
+			i++
+		case strings.HasPrefix(a, "-D") && len(a) > 2:
+			kv = a[2:]
+		default:
+			rest = append(rest, a)
+			continue
+		}
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			into[k] = v
+		}
+	}
+	return rest
+}
+
+// dropHostArg removes --host/-h: the process binds to loopback whatever the pod asked.
+func dropHostArg(args []string) []string {
+	var rest []string
+	for i := 0; i < len(args); i++ {
+		if (args[i] == "--host" || args[i] == "-h") && i+1 < len(args) {
+			i++
+			continue
+		}
+		rest = append(rest, args[i])
+	}
+	return rest
+}
+
+func mapSavepointArg(args []string, shared string) []string {
+	out := append([]string(nil), args...)
+	for i := 0; i < len(out)-1; i++ {
+		if out[i] == "--fromSavepoint" || out[i] == "-s" {
+			out[i+1] = mapSharedPath(out[i+1], shared)
+		}
+	}
+	return out
+}
+
+// stageUserJars puts the application's jar into the pod's usrlib, where Flink's application
+// entrypoint looks for it: the example job named by pipeline.jars or by the entry class.
+func (w *worker) stageUserJars(args []string, conf flinkConf) error {
+	var refs []string
+	if v := conf["pipeline.jars"]; v != "" {
+		refs = append(refs, strings.Split(v, ";")...)
+	}
+	for i := 0; i < len(args)-1; i++ {
+		if args[i] == "--job-classname" || args[i] == "-j" {
+			refs = append(refs, args[i+1])
+		}
+	}
+	for _, ref := range refs {
+		if name := exampleFor(strings.TrimSpace(ref)); name != "" {
+			src := filepath.Join(w.r.flinkCache, w.info.FlinkVersion, "examples", name+".jar")
+			dst := filepath.Join(w.dir, "usrlib", name+".jar")
+			_ = os.Remove(dst)
+			return os.Symlink(src, dst)
+		}
+	}
+	return fmt.Errorf("no example job matches %v (the pod runner has %v)", refs, exampleNames)
+}
+
+func freePort() (int32, error) {
+	l, err := net.Listen("tcp", podIP+":0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return int32(l.Addr().(*net.TCPAddr).Port), nil
+}
+
+// taskManagerMemory sets the resource options taskmanager.sh would compute, capped so that a
+// handful of TaskManagers fit on a small machine; the slot count stays as configured.
+func taskManagerMemory(conf flinkConf) flinkConf {
+	cores := conf["taskmanager.numberOfTaskSlots"]
+	if cores == "" {
+		cores = "1"
+	}
+	return flinkConf{
+		"taskmanager.cpu.cores":                      cores,
+		"taskmanager.memory.framework.heap.size":     "64m",
+		"taskmanager.memory.task.heap.size":          "192m",
+		"taskmanager.memory.framework.off-heap.size": "64m",
+		"taskmanager.memory.task.off-heap.size":      "0m",
+		"taskmanager.memory.network.min":             "64m",
+		"taskmanager.memory.network.max":             "64m",
+		"taskmanager.memory.managed.size":            "64m",
+		"taskmanager.memory.jvm-metaspace.size":      "192m",
+		"taskmanager.memory.jvm-overhead.min":        "64m",
+		"taskmanager.memory.jvm-overhead.max":        "64m",
+	}
+}
+
+// jvmOptions: heap caps matching the memory options above, and the module opens that Flink's
+// default env.java.opts give it on Java 17.
+func jvmOptions(role string) []string {
+	opts := []string{"-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k", "-XX:MaxMetaspaceSize=192m"}
+	if role == roleTaskManager {
+		opts = append(opts, "-Xmx256m", "-Xms256m", "-XX:MaxDirectMemorySize=160m")
+	} else {
+		opts = append(opts, "-Xmx384m", "-Xms64m", "-XX:MaxDirectMemorySize=128m")
+	}
+	for _, p := range []string{"java.lang", "java.lang.reflect", "java.lang.invoke", "java.io", "java.net", "java.nio",
+		"sun.nio.ch", "java.text", "java.time", "java.util", "java.util.concurrent", "java.util.concurrent.atomic",
+		"java.util.concurrent.locks", "java.math", "java.security"} {
+		opts = append(opts, "--add-opens=java.base/"+p+"=ALL-UNNAMED")
+	}
+	return append(opts, "--add-exports=java.base/sun.net.util=ALL-UNNAMED",
+		"--add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED",
+		"--add-exports=java.security.jgss/sun.security.krb5=ALL-UNNAMED")
+}
+
+const defaultLog4j = `rootLogger.level = INFO
+rootLogger.appenderRef.console.ref = ConsoleAppender
+appender.console.name = ConsoleAppender
+appender.console.type = CONSOLE
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c %x - %m%n
+`

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# The local real stack: a kwokctl binary-runtime Kubernetes cluster (etcd, kube-apiserver,
+# kube-controller-manager, kube-scheduler, kwok) with two fake nodes, and the pod runner that runs
+# Flink pods as real JVMs.
+#
+#   ci/stack.sh up      idempotent; a half-dead stack from a killed run is torn down first
+#   ci/stack.sh down    stops exactly what `up` started
+#   ci/stack.sh status  exit 0 when the stack answers
+#
+# The kubeconfig is at .cache/stack/kubeconfig. Namespaces labelled helm-flink.dev/pod-runner=enabled
+# (and `default`) get their Flink pods run for real.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+. "$here/versions.sh"
+
+name=helm-flink
+state="$top/.cache/stack"
+bin="$top/.cache/bin"
+kubeconfig="$state/kubeconfig"
+export KWOK_WORKDIR="$state/kwok"
+runner_pid="$state/podrunner.pid"
+runner_addr="$state/podrunner.addr"
+label=helm-flink.dev/pod-runner=enabled
+
+kubectl_() { kubectl --kubeconfig "$kubeconfig" "$@"; }
+
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+healthy() {
+  [ -f "$kubeconfig" ] && alive "$runner_pid" && [ -f "$runner_addr" ] &&
+    kubectl_ get --raw /readyz >/dev/null 2>&1 &&
+    curl -sf "http://$(cat "$runner_addr")/processes" >/dev/null 2>&1
+}
+
+down() {
+  if alive "$runner_pid"; then
+    local pid; pid=$(cat "$runner_pid")
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  # JVMs of a runner that was killed with -9 are recorded in its process file.
+  if [ -f "$state/runner/processes" ]; then
+    while read -r pgid; do [ -n "$pgid" ] && kill -KILL -- "-$pgid" 2>/dev/null || true; done < "$state/runner/processes"
+  fi
+  rm -f "$runner_pid" "$runner_addr" "$state/runner/processes"
+  if [ -x "$bin/kwokctl" ] && [ -d "$KWOK_WORKDIR/clusters/$name" ]; then
+    "$bin/kwokctl" delete cluster --name "$name" --kubeconfig "$kubeconfig" >/dev/null 2>&1 || true
+  fi
+  rm -rf "$KWOK_WORKDIR/clusters/$name" "$kubeconfig"
+}
+
+up() {
+  if healthy; then
+    echo "stack: already up (kubeconfig $kubeconfig)"
+    return 0
+  fi
+  bash "$here/build-tools.sh" kube etcd kwok
+  bash "$here/fetch-flink.sh"
+  (cd "$top" && go build -o "$bin/podrunner" ./ci/podrunner)
+  down
+  mkdir -p "$state/runner"
+  local t0=$SECONDS
+  "$bin/kwokctl" create cluster --name "$name" --runtime binary \
+    --config "$here/kwok/kwok.yaml" \
+    --kube-apiserver-binary "$bin/kube-apiserver" \
+    --kube-controller-manager-binary "$bin/kube-controller-manager" \
+    --kube-scheduler-binary "$bin/kube-scheduler" \
+    --etcd-binary "$bin/etcd" --kwok-controller-binary "$bin/kwok" \
+    --enable-crds=PortForward,ClusterPortForward,Logs \
+    --kubeconfig "$kubeconfig" --wait 120s >"$state/kwokctl.log" 2>&1 || {
+      echo "stack: kwokctl create cluster failed:" >&2; tail -20 "$state/kwokctl.log" >&2; exit 1; }
+  "$bin/kwokctl" --name "$name" scale node --replicas 2 >>"$state/kwokctl.log" 2>&1
+  kubectl_ label namespace default "$label" --overwrite >/dev/null
+
+  setsid "$bin/podrunner" --kubeconfig "$kubeconfig" --workdir "$state/runner" \
+    --flink-cache "$HELM_FLINK_CACHE/flink" --flink-versions "$FLINK1_VERSION,$FLINK2_VERSION" \
+    --namespace-label "$label" --address-file "$runner_addr" \
+    >"$state/podrunner.log" 2>&1 < /dev/null &
+  echo $! > "$runner_pid"
+  for _ in $(seq 1 600); do
+    if healthy && [ "$(kubectl_ get nodes --no-headers 2>/dev/null | grep -c ' Ready')" -ge 2 ]; then
+      echo "stack: up in $((SECONDS - t0))s (kubeconfig $kubeconfig, pod runner at $(cat "$runner_addr"))"
+      return 0
+    fi
+    alive "$runner_pid" || { echo "stack: pod runner exited:" >&2; tail -20 "$state/podrunner.log" >&2; exit 1; }
+    sleep 0.2
+  done
+  echo "stack: not ready after 120s; see $state/*.log" >&2
+  exit 1
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down; echo "stack: down" ;;
+  status) healthy ;;
+  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,12 @@
+# Pinned versions of everything the real local stack is built from. Sourced by the ci/ scripts
+# and read by the Makefile; a changed version builds into a new cache folder.
+KUBE_VERSION=v1.37.2
+ETCD_VERSION=v3.6.16
+KWOK_VERSION=v0.8.0
+HELM3_VERSION=v3.22.0
+HELM4_VERSION=v4.3.1
+# 1.20.0: later 1.20 patch releases lack flink-container, flink-kubernetes and the examples on Maven Central.
+FLINK1_VERSION=1.20.0
+FLINK2_VERSION=2.3.0
+# Tools and Flink artifacts are cached outside the checkout so a fresh clone reuses them.
+HELM_FLINK_CACHE=${HELM_FLINK_CACHE:-$HOME/.cache/helm-flink}
