@@ -119,11 +119,16 @@ func (r *runner) sync(ctx context.Context, p *corev1.Pod) {
 	go w.run(wctx, p.DeepCopy())
 }
 
-// remove stops a pod's process; the pod is gone or going.
+// remove stops a pod's process; the pod is gone or going. The worker stays listed (as
+// terminating) until its process is gone, and the pod's log is kept under logs/.
 func (r *runner) remove(k podKey) {
 	r.mu.Lock()
 	w, ok := r.workers[k]
-	delete(r.workers, k)
+	if ok && w.removing {
+		ok = false
+	} else if ok {
+		w.removing = true
+	}
 	r.mu.Unlock()
 	if !ok {
 		return
@@ -131,7 +136,13 @@ func (r *runner) remove(k podKey) {
 	go func() {
 		w.cancel()
 		<-w.done
+		r.mu.Lock()
+		delete(r.workers, k)
+		r.mu.Unlock()
 		r.notifyJobManagers()
+		keep := filepath.Join(r.workdir, "logs", w.ns, filepath.Base(w.dir))
+		_ = os.MkdirAll(filepath.Dir(keep), 0o755)
+		_ = os.Rename(filepath.Join(w.dir, "log"), keep)
 		_ = os.RemoveAll(w.dir)
 		r.log.Printf("%s/%s: stopped", w.ns, w.name)
 	}()

@@ -36,6 +36,7 @@ type worker struct {
 	localPort    map[string]int32 // config key → local port, fixed for the pod's life
 	declaredPort map[string]int32 // config key → port as the pod declares it
 	crsCreated   bool
+	removing     bool // guarded by r.mu
 }
 
 // processInfo is what GET /processes reports about a pod's process.
@@ -392,6 +393,13 @@ func (w *worker) prepare(ctx context.Context, pod *corev1.Pod, version string) (
 		}
 		l.readinessKeys = []string{"taskmanager.rpc.port"}
 	}
+	if w.role == roleTaskManager {
+		// An application JobManager gives its TaskManagers the job's jars as paths relative to
+		// usrlib, expecting the same image there: TaskManagers get every example job.
+		if err := w.stageExamples(exampleNames); err != nil {
+			return nil, err
+		}
+	}
 	if w.role == roleApplication {
 		if err := w.stageUserJars(args, conf); err != nil {
 			return nil, err
@@ -506,13 +514,22 @@ func (w *worker) stageUserJars(args []string, conf flinkConf) error {
 	}
 	for _, ref := range refs {
 		if name := exampleFor(strings.TrimSpace(ref)); name != "" {
-			src := filepath.Join(w.r.flinkCache, w.info.FlinkVersion, "examples", name+".jar")
-			dst := filepath.Join(w.dir, "usrlib", name+".jar")
-			_ = os.Remove(dst)
-			return os.Symlink(src, dst)
+			return w.stageExamples([]string{name})
 		}
 	}
 	return fmt.Errorf("no example job matches %v (the pod runner has %v)", refs, exampleNames)
+}
+
+func (w *worker) stageExamples(names []string) error {
+	for _, name := range names {
+		src := filepath.Join(w.r.flinkCache, w.snapshot().FlinkVersion, "examples", name+".jar")
+		dst := filepath.Join(w.dir, "usrlib", name+".jar")
+		_ = os.Remove(dst)
+		if err := os.Symlink(src, dst); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func freePort() (int32, error) {

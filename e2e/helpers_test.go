@@ -1,0 +1,371 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/restmapper"
+	"k8s.io/client-go/tools/cache"
+	watchtools "k8s.io/client-go/tools/watch"
+
+	"github.com/helm-flink/helm-flink/plugin/kube"
+)
+
+const runnerLabel = "helm-flink.dev/pod-runner"
+
+// newNamespace creates a fresh namespace whose Flink pods the pod runner runs. Its cleanup deletes
+// it and fails the test if any of its processes is still alive afterwards.
+func newNamespace(t *testing.T) string {
+	t.Helper()
+	name := strings.ToLower(regexp.MustCompile(`[^a-zA-Z0-9]+`).ReplaceAllString(t.Name(), "-"))
+	if len(name) > 40 {
+		name = name[:40]
+	}
+	name = fmt.Sprintf("e2e-%s-%04x", strings.Trim(name, "-"), rand.IntN(1<<16))
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{runnerLabel: "enabled"}}}
+	if _, err := env.cs.CoreV1().Namespaces().Create(t.Context(), ns, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("create namespace: %v", err)
+	}
+	t.Cleanup(func() { deleteNamespace(t, name) })
+	return name
+}
+
+func deleteNamespace(t *testing.T, ns string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	before := processes(t, ns)
+	if err := env.cs.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+		t.Errorf("delete namespace %s: %v", ns, err)
+		return
+	}
+	eventually(t, ctx, "pod runner stops every process of namespace "+ns, func() (bool, string) {
+		left := processes(t, ns)
+		return len(left) == 0, fmt.Sprintf("%d processes left: %+v", len(left), left)
+	})
+	for _, p := range before {
+		if p.PID > 0 && syscall.Kill(p.PID, 0) == nil {
+			t.Errorf("process %d of pod %s/%s is still alive after its namespace was deleted", p.PID, ns, p.Pod)
+		}
+	}
+}
+
+// process is the pod runner's view of a pod's real process (GET /processes).
+type process struct {
+	Namespace    string           `json:"namespace"`
+	Pod          string           `json:"pod"`
+	Role         string           `json:"role"`
+	FlinkVersion string           `json:"flinkVersion"`
+	PID          int              `json:"pid"`
+	Ports        map[string]int32 `json:"ports"`
+	Ready        bool             `json:"ready"`
+	Restarts     int32            `json:"restarts"`
+	State        string           `json:"state"`
+}
+
+func processes(t *testing.T, ns string) []process {
+	t.Helper()
+	resp, err := http.Get("http://" + env.runnerAddr + "/processes")
+	if err != nil {
+		t.Fatalf("pod runner: %v", err)
+	}
+	defer resp.Body.Close()
+	var all []process
+	if err := json.NewDecoder(resp.Body).Decode(&all); err != nil {
+		t.Fatalf("pod runner: %v", err)
+	}
+	var out []process
+	for _, p := range all {
+		if p.Namespace == ns {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// eventually polls cond until it holds; for state that has no watch (Flink's REST API, processes).
+func eventually(t *testing.T, ctx context.Context, what string, cond func() (bool, string)) {
+	t.Helper()
+	last := ""
+	for {
+		ok, state := cond()
+		if ok {
+			return
+		}
+		last = state
+		select {
+		case <-ctx.Done():
+			t.Fatalf("timed out waiting until %s; last state: %s", what, last)
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+}
+
+// applyFile server-side-applies a manifest of ci/smoke with ${VAR}s substituted.
+func applyFile(t *testing.T, ns, file string, vars map[string]string) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(env.root, "ci/smoke", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := os.Expand(string(data), func(k string) string {
+		v, ok := vars[k]
+		if !ok {
+			t.Fatalf("%s: no value for ${%s}", file, k)
+		}
+		return v
+	})
+	apply(t, ns, text)
+}
+
+func apply(t *testing.T, ns, manifest string) {
+	t.Helper()
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(env.cs.Discovery()))
+	dec := utilyaml.NewYAMLOrJSONDecoder(strings.NewReader(manifest), 4096)
+	for {
+		var obj map[string]any
+		if err := dec.Decode(&obj); err != nil {
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			t.Fatalf("decode manifest: %v", err)
+		}
+		if obj == nil {
+			continue
+		}
+		u := &unstructured.Unstructured{Object: obj}
+		m, err := mapper.RESTMapping(u.GroupVersionKind().GroupKind(), u.GroupVersionKind().Version)
+		if err != nil {
+			t.Fatalf("%s: %v", u.GetKind(), err)
+		}
+		if _, err := env.dyn.Resource(m.Resource).Namespace(ns).Apply(t.Context(), u.GetName(), u,
+			metav1.ApplyOptions{FieldManager: "e2e", Force: true}); err != nil {
+			t.Fatalf("apply %s %s: %v", u.GetKind(), u.GetName(), err)
+		}
+	}
+}
+
+// waitPods waits, with a watch, until the pods matching selector satisfy cond.
+func waitPods(t *testing.T, ns, selector string, timeout time.Duration, what string, cond func([]corev1.Pod) bool) []corev1.Pod {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
+	defer cancel()
+	lw := &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			o.LabelSelector = selector
+			return env.cs.CoreV1().Pods(ns).List(ctx, o)
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			o.LabelSelector = selector
+			return env.cs.CoreV1().Pods(ns).Watch(ctx, o)
+		},
+	}
+	var pods []corev1.Pod
+	var store cache.Store
+	check := func() bool {
+		pods = pods[:0]
+		for _, o := range store.List() {
+			pods = append(pods, *o.(*corev1.Pod))
+		}
+		return cond(pods)
+	}
+	_, err := watchtools.UntilWithSync(ctx, lw, &corev1.Pod{},
+		func(s cache.Store) (bool, error) { store = s; return check(), nil },
+		func(watch.Event) (bool, error) { return check(), nil })
+	if err != nil {
+		t.Fatalf("timed out waiting until %s (%s); pods: %s", what, selector, describePods(pods))
+	}
+	return pods
+}
+
+func describePods(pods []corev1.Pod) string {
+	var b strings.Builder
+	for _, p := range pods {
+		fmt.Fprintf(&b, "\n  %s phase=%s ready=%v", p.Name, p.Status.Phase, podReady(&p))
+		for _, c := range p.Status.ContainerStatuses {
+			fmt.Fprintf(&b, " restarts=%d", c.RestartCount)
+			if c.State.Waiting != nil {
+				fmt.Fprintf(&b, " waiting=%s(%s)", c.State.Waiting.Reason, c.State.Waiting.Message)
+			}
+		}
+	}
+	return b.String()
+}
+
+func podReady(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+func allReady(n int) func([]corev1.Pod) bool {
+	return func(pods []corev1.Pod) bool {
+		ready := 0
+		for i := range pods {
+			if pods[i].DeletionTimestamp == nil && podReady(&pods[i]) {
+				ready++
+			}
+		}
+		return ready == n && len(pods) == n
+	}
+}
+
+// flinkREST is a port-forward through the API server to a JobManager pod's REST port.
+type flinkREST struct {
+	t    *testing.T
+	base string
+}
+
+func forwardREST(t *testing.T, ns, pod string) *flinkREST {
+	t.Helper()
+	pf, err := kube.ForwardPort(t.Context(), env.cfg, ns, pod, 8081)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pf.Close)
+	return &flinkREST{t: t, base: pf.URL()}
+}
+
+func (f *flinkREST) do(method, path string, body io.Reader, contentType string, out any) {
+	f.t.Helper()
+	req, err := http.NewRequestWithContext(f.t.Context(), method, f.base+path, body)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		f.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode >= 300 {
+		f.t.Fatalf("%s %s: %s: %s", method, path, resp.Status, data)
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			f.t.Fatalf("%s %s: %v: %s", method, path, err, data)
+		}
+	}
+}
+
+func (f *flinkREST) get(path string, out any) { f.do(http.MethodGet, path, nil, "", out) }
+
+type overview struct {
+	TaskManagers   int    `json:"taskmanagers"`
+	SlotsTotal     int    `json:"slots-total"`
+	SlotsAvailable int    `json:"slots-available"`
+	FlinkVersion   string `json:"flink-version"`
+}
+
+// upload sends a jar with multipart/form-data field "jarfile" and returns the jar id.
+func (f *flinkREST) upload(jar string) string {
+	f.t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	part, err := mw.CreateFormFile("jarfile", filepath.Base(jar))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	data, err := os.ReadFile(jar)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	part.Write(data)
+	mw.Close()
+	var res struct {
+		Filename string `json:"filename"`
+		Status   string `json:"status"`
+	}
+	f.do(http.MethodPost, "/jars/upload", &body, mw.FormDataContentType(), &res)
+	if res.Status != "success" {
+		f.t.Fatalf("jar upload: status %q", res.Status)
+	}
+	return filepath.Base(res.Filename)
+}
+
+func (f *flinkREST) run(jarID string, parallelism int) string {
+	f.t.Helper()
+	var res struct {
+		JobID string `json:"jobid"`
+	}
+	body := fmt.Sprintf(`{"parallelism": %d}`, parallelism)
+	f.do(http.MethodPost, "/jars/"+jarID+"/run", strings.NewReader(body), "application/json", &res)
+	if res.JobID == "" {
+		f.t.Fatal("jar run returned no job id")
+	}
+	return res.JobID
+}
+
+type jobDetails struct {
+	State    string `json:"state"`
+	Vertices []struct {
+		Name        string         `json:"name"`
+		Parallelism int            `json:"parallelism"`
+		Status      string         `json:"status"`
+		Tasks       map[string]int `json:"tasks"`
+	} `json:"vertices"`
+}
+
+// waitAllTasksRunning waits until the job is RUNNING and every task of every vertex runs (or has
+// finished): a job is RUNNING as soon as scheduling starts, before its tasks are deployed.
+func (f *flinkREST) waitAllTasksRunning(jobID string, timeout time.Duration) jobDetails {
+	f.t.Helper()
+	ctx, cancel := context.WithTimeout(f.t.Context(), timeout)
+	defer cancel()
+	var d jobDetails
+	eventually(f.t, ctx, "every task of job "+jobID+" is RUNNING", func() (bool, string) {
+		d = jobDetails{}
+		f.get("/jobs/"+jobID, &d)
+		if d.State == "FAILED" {
+			f.t.Fatalf("job %s failed", jobID)
+		}
+		if d.State != "RUNNING" || len(d.Vertices) == 0 {
+			return false, "job state " + d.State
+		}
+		for _, v := range d.Vertices {
+			if v.Tasks["RUNNING"]+v.Tasks["FINISHED"] != v.Parallelism {
+				return false, fmt.Sprintf("vertex %q tasks %v of %d", v.Name, v.Tasks, v.Parallelism)
+			}
+		}
+		return true, ""
+	})
+	return d
+}
+
+func exampleJar(version, name string) string {
+	home, _ := os.UserHomeDir()
+	cache := os.Getenv("HELM_FLINK_CACHE")
+	if cache == "" {
+		cache = filepath.Join(home, ".cache/helm-flink")
+	}
+	return filepath.Join(cache, "flink", version, "examples", name+".jar")
+}
