@@ -15,21 +15,26 @@ dest() { echo "$HELM_FLINK_CACHE/tools/$1/$2"; }
 
 link() { ln -sfn "$(dest "$1" "$2")/$3" "$bin/$4"; }
 
+kube_cmds="kube-apiserver kube-controller-manager kube-scheduler kubectl"
+
 build_kube() {
   local d; d=$(dest kube "$KUBE_VERSION")
-  if [ ! -x "$d/kube-apiserver" ] || [ ! -x "$d/kube-controller-manager" ] || [ ! -x "$d/kube-scheduler" ]; then
-    echo "tools: building kube-apiserver, kube-controller-manager, kube-scheduler $KUBE_VERSION (minutes on a cold cache)"
+  local c missing=0
+  for c in $kube_cmds; do [ -x "$d/$c" ] || missing=1; done
+  if [ $missing = 1 ]; then
+    echo "tools: building $kube_cmds $KUBE_VERSION (minutes on a cold cache)"
     local v=${KUBE_VERSION#v} major minor
     major=${v%%.*}; minor=${v#*.}; minor=${minor%%.*}
     # Without the version stamp the server reports v0.0.0-master, which breaks Helm's kubeVersion checks.
     local pkg=k8s.io/component-base/version
     local ld="-s -w -X $pkg.gitVersion=$KUBE_VERSION -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
     mkdir -p "$d.tmp"
-    (cd "$here/tools/kube" && go build -trimpath -ldflags "$ld" -o "$d.tmp/" \
-      k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler)
+    local pkgs=() 
+    for c in $kube_cmds; do [ -x "$d/$c" ] && cp "$d/$c" "$d.tmp/" || pkgs+=("k8s.io/kubernetes/cmd/$c"); done
+    (cd "$here/tools/kube" && go build -trimpath -ldflags "$ld" -o "$d.tmp/" "${pkgs[@]}")
     rm -rf "$d" && mv "$d.tmp" "$d"
   fi
-  for c in kube-apiserver kube-controller-manager kube-scheduler; do link kube "$KUBE_VERSION" "$c" "$c"; done
+  for c in $kube_cmds; do link kube "$KUBE_VERSION" "$c" "$c"; done
 }
 
 build_etcd() {

@@ -23,7 +23,7 @@ runner_pid="$state/podrunner.pid"
 runner_addr="$state/podrunner.addr"
 label=helm-flink.dev/pod-runner=enabled
 
-kubectl_() { kubectl --kubeconfig "$kubeconfig" "$@"; }
+kubectl_() { "$bin/kubectl" --kubeconfig "$kubeconfig" "$@"; }
 
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 

@@ -1,0 +1,47 @@
+# helm-flink. `make demo` runs the main job, `make test` runs every test (CI runs exactly that).
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := build
+
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo v0.0.0-dev)
+COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -X github.com/helm-flink/helm-flink/plugin/version.Version=$(VERSION) \
+           -X github.com/helm-flink/helm-flink/plugin/version.Commit=$(COMMIT)
+RUN ?= .
+E2E_TIMEOUT ?= 45m
+
+.PHONY: build tools flink stack-up stack-down unit e2e test demo lint clean
+
+build: ## the plugin binary, bin/helm-flink
+	go build -trimpath -ldflags '$(LDFLAGS)' -o bin/helm-flink ./cmd/helm-flink
+
+tools: ## kube-apiserver & co, etcd, kwok, kubectl, helm v3 and v4, cached by version
+	bash ci/build-tools.sh
+
+flink: ## Flink 1.20 and 2.x class paths and example jobs from Maven Central, cached by version
+	bash ci/fetch-flink.sh
+
+stack-up: ## the local real stack (idempotent); kubeconfig at .cache/stack/kubeconfig
+	bash ci/stack.sh up
+
+stack-down:
+	bash ci/stack.sh down
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	go vet ./...
+	go vet -tags e2e ./e2e/
+
+unit: lint ## unit tests
+	go test -count=1 ./...
+
+e2e: tools flink ## end-to-end tests on the real stack; RUN=<regex> selects
+	go test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -run '$(RUN)' -v ./e2e/ 2>&1 | ci/test-summary.sh
+
+test: unit e2e ## everything; .ci/run calls this
+
+demo: build tools flink ## the README's main command
+	bash ci/demo.sh
+
+clean:
+	rm -rf bin .cache
