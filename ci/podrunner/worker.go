@@ -85,6 +85,12 @@ func (w *worker) run(ctx context.Context, pod *corev1.Pod) {
 	}
 	c := &pod.Spec.Containers[0]
 	version, err := flinkVersionFor(c.Image, w.r.versions)
+	if v, ok := pod.Labels["app.kubernetes.io/version"]; err != nil && ok {
+		// A custom image tag (prod-2026-11): the chart's version label says which Flink it is.
+		if lv, lerr := flinkVersionFor("flink:"+v, w.r.versions); lerr == nil {
+			version, err = lv, nil
+		}
+	}
 	if err != nil {
 		w.waiting(ctx, "ErrImagePull", "%v", err)
 		return

@@ -1,0 +1,120 @@
+{{/* The Flink configuration: chart defaults under the user's flinkConfiguration, one file. */}}
+
+{{/* Flink version: flinkVersion, else the image tag's leading major.minor. */}}
+{{- define "flink.version" -}}
+{{- if .Values.flinkVersion -}}
+{{- .Values.flinkVersion -}}
+{{- else -}}
+{{- $m := regexFind "^[0-9]+\\.[0-9]+(\\.[0-9]+)?" (toString .Values.image.tag) -}}
+{{- if not $m -}}
+{{- fail (printf "image.tag %q names no Flink version: set flinkVersion (e.g. 1.20 or 2.1)" (toString .Values.image.tag)) -}}
+{{- end -}}
+{{- $m -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Flink ≥1.19 reads config.yaml (standard YAML; 2.x reads nothing else); older Flink flink-conf.yaml. */}}
+{{- define "flink.configFile" -}}
+{{- $v := include "flink.version" . -}}
+{{- $v = regexReplaceAll "^([0-9]+\\.[0-9]+)$" $v "${1}.0" -}}
+{{- if semverCompare ">=1.19.0-0" $v -}}config.yaml{{- else -}}flink-conf.yaml{{- end -}}
+{{- end -}}
+
+{{/* Flink memory size (1600m, 2g) → Kubernetes quantity (1600Mi, 2Gi): Flink's units are binary. */}}
+{{- define "flink.memoryQuantity" -}}
+{{- $s := lower (toString .) -}}
+{{- if hasSuffix "g" $s -}}{{ trimSuffix "g" $s }}Gi{{- else if hasSuffix "m" $s -}}{{ trimSuffix "m" $s }}Mi{{- else -}}{{ fail (printf "memory size %q: want e.g. 1600m or 2g" $s) }}{{- end -}}
+{{- end -}}
+
+{{- define "flink.haEnabled" -}}{{ if .Values.highAvailability.enabled }}true{{ end }}{{- end -}}
+
+{{- define "flink.defaultConfiguration" -}}
+{{- $c := dict -}}
+{{- $_ := set $c "jobmanager.rpc.address" (include "flink.jobmanagerName" .) -}}
+{{- $_ = set $c "jobmanager.rpc.port" 6123 -}}
+{{- $_ = set $c "jobmanager.bind-host" "0.0.0.0" -}}
+{{- $_ = set $c "blob.server.port" 6124 -}}
+{{- $_ = set $c "rest.port" 8081 -}}
+{{- $_ = set $c "rest.address" (include "flink.restServiceName" .) -}}
+{{- $_ = set $c "rest.bind-address" "0.0.0.0" -}}
+{{- $_ = set $c "taskmanager.bind-host" "0.0.0.0" -}}
+{{- $_ = set $c "taskmanager.rpc.port" 6122 -}}
+{{- $_ = set $c "taskmanager.data.port" 6121 -}}
+{{- $_ = set $c "taskmanager.numberOfTaskSlots" (int .Values.taskmanager.numberOfTaskSlots) -}}
+{{- $_ = set $c "jobmanager.memory.process.size" .Values.jobmanager.memoryProcessSize -}}
+{{- $_ = set $c "taskmanager.memory.process.size" .Values.taskmanager.memoryProcessSize -}}
+{{- $_ = set $c "io.tmp.dirs" "/tmp" -}}
+{{- $_ = set $c "web.tmpdir" "/tmp/flink-web" -}}
+{{- if .Values.parallelism -}}
+{{- $_ = set $c "parallelism.default" (int .Values.parallelism) -}}
+{{- end -}}
+{{- if .Values.highAvailability.enabled -}}
+{{- $_ = set $c "high-availability.type" "kubernetes" -}}
+{{- $_ = set $c "high-availability.storageDir" .Values.highAvailability.storageDir -}}
+{{- $_ = set $c "kubernetes.cluster-id" (include "flink.clusterId" .) -}}
+{{- $_ = set $c "kubernetes.namespace" .Release.Namespace -}}
+{{- end -}}
+{{- if .Values.metrics.enabled -}}
+{{- $_ = set $c "metrics.reporter.prom.factory.class" "org.apache.flink.metrics.prometheus.PrometheusReporterFactory" -}}
+{{- $_ = set $c "metrics.reporter.prom.port" (int .Values.metrics.port) -}}
+{{- end -}}
+{{- toYaml $c -}}
+{{- end -}}
+
+{{/* The merged configuration as flat dotted keys; the user's flinkConfiguration wins. */}}
+{{- define "flink.configuration" -}}
+{{- $defaults := include "flink.defaultConfiguration" . | fromYaml -}}
+{{- toYaml (merge (dict) (deepCopy (default (dict) .Values.flinkConfiguration)) $defaults) -}}
+{{- end -}}
+
+{{- define "flink.configData" -}}
+{{- $file := include "flink.configFile" . -}}
+{{ $file }}: |
+{{- if eq $file "config.yaml" }}
+{{ include "flink.configuration" . | indent 2 }}
+{{- else }}
+{{- range $k, $v := include "flink.configuration" . | fromYaml }}
+  {{ $k }}: {{ $v }}
+{{- end }}
+{{- end }}
+log4j-console.properties: |
+{{ default (include "flink.defaultLog4j" .) .Values.log4j | trim | indent 2 }}
+{{- end -}}
+
+{{- define "flink.configmap" -}}
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ include "flink.configName" . }}
+  namespace: {{ .Release.Namespace }}
+  labels:
+    {{- include "flink.labels" . | nindent 4 }}
+data:
+  {{- include "flink.configData" . | nindent 2 }}
+{{- end -}}
+
+{{/* Rolls the pods when (and only when) the Flink configuration changes. */}}
+{{- define "flink.configChecksum" -}}
+{{- include "flink.configData" . | sha256sum -}}
+{{- end -}}
+
+{{- define "flink.defaultLog4j" -}}
+# Console logging, as the official image configures it; kubectl logs shows it.
+monitorInterval = 30
+rootLogger.level = INFO
+rootLogger.appenderRef.console.ref = ConsoleAppender
+logger.pekko.name = org.apache.pekko
+logger.pekko.level = INFO
+logger.kafka.name = org.apache.kafka
+logger.kafka.level = INFO
+logger.hadoop.name = org.apache.hadoop
+logger.hadoop.level = WARN
+logger.zookeeper.name = org.apache.zookeeper
+logger.zookeeper.level = INFO
+logger.netty.name = org.jboss.netty.channel.DefaultChannelPipeline
+logger.netty.level = OFF
+appender.console.name = ConsoleAppender
+appender.console.type = CONSOLE
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c %x - %m%n
+{{- end -}}

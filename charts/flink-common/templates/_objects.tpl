@@ -1,0 +1,178 @@
+{{/* Whole objects both charts render the same way. */}}
+
+{{- define "flink.services" -}}
+{{/* Headless-free ClusterIP service the TaskManagers reach the JobManager through (rpc, blob). */}}
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "flink.jobmanagerName" . }}
+  namespace: {{ .Release.Namespace }}
+  labels:
+    {{- include "flink.componentLabels" (dict "ctx" . "component" "jobmanager") | nindent 4 }}
+spec:
+  type: ClusterIP
+  selector:
+    {{- include "flink.componentSelectorLabels" (dict "ctx" . "component" "jobmanager") | nindent 4 }}
+  ports:
+    - {name: rpc, port: 6123, targetPort: rpc}
+    - {name: blob, port: 6124, targetPort: blob}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "flink.restServiceName" . }}
+  namespace: {{ .Release.Namespace }}
+  labels:
+    {{- include "flink.componentLabels" (dict "ctx" . "component" "jobmanager") | nindent 4 }}
+  {{- with .Values.jobmanager.service.annotations }}
+  annotations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+spec:
+  type: {{ .Values.jobmanager.service.type }}
+  selector:
+    {{- include "flink.componentSelectorLabels" (dict "ctx" . "component" "jobmanager") | nindent 4 }}
+  ports:
+    - name: http
+      port: 8081
+      targetPort: http
+      {{- if and (eq .Values.jobmanager.service.type "NodePort") .Values.jobmanager.service.nodePort }}
+      nodePort: {{ .Values.jobmanager.service.nodePort }}
+      {{- end }}
+{{- end -}}
+
+{{- define "flink.serviceAccount" -}}
+{{- if .Values.serviceAccount.create -}}
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: {{ include "flink.serviceAccountName" . }}
+  namespace: {{ .Release.Namespace }}
+  labels:
+    {{- include "flink.labels" . | nindent 4 }}
+  {{- with .Values.serviceAccount.annotations }}
+  annotations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+automountServiceAccountToken: {{ .Values.highAvailability.enabled }}
+{{- end -}}
+{{- end -}}
+
+{{/* Kubernetes HA keeps leader and job state in ConfigMaps: the pods may touch configmaps only. */}}
+{{- define "flink.haRbac" -}}
+{{- if .Values.highAvailability.enabled -}}
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: {{ include "flink.fullname" . }}-ha
+  namespace: {{ .Release.Namespace }}
+  labels:
+    {{- include "flink.labels" . | nindent 4 }}
+rules:
+  - apiGroups: [""]
+    resources: [configmaps]
+    verbs: [get, list, watch, create, update, patch, delete]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: {{ include "flink.fullname" . }}-ha
+  namespace: {{ .Release.Namespace }}
+  labels:
+    {{- include "flink.labels" . | nindent 4 }}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: {{ include "flink.fullname" . }}-ha
+subjects:
+  - kind: ServiceAccount
+    name: {{ include "flink.serviceAccountName" . }}
+    namespace: {{ .Release.Namespace }}
+{{- end -}}
+{{- end -}}
+
+{{- define "flink.ingress" -}}
+{{- if .Values.ingress.enabled -}}
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: {{ include "flink.fullname" . }}
+  namespace: {{ .Release.Namespace }}
+  labels:
+    {{- include "flink.labels" . | nindent 4 }}
+  {{- with .Values.ingress.annotations }}
+  annotations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+spec:
+  {{- with .Values.ingress.className }}
+  ingressClassName: {{ . }}
+  {{- end }}
+  {{- with .Values.ingress.tls }}
+  tls:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  rules:
+    - {{- with .Values.ingress.host }}
+      host: {{ . | quote }}
+      {{- end }}
+      http:
+        paths:
+          - path: {{ .Values.ingress.path }}
+            pathType: {{ .Values.ingress.pathType }}
+            backend:
+              service:
+                name: {{ include "flink.restServiceName" . }}
+                port: {name: http}
+{{- end -}}
+{{- end -}}
+
+{{- define "flink.monitors" -}}
+{{- if and .Values.metrics.enabled .Values.metrics.podMonitor.enabled -}}
+apiVersion: monitoring.coreos.com/v1
+kind: PodMonitor
+metadata:
+  name: {{ include "flink.fullname" . }}
+  namespace: {{ .Release.Namespace }}
+  labels:
+    {{- include "flink.labels" . | nindent 4 }}
+    {{- with .Values.metrics.podMonitor.labels }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+spec:
+  selector:
+    matchLabels:
+      {{- include "flink.selectorLabels" . | nindent 6 }}
+  podMetricsEndpoints:
+    - port: metrics
+      interval: {{ .Values.metrics.podMonitor.interval }}
+{{- end -}}
+{{- end -}}
+
+{{- define "flink.pdb" -}}
+{{- if .Values.podDisruptionBudget.enabled -}}
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: {{ include "flink.taskmanagerName" . }}
+  namespace: {{ .Release.Namespace }}
+  labels:
+    {{- include "flink.componentLabels" (dict "ctx" . "component" "taskmanager") | nindent 4 }}
+spec:
+  maxUnavailable: {{ .Values.podDisruptionBudget.maxUnavailable }}
+  selector:
+    matchLabels:
+      {{- include "flink.componentSelectorLabels" (dict "ctx" . "component" "taskmanager") | nindent 6 }}
+{{- end -}}
+{{- end -}}
+
+{{- define "flink.notes" -}}
+Flink {{ include "flink.version" . }} — release {{ .Release.Name }} in namespace {{ .Release.Namespace }}.
+
+The Flink UI and REST API:
+  kubectl -n {{ .Release.Namespace }} port-forward svc/{{ include "flink.restServiceName" . }} 8081:8081
+  then open http://localhost:8081
+{{- if .Values.ingress.enabled }}
+  or http{{ if .Values.ingress.tls }}s{{ end }}://{{ .Values.ingress.host }}{{ .Values.ingress.path }}
+{{- end }}
+{{- end -}}

@@ -1,0 +1,215 @@
+{{/* Pod pieces of JobManager and TaskManager. Called with (dict "ctx" $ "component" "jobmanager"|"taskmanager"). */}}
+
+{{/* A per-component value when set, else the chart-wide one. */}}
+{{- define "flink.pick" -}}
+{{- $c := index .ctx.Values .component -}}
+{{- $v := index $c .key -}}
+{{- if not $v -}}{{- $v = index .ctx.Values .key -}}{{- end -}}
+{{- if $v -}}{{- toYaml $v -}}{{- end -}}
+{{- end -}}
+
+{{- define "flink.resources" -}}
+{{- $c := index .ctx.Values .component -}}
+{{- if $c.resources -}}
+{{- toYaml $c.resources -}}
+{{- else -}}
+{{- $mem := include "flink.memoryQuantity" $c.memoryProcessSize -}}
+requests:
+  cpu: {{ $c.cpu | quote }}
+  memory: {{ $mem }}
+limits:
+  memory: {{ $mem }}
+{{- end -}}
+{{- end -}}
+
+{{- define "flink.ports" -}}
+{{- if eq .component "jobmanager" }}
+- {name: rpc, containerPort: 6123, protocol: TCP}
+- {name: blob, containerPort: 6124, protocol: TCP}
+- {name: http, containerPort: 8081, protocol: TCP}
+{{- else }}
+- {name: rpc, containerPort: 6122, protocol: TCP}
+- {name: data, containerPort: 6121, protocol: TCP}
+{{- end }}
+{{- if .ctx.Values.metrics.enabled }}
+- {name: metrics, containerPort: {{ .ctx.Values.metrics.port }}, protocol: TCP}
+{{- end }}
+{{- end -}}
+
+{{- define "flink.probes" -}}
+{{- $c := index .ctx.Values .component -}}
+{{- $port := ternary "http" "rpc" (eq .component "jobmanager") -}}
+livenessProbe:
+  {{- if $c.livenessProbe }}
+  {{- toYaml $c.livenessProbe | nindent 2 }}
+  {{- else }}
+  tcpSocket: {port: rpc}
+  initialDelaySeconds: 30
+  periodSeconds: 10
+  failureThreshold: 6
+  {{- end }}
+readinessProbe:
+  {{- if $c.readinessProbe }}
+  {{- toYaml $c.readinessProbe | nindent 2 }}
+  {{- else }}
+  tcpSocket: {port: {{ $port }}}
+  periodSeconds: 5
+  {{- end }}
+{{- end -}}
+
+{{- define "flink.podAnnotations" -}}
+checksum/config: {{ include "flink.configChecksum" .ctx }}
+{{- with .ctx.Values.podAnnotations }}
+{{ toYaml . }}
+{{- end }}
+{{- with (index .ctx.Values .component).podAnnotations }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{- define "flink.podLabels" -}}
+{{ include "flink.componentLabels" . }}
+{{- with .ctx.Values.podLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- with (index .ctx.Values .component).podLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* The Flink container. .args: the entrypoint command and its arguments. */}}
+{{- define "flink.container" -}}
+{{- $v := .ctx.Values -}}
+{{- $c := index $v .component -}}
+- name: {{ ternary "jobmanager" "taskmanager" (eq .component "jobmanager") }}
+  image: "{{ $v.image.repository }}:{{ $v.image.tag }}"
+  imagePullPolicy: {{ $v.image.pullPolicy }}
+  args:
+    {{- toYaml .args | nindent 4 }}
+  env:
+    - name: POD_IP
+      valueFrom: {fieldRef: {fieldPath: status.podIP}}
+    - name: POD_NAME
+      valueFrom: {fieldRef: {fieldPath: metadata.name}}
+    - name: POD_NAMESPACE
+      valueFrom: {fieldRef: {fieldPath: metadata.namespace}}
+    {{- with $v.extraEnv }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+    {{- with $c.extraEnv }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  {{- $envFrom := concat (default list $v.extraEnvFrom) (default list $c.extraEnvFrom) }}
+  {{- with $envFrom }}
+  envFrom:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  ports:
+    {{- include "flink.ports" . | trim | nindent 4 }}
+  {{- include "flink.probes" . | nindent 2 }}
+  resources:
+    {{- include "flink.resources" . | nindent 4 }}
+  securityContext:
+    {{- toYaml $v.securityContext | nindent 4 }}
+  volumeMounts:
+    - {name: flink-config, mountPath: /opt/flink/conf, readOnly: true}
+    - {name: tmp, mountPath: /tmp}
+    - {name: log, mountPath: /opt/flink/log}
+    {{- with .extraMounts }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+    {{- with $v.extraVolumeMounts }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+    {{- with $c.extraVolumeMounts }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+{{- end -}}
+
+{{/* A pod spec (the body under `spec:`). .args: container args; .restartPolicy; .initContainers and
+     .extraVolumes/.extraMounts: what a chart adds (the jar fetcher). */}}
+{{- define "flink.podSpec" -}}
+{{- $v := .ctx.Values -}}
+{{- $c := index $v .component -}}
+serviceAccountName: {{ include "flink.serviceAccountName" .ctx }}
+automountServiceAccountToken: {{ $v.highAvailability.enabled }}
+{{- with .restartPolicy }}
+restartPolicy: {{ . }}
+{{- end }}
+{{- with $v.image.pullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+securityContext:
+  {{- toYaml $v.podSecurityContext | nindent 2 }}
+{{- range $key := list "nodeSelector" "affinity" "tolerations" "topologySpreadConstraints" }}
+{{- with include "flink.pick" (dict "ctx" $.ctx "component" $.component "key" $key) }}
+{{ $key }}:
+  {{- . | nindent 2 }}
+{{- end }}
+{{- end }}
+{{- with (default $v.priorityClassName $c.priorityClassName) }}
+priorityClassName: {{ . }}
+{{- end }}
+terminationGracePeriodSeconds: {{ $c.terminationGracePeriodSeconds | default 30 }}
+{{- $inits := concat (default list .initContainers) (default list $c.initContainers) }}
+{{- with $inits }}
+initContainers:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+containers:
+  {{- include "flink.container" . | nindent 2 }}
+  {{- with $c.sidecars }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+volumes:
+  - name: flink-config
+    configMap:
+      name: {{ include "flink.configName" .ctx }}
+      items:
+        - {key: {{ include "flink.configFile" .ctx }}, path: {{ include "flink.configFile" .ctx }}}
+        - {key: log4j-console.properties, path: log4j-console.properties}
+  - {name: tmp, emptyDir: {}}
+  - {name: log, emptyDir: {}}
+  {{- with .extraVolumes }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+  {{- with $v.extraVolumes }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+  {{- with $c.extraVolumes }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+{{- end -}}
+
+{{/* JobManager args: with HA the rpc address is the pod's IP (-D works on Flink 1.x and 2.x). */}}
+{{- define "flink.haArgs" -}}
+{{- if .Values.highAvailability.enabled -}}
+{{- toYaml (list "-Djobmanager.rpc.address=$(POD_IP)") -}}
+{{- else -}}
+{{- toYaml list -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "flink.taskmanagerDeployment" -}}
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include "flink.taskmanagerName" . }}
+  namespace: {{ .Release.Namespace }}
+  labels:
+    {{- include "flink.componentLabels" (dict "ctx" . "component" "taskmanager") | nindent 4 }}
+spec:
+  replicas: {{ .Values.taskmanager.replicas }}
+  selector:
+    matchLabels:
+      {{- include "flink.componentSelectorLabels" (dict "ctx" . "component" "taskmanager") | nindent 6 }}
+  template:
+    metadata:
+      labels:
+        {{- include "flink.podLabels" (dict "ctx" . "component" "taskmanager") | nindent 8 }}
+      annotations:
+        {{- include "flink.podAnnotations" (dict "ctx" . "component" "taskmanager") | nindent 8 }}
+    spec:
+      {{- include "flink.podSpec" (dict "ctx" . "component" "taskmanager" "args" (list "taskmanager")) | nindent 6 }}
+{{- end -}}
