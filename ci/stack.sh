@@ -33,13 +33,29 @@ healthy() {
     curl -sf "http://$(cat "$runner_addr")/processes" >/dev/null 2>&1
 }
 
-down() {
+start_runner() {
+  mkdir -p "$state/runner"
+  setsid "$bin/podrunner" --kubeconfig "$kubeconfig" --workdir "$state/runner" \
+    --flink-cache "$HELM_FLINK_CACHE/flink" --flink-versions "$FLINK1_VERSION,$FLINK2_VERSION" \
+    --namespace-label "$label" --address-file "$runner_addr" --kubectl "$bin/kubectl" \
+    >>"$state/podrunner.log" 2>&1 < /dev/null &
+  echo $! > "$runner_pid"
+  sha256sum < "$bin/podrunner" > "$state/podrunner.sha"
+  for _ in $(seq 1 100); do [ -s "$runner_addr" ] && return 0; sleep 0.1; done
+}
+
+stop_runner() {
   if alive "$runner_pid"; then
     local pid; pid=$(cat "$runner_pid")
     kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
   fi
+  rm -f "$runner_addr"
+}
+
+down() {
+  stop_runner
   # JVMs of a runner that was killed with -9 are recorded in its process file.
   if [ -f "$state/runner/processes" ]; then
     while read -r pgid; do [ -n "$pgid" ] && kill -KILL -- "-$pgid" 2>/dev/null || true; done < "$state/runner/processes"
@@ -52,13 +68,20 @@ down() {
 }
 
 up() {
-  if healthy; then
-    echo "stack: already up (kubeconfig $kubeconfig)"
-    return 0
-  fi
   bash "$here/build-tools.sh" kube etcd kwok
   bash "$here/fetch-flink.sh"
   (cd "$top" && go build -o "$bin/podrunner" ./ci/podrunner)
+  if healthy; then
+    # A changed pod runner replaces the running one; the cluster stays.
+    if [ "$(sha256sum < "$bin/podrunner")" != "$(cat "$state/podrunner.sha" 2>/dev/null)" ]; then
+      stop_runner
+      start_runner
+      echo "stack: pod runner restarted (kubeconfig $kubeconfig)"
+    else
+      echo "stack: already up (kubeconfig $kubeconfig)"
+    fi
+    return 0
+  fi
   down
   mkdir -p "$state/runner"
   local t0=$SECONDS
@@ -74,11 +97,7 @@ up() {
   "$bin/kwokctl" --name "$name" scale node --replicas 2 >>"$state/kwokctl.log" 2>&1
   kubectl_ label namespace default "$label" --overwrite >/dev/null
 
-  setsid "$bin/podrunner" --kubeconfig "$kubeconfig" --workdir "$state/runner" \
-    --flink-cache "$HELM_FLINK_CACHE/flink" --flink-versions "$FLINK1_VERSION,$FLINK2_VERSION" \
-    --namespace-label "$label" --address-file "$runner_addr" \
-    >"$state/podrunner.log" 2>&1 < /dev/null &
-  echo $! > "$runner_pid"
+  start_runner
   for _ in $(seq 1 600); do
     if healthy && [ "$(kubectl_ get nodes --no-headers 2>/dev/null | grep -c ' Ready')" -ge 2 ]; then
       echo "stack: up in $((SECONDS - t0))s (kubeconfig $kubeconfig, pod runner at $(cat "$runner_addr"))"

@@ -369,3 +369,13 @@ func exampleJar(version, name string) string {
 	}
 	return filepath.Join(cache, "flink", version, "examples", name+".jar")
 }
+
+// leaderAt tells whether the JobManager REST endpoint on a local port answers as the leader.
+func leaderAt(port int32) bool {
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/overview", port))
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}

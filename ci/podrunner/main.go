@@ -43,6 +43,7 @@ func run() error {
 	flag.StringVar(&r.nsLabel, "namespace-label", "helm-flink.dev/pod-runner=enabled", "label of the namespaces whose Flink pods are run")
 	flag.StringVar(&listen, "listen", "127.0.0.1:0", "address of the status endpoint (GET /processes)")
 	flag.StringVar(&r.java, "java", "java", "java binary")
+	flag.StringVar(&r.kubectl, "kubectl", "kubectl", "kubectl binary, for pods whose command is kubectl")
 	addrFile := flag.String("address-file", "", "write the status endpoint's address here once listening")
 	flag.Parse()
 	if r.workdir == "" || r.flinkCache == "" || versions == "" {
@@ -67,6 +68,7 @@ func run() error {
 		return err
 	}
 	cfg.QPS, cfg.Burst = 100, 200
+	r.rest = cfg
 	if r.cs, err = kubernetes.NewForConfig(cfg); err != nil {
 		return err
 	}

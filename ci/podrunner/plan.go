@@ -18,6 +18,9 @@ const (
 	roleJobManager  = "jobmanager"
 	roleTaskManager = "taskmanager"
 	roleApplication = "standalone-job"
+	// A container whose command is kubectl (the charts' cleanup hooks) runs the stack's kubectl
+	// with a token of the pod's own ServiceAccount, so RBAC applies as in a real cluster.
+	roleKubectl = "kubectl"
 )
 
 var mainClasses = map[string]string{
@@ -29,7 +32,13 @@ var mainClasses = map[string]string{
 // flinkRole returns the Flink role of a pod, or "" when it is not a Flink pod.
 // It must agree with the kwok stage selector in ci/kwok/kwok.yaml.
 func flinkRole(pod *corev1.Pod) string {
-	if len(pod.Spec.Containers) == 0 || len(pod.Spec.Containers[0].Args) == 0 {
+	if len(pod.Spec.Containers) == 0 {
+		return ""
+	}
+	if c := pod.Spec.Containers[0].Command; len(c) > 0 && c[0] == roleKubectl {
+		return roleKubectl
+	}
+	if len(pod.Spec.Containers[0].Args) == 0 {
 		return ""
 	}
 	switch a := pod.Spec.Containers[0].Args[0]; a {

@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 )
 
@@ -34,6 +35,8 @@ type runner struct {
 	workdir    string
 	flinkCache string
 	java       string
+	kubectl    string
+	rest       *rest.Config
 	versions   map[string]string // "1.20" / "2" → cached Flink release
 	nsLabel    string            // key=value a namespace must carry
 

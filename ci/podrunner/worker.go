@@ -84,6 +84,15 @@ func (w *worker) run(ctx context.Context, pod *corev1.Pod) {
 		return
 	}
 	c := &pod.Spec.Containers[0]
+	if w.role == roleKubectl {
+		l, err := w.prepareKubectl(ctx, pod)
+		if err != nil {
+			w.waiting(ctx, "CreateContainerConfigError", "%v", err)
+			return
+		}
+		w.loop(ctx, pod, l)
+		return
+	}
 	version, err := flinkVersionFor(c.Image, w.r.versions)
 	if v, ok := pod.Labels["app.kubernetes.io/version"]; err != nil && ok {
 		// A custom image tag (prod-2026-11): the chart's version label says which Flink it is.
@@ -135,7 +144,7 @@ func (w *worker) loop(ctx context.Context, pod *corev1.Pod, l *launch) {
 			i.PID, i.State, i.Ready, i.Restarts = cmd.Process.Pid, "Running", false, st.restarts
 		})
 		w.writeStatus(ctx, st)
-		if !w.crsCreated {
+		if !w.crsCreated && w.role != roleKubectl {
 			if err := w.r.createForwards(ctx, pod, w); err != nil {
 				w.logf("port-forward and logs: %v", err)
 			} else {

@@ -127,8 +127,14 @@ spec:
 {{- end -}}
 {{- end -}}
 
-{{- define "flink.monitors" -}}
+{{- define "flink.podMonitorWanted" -}}
 {{- if and .Values.metrics.enabled .Values.metrics.podMonitor.enabled -}}
+{{- if .Capabilities.APIVersions.Has "monitoring.coreos.com/v1/PodMonitor" -}}yes{{- else -}}no-api{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "flink.monitors" -}}
+{{- if eq (include "flink.podMonitorWanted" .) "yes" -}}
 apiVersion: monitoring.coreos.com/v1
 kind: PodMonitor
 metadata:
@@ -175,4 +181,106 @@ The Flink UI and REST API:
 {{- if .Values.ingress.enabled }}
   or http{{ if .Values.ingress.tls }}s{{ end }}://{{ .Values.ingress.host }}{{ .Values.ingress.path }}
 {{- end }}
+{{- if .Values.metrics.enabled }}
+
+Prometheus metrics: port {{ .Values.metrics.port }} (named "metrics") on every Flink pod.
+{{- if eq (include "flink.podMonitorWanted" .) "no-api" }}
+WARNING: metrics.podMonitor.enabled is set, but this cluster serves no monitoring.coreos.com/v1
+PodMonitor (prometheus-operator CRDs): no PodMonitor was created.
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* Flink keeps Kubernetes HA data in ConfigMaps without owner references, so `helm uninstall`
+     would leave them: a post-delete hook deletes them, with an account that may do only that. */}}
+{{- define "flink.haCleanup" -}}
+{{- if and .Values.highAvailability.enabled .Values.highAvailability.cleanup.enabled -}}
+{{- $name := printf "%s-ha-cleanup" (include "flink.fullname" .) -}}
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: {{ $name }}
+  namespace: {{ .Release.Namespace }}
+  labels:
+    {{- include "flink.labels" . | nindent 4 }}
+  annotations:
+    helm.sh/hook: post-delete
+    helm.sh/hook-weight: "-10"
+    helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: {{ $name }}
+  namespace: {{ .Release.Namespace }}
+  labels:
+    {{- include "flink.labels" . | nindent 4 }}
+  annotations:
+    helm.sh/hook: post-delete
+    helm.sh/hook-weight: "-10"
+    helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+rules:
+  - apiGroups: [""]
+    resources: [configmaps]
+    verbs: [list, delete, deletecollection]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: {{ $name }}
+  namespace: {{ .Release.Namespace }}
+  labels:
+    {{- include "flink.labels" . | nindent 4 }}
+  annotations:
+    helm.sh/hook: post-delete
+    helm.sh/hook-weight: "-9"
+    helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: {{ $name }}
+subjects:
+  - kind: ServiceAccount
+    name: {{ $name }}
+    namespace: {{ .Release.Namespace }}
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: {{ $name }}
+  namespace: {{ .Release.Namespace }}
+  labels:
+    {{- include "flink.labels" . | nindent 4 }}
+  annotations:
+    helm.sh/hook: post-delete
+    helm.sh/hook-weight: "0"
+    helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+spec:
+  backoffLimit: 3
+  ttlSecondsAfterFinished: 300
+  template:
+    metadata:
+      labels:
+        {{- include "flink.componentLabels" (dict "ctx" . "component" "ha-cleanup") | nindent 8 }}
+    spec:
+      serviceAccountName: {{ $name }}
+      restartPolicy: Never
+      securityContext:
+        {{- toYaml .Values.podSecurityContext | nindent 8 }}
+      containers:
+        - name: cleanup
+          image: {{ .Values.highAvailability.cleanup.image | quote }}
+          command:
+            - kubectl
+            - delete
+            - configmaps
+            - --namespace={{ .Release.Namespace }}
+            - --selector=app={{ include "flink.clusterId" . }},configmap-type=high-availability
+            - --ignore-not-found
+          resources:
+            requests: {cpu: 10m, memory: 32Mi}
+            limits: {memory: 128Mi}
+          securityContext:
+            {{- toYaml .Values.securityContext | nindent 12 }}
+{{- end -}}
 {{- end -}}

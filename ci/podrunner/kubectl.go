@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	authv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+)
+
+// prepareKubectl runs a kubectl container as the pod would: its command and args, its env, and
+// a kubeconfig holding a token of the pod's ServiceAccount in the pod's namespace.
+func (w *worker) prepareKubectl(ctx context.Context, pod *corev1.Pod) (*launch, error) {
+	c := &pod.Spec.Containers[0]
+	env, order, err := containerEnv(ctx, w.r.cs, pod, c)
+	if err != nil {
+		return nil, err
+	}
+	sa := pod.Spec.ServiceAccountName
+	if sa == "" {
+		sa = "default"
+	}
+	expiry := int64(3600)
+	tok, err := w.r.cs.CoreV1().ServiceAccounts(pod.Namespace).CreateToken(ctx, sa,
+		&authv1.TokenRequest{Spec: authv1.TokenRequestSpec{ExpirationSeconds: &expiry}}, metav1.CreateOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("token of service account %s: %w", sa, err)
+	}
+	if err := os.MkdirAll(filepath.Join(w.dir, "log"), 0o755); err != nil {
+		return nil, err
+	}
+	kc := clientcmdapi.NewConfig()
+	kc.Clusters["cluster"] = &clientcmdapi.Cluster{Server: w.r.rest.Host, CertificateAuthority: w.r.rest.CAFile, CertificateAuthorityData: w.r.rest.CAData}
+	kc.AuthInfos["sa"] = &clientcmdapi.AuthInfo{Token: tok.Status.Token}
+	kc.Contexts["pod"] = &clientcmdapi.Context{Cluster: "cluster", AuthInfo: "sa", Namespace: pod.Namespace}
+	kc.CurrentContext = "pod"
+	kubeconfig := filepath.Join(w.dir, "kubeconfig")
+	if err := clientcmd.WriteToFile(*kc, kubeconfig); err != nil {
+		return nil, err
+	}
+	l := &launch{java: w.r.kubectl, logFile: filepath.Join(w.dir, "log", c.Name+".log")}
+	for _, a := range append(append([]string{}, c.Command[1:]...), c.Args...) {
+		l.args = append(l.args, expandVars(a, env))
+	}
+	l.env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + w.dir, "KUBECONFIG=" + kubeconfig}
+	for _, k := range order {
+		l.env = append(l.env, k+"="+env[k])
+	}
+	return l, nil
+}
