@@ -17,7 +17,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
-var charts = []string{"flink-session"}
+var charts = []string{"flink-session", "flink-job"}
 
 // render renders a chart as `helm template` does (hooks and test pods included), against the
 // stack's Kubernetes version.

@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -91,67 +93,229 @@ func restrictedNamespace(t *testing.T) string {
 // Every values set of the session chart: server dry run, install, real Flink boots with the
 // rendered config, uninstall leaves nothing.
 func TestSessionChartValuesSets(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join(env.root, "charts/flink-session/ci/*-values.yaml"))
-	if len(files) == 0 {
-		t.Fatal("no values sets")
-	}
 	installPodMonitorCRD(t)
-	for _, file := range files {
-		name := strings.TrimSuffix(filepath.Base(file), "-values.yaml")
-		t.Run(name, func(t *testing.T) {
+	for _, file := range valuesSets(t, "flink-session") {
+		t.Run(setName(file), func(t *testing.T) {
 			ns := restrictedNamespace(t)
-			chart, err := loader.Load(filepath.Join(env.root, "charts/flink-session"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			vals := chartValues(t, file)
-			cfg := helmConfig(t, ns)
-
-			dry := action.NewInstall(cfg)
-			dry.ReleaseName, dry.Namespace, dry.DryRun, dry.DryRunOption = "flink", ns, true, "server"
-			rel, err := dry.Run(chart, vals)
-			if err != nil {
-				t.Fatalf("dry run: %v", err)
-			}
-			dryRunStrict(t, ns, rel.Manifest)
-
-			install := action.NewInstall(cfg)
-			install.ReleaseName, install.Namespace = "flink", ns
-			install.Wait, install.Timeout = true, 3*time.Minute
-			if _, err := install.Run(chart, vals); err != nil {
-				t.Fatalf("install: %v", err)
-			}
-			all, err := chartutil.CoalesceValues(chart, vals)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tmValues, _ := all.Table("taskmanager")
-			tms := int(tmValues["replicas"].(float64))
-			sel := "app.kubernetes.io/instance=flink,app.kubernetes.io/component="
-			jm := waitPods(t, ns, sel+"jobmanager", podTimeout, "JobManagers ready", func(p []corev1.Pod) bool { return len(p) > 0 && allReady(len(p))(p) })
-			waitPods(t, ns, sel+"taskmanager", podTimeout, "TaskManagers ready", allReady(tms))
-
-			leader := jm[0].Name
-			if len(jm) > 1 {
-				leader = haLeader(t, ns, jm)
-			}
-			rest := forwardREST(t, ns, leader)
-			ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-			defer cancel()
-			eventually(t, ctx, fmt.Sprintf("%d TaskManagers registered", tms), func() (bool, string) {
-				var o overview
-				rest.get("/overview", &o)
-				return o.TaskManagers == tms, fmt.Sprintf("%+v", o)
-			})
-
-			uninstall := action.NewUninstall(cfg)
-			uninstall.Wait, uninstall.Timeout = true, 2*time.Minute
-			if _, err := uninstall.Run("flink"); err != nil {
-				t.Fatalf("uninstall: %v", err)
-			}
-			assertNothingLeft(t, ns)
+			r := installChart(t, ns, "flink-session", file)
+			r.overview(t)
+			r.uninstall(t)
 		})
 	}
+}
+
+// Every values set of the per-job chart: the application's job reaches RUNNING with all tasks.
+// The savepoint set starts from a savepoint the default set's job really stopped with.
+func TestJobChartValuesSets(t *testing.T) {
+	for _, file := range valuesSets(t, "flink-job") {
+		name := setName(file)
+		if name == "savepoint" {
+			continue // TestJobChartFromSavepoint
+		}
+		t.Run(name, func(t *testing.T) {
+			ns := restrictedNamespace(t)
+			r := installChart(t, ns, "flink-job", file)
+			rest, _ := r.jobRunning(t)
+			if r.values["reactiveMode"] == true {
+				// Reactive mode: the job scales to the slots there are (3 TaskManagers × 1 slot),
+				// rescaling once the TaskManagers that came after its start are stable.
+				// TopSpeedWindowing's source is non-parallel; its window operator scales.
+				ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+				defer cancel()
+				eventually(t, ctx, fmt.Sprintf("the job runs on all %d slots", r.slots()), func() (bool, string) {
+					d := rest.waitAllTasksRunning(r.jobID(t), jobTimeout)
+					most := 0
+					for _, v := range d.Vertices {
+						most = max(most, v.Parallelism)
+					}
+					return most == r.slots(), fmt.Sprintf("largest vertex parallelism %d", most)
+				})
+			}
+			r.uninstall(t)
+		})
+	}
+}
+
+func TestJobChartFromSavepoint(t *testing.T) {
+	ns := restrictedNamespace(t)
+	// The savepoint goes to the configured state.savepoints.dir, a path on the namespace's shared
+	// volume, as a platform would set it up.
+	first := installChart(t, ns, "flink-job", filepath.Join(env.root, "charts/flink-job/ci/default-values.yaml"),
+		"flinkConfiguration.state\\.savepoints\\.dir=file:///flink-data/savepoints")
+	rest, _ := first.jobRunning(t)
+	savepoint := stopWithSavepoint(t, rest, first.jobID(t))
+	first.uninstall(t)
+
+	r := installChart(t, ns, "flink-job", filepath.Join(env.root, "charts/flink-job/ci/savepoint-values.yaml"),
+		"job.fromSavepoint="+savepoint)
+	rest, _ = r.jobRunning(t)
+	var cps struct {
+		Latest struct {
+			Restored *struct {
+				ExternalPath string `json:"external_path"`
+				IsSavepoint  bool   `json:"is_savepoint"`
+			} `json:"restored"`
+		} `json:"latest"`
+	}
+	rest.get("/jobs/"+r.jobID(t)+"/checkpoints", &cps)
+	if cps.Latest.Restored == nil || !cps.Latest.Restored.IsSavepoint || !strings.HasSuffix(cps.Latest.Restored.ExternalPath, filepath.Base(savepoint)) {
+		t.Fatalf("job did not restore from %s: %+v", savepoint, cps.Latest.Restored)
+	}
+	r.uninstall(t)
+}
+
+func valuesSets(t *testing.T, chart string) []string {
+	files, _ := filepath.Glob(filepath.Join(env.root, "charts", chart, "ci/*-values.yaml"))
+	if len(files) == 0 {
+		t.Fatalf("%s has no values sets", chart)
+	}
+	return files
+}
+
+func setName(file string) string { return strings.TrimSuffix(filepath.Base(file), "-values.yaml") }
+
+// release is a chart installed by a test.
+type release struct {
+	ns, chart string
+	cfg       *action.Configuration
+	values    map[string]any // coalesced
+}
+
+func installChart(t *testing.T, ns, chart, file string, set ...string) *release {
+	t.Helper()
+	ch, err := loader.Load(filepath.Join(env.root, "charts", chart))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals, err := (&values.Options{ValueFiles: []string{file}, Values: set}).MergeValues(getter.Providers{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := helmConfig(t, ns)
+	dry := action.NewInstall(cfg)
+	dry.ReleaseName, dry.Namespace, dry.DryRun, dry.DryRunOption = "flink", ns, true, "server"
+	rel, err := dry.Run(ch, vals)
+	if err != nil {
+		t.Fatalf("dry run: %v", err)
+	}
+	dryRunStrict(t, ns, rel.Manifest)
+
+	install := action.NewInstall(cfg)
+	install.ReleaseName, install.Namespace = "flink", ns
+	install.Wait, install.Timeout = true, 3*time.Minute
+	if _, err := install.Run(ch, vals); err != nil {
+		t.Fatalf("install: %v", err)
+	}
+	all, err := chartutil.CoalesceValues(ch, vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &release{ns: ns, chart: chart, cfg: cfg, values: all}
+}
+
+func (r *release) tm() map[string]any { return r.values["taskmanager"].(map[string]any) }
+
+func (r *release) slots() int {
+	return int(r.tm()["replicas"].(float64)) * int(r.tm()["numberOfTaskSlots"].(float64))
+}
+
+const releaseSel = "app.kubernetes.io/instance=flink,app.kubernetes.io/component="
+
+// overview waits for the pods and for every TaskManager to register with the leading JobManager.
+func (r *release) overview(t *testing.T) *flinkREST {
+	t.Helper()
+	tms := int(r.tm()["replicas"].(float64))
+	jm := waitPods(t, r.ns, releaseSel+"jobmanager", podTimeout, "JobManagers ready", func(p []corev1.Pod) bool { return len(p) > 0 && allReady(len(p))(p) })
+	waitPods(t, r.ns, releaseSel+"taskmanager", podTimeout, "TaskManagers ready", allReady(tms))
+	leader := jm[0].Name
+	if len(jm) > 1 {
+		leader = haLeader(t, r.ns, jm)
+	}
+	rest := forwardREST(t, r.ns, leader)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	eventually(t, ctx, fmt.Sprintf("%d TaskManagers with %d slots registered", tms, r.slots()), func() (bool, string) {
+		var o overview
+		if err := rest.try(http.MethodGet, "/overview", nil, "", &o); err != nil {
+			return false, err.Error()
+		}
+		return o.TaskManagers == tms && o.SlotsTotal == r.slots(), fmt.Sprintf("%+v", o)
+	})
+	return rest
+}
+
+func (r *release) jobID(t *testing.T) string {
+	t.Helper()
+	if id, _ := r.values["job"].(map[string]any)["jobId"].(string); id != "" {
+		return id
+	}
+	rel, err := action.NewGet(r.cfg).Run("flink")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := jobIDArg.FindStringSubmatch(rel.Manifest)
+	if m == nil {
+		t.Fatal("no --job-id in the release's manifest")
+	}
+	return m[1]
+}
+
+var jobIDArg = regexp.MustCompile(`- --job-id\n\s+- "?([0-9a-f]{32})"?`)
+
+func (r *release) jobRunning(t *testing.T) (*flinkREST, jobDetails) {
+	t.Helper()
+	rest := r.overview(t)
+	return rest, rest.waitAllTasksRunning(r.jobID(t), jobTimeout)
+}
+
+func (r *release) uninstall(t *testing.T) {
+	t.Helper()
+	uninstall := action.NewUninstall(r.cfg)
+	uninstall.Wait, uninstall.Timeout = true, 2*time.Minute
+	if _, err := uninstall.Run("flink"); err != nil {
+		t.Fatalf("uninstall: %v", err)
+	}
+	assertNothingLeft(t, r.ns)
+}
+
+// stopWithSavepoint stops a job with a savepoint into its configured savepoint dir and returns
+// the savepoint's path as the pods see it.
+func stopWithSavepoint(t *testing.T, rest *flinkREST, jobID string) string {
+	t.Helper()
+	var trig struct {
+		RequestID string `json:"request-id"`
+	}
+	rest.do(http.MethodPost, "/jobs/"+jobID+"/stop", strings.NewReader(`{"drain":false}`), "application/json", &trig)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	var location string
+	eventually(t, ctx, "the savepoint completes", func() (bool, string) {
+		var st struct {
+			Status    struct{ ID string `json:"id"` } `json:"status"`
+			Operation struct {
+				Location     string `json:"location"`
+				FailureCause *struct {
+					Class      string `json:"class"`
+					StackTrace string `json:"stack-trace"`
+				} `json:"failure-cause"`
+			} `json:"operation"`
+		}
+		rest.get("/jobs/"+jobID+"/savepoints/"+trig.RequestID, &st)
+		if st.Operation.FailureCause != nil {
+			t.Fatalf("savepoint failed: %s", st.Operation.FailureCause.StackTrace)
+		}
+		location = st.Operation.Location
+		return st.Status.ID == "COMPLETED", st.Status.ID
+	})
+	// The pod runner keeps a namespace's shared volume under .../shared/<namespace>; pods see /.
+	i := strings.Index(location, "/flink-data/savepoints/")
+	if i < 0 || !strings.Contains(location, "/shared/") {
+		t.Fatalf("savepoint %q is not in the namespace's shared /flink-data/savepoints", location)
+	}
+	if _, err := os.Stat(strings.TrimPrefix(location, "file:")); err != nil {
+		t.Fatalf("savepoint directory is not on disk: %v", err)
+	}
+	return "file://" + location[i:]
 }
 
 // haLeader is the JobManager pod that leads (the others are standbys without a REST leader).

@@ -254,27 +254,35 @@ func forwardREST(t *testing.T, ns, pod string) *flinkREST {
 
 func (f *flinkREST) do(method, path string, body io.Reader, contentType string, out any) {
 	f.t.Helper()
+	if err := f.try(method, path, body, contentType, out); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// try is do without failing the test: for polling through leader elections and restarts.
+func (f *flinkREST) try(method, path string, body io.Reader, contentType string, out any) error {
 	req, err := http.NewRequestWithContext(f.t.Context(), method, f.base+path, body)
 	if err != nil {
-		f.t.Fatal(err)
+		return err
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := restClient.Do(req)
 	if err != nil {
-		f.t.Fatalf("%s %s: %v", method, path, err)
+		return fmt.Errorf("%s %s: %v", method, path, err)
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode >= 300 {
-		f.t.Fatalf("%s %s: %s: %s", method, path, resp.Status, data)
+		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, data)
 	}
 	if out != nil {
 		if err := json.Unmarshal(data, out); err != nil {
-			f.t.Fatalf("%s %s: %v: %s", method, path, err, data)
+			return fmt.Errorf("%s %s: %v: %s", method, path, err, data)
 		}
 	}
+	return nil
 }
 
 func (f *flinkREST) get(path string, out any) { f.do(http.MethodGet, path, nil, "", out) }
@@ -344,7 +352,9 @@ func (f *flinkREST) waitAllTasksRunning(jobID string, timeout time.Duration) job
 	var d jobDetails
 	eventually(f.t, ctx, "every task of job "+jobID+" is RUNNING", func() (bool, string) {
 		d = jobDetails{}
-		f.get("/jobs/"+jobID, &d)
+		if err := f.try(http.MethodGet, "/jobs/"+jobID, nil, "", &d); err != nil {
+			return false, err.Error() // not submitted yet, or a leader election
+		}
 		if d.State == "FAILED" {
 			f.t.Fatalf("job %s failed", jobID)
 		}
@@ -379,3 +389,6 @@ func leaderAt(port int32) bool {
 	defer resp.Body.Close()
 	return resp.StatusCode == http.StatusOK
 }
+
+// restClient bounds every REST call: a port-forward to a process that went away must fail, not hang.
+var restClient = &http.Client{Timeout: 15 * time.Second}

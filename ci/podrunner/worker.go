@@ -438,8 +438,10 @@ func (w *worker) prepare(ctx context.Context, pod *corev1.Pod, version string) (
 		"-Dlog.file="+filepath.Join(w.dir, "log", "flink.log"),
 		"-cp", filepath.Join(lib, "*"),
 		mainClasses[w.role], "--configDir", confDir)
-	l.args = append(l.args, args...)
+	// Options before the pod's args: an application's parser takes everything from its first job
+	// argument on as job arguments.
 	l.args = append(l.args, over.dynamicProperties()...)
+	l.args = append(l.args, args...)
 
 	// The process sees the container's env plus what Flink's scripts would set.
 	_ = os.Remove(filepath.Join(w.dir, "lib"))

@@ -48,6 +48,9 @@
 {{- if .Values.parallelism -}}
 {{- $_ = set $c "parallelism.default" (int .Values.parallelism) -}}
 {{- end -}}
+{{- if .Values.reactiveMode -}}
+{{- $_ = set $c "scheduler-mode" "reactive" -}}
+{{- end -}}
 {{- if .Values.highAvailability.enabled -}}
 {{- $_ = set $c "high-availability.type" "kubernetes" -}}
 {{- $_ = set $c "high-availability.storageDir" .Values.highAvailability.storageDir -}}

@@ -211,5 +211,27 @@ spec:
       annotations:
         {{- include "flink.podAnnotations" (dict "ctx" . "component" "taskmanager") | nindent 8 }}
     spec:
-      {{- include "flink.podSpec" (dict "ctx" . "component" "taskmanager" "args" (list "taskmanager")) | nindent 6 }}
+      {{- $jar := include "flink.jarPieces" . | fromYaml }}
+      {{- include "flink.podSpec" (dict "ctx" . "component" "taskmanager" "args" (list "taskmanager") "initContainers" $jar.initContainers "extraVolumes" $jar.volumes "extraMounts" $jar.mounts) | nindent 6 }}
+{{- end -}}
+
+{{/* Where an application's jar comes from (flink-job): baked in the image (local://), or fetched
+     from http(s) by an init container into the usrlib emptyDir of every Flink pod — application
+     mode hands TaskManagers the jar as a path relative to usrlib. Renders a dict: initContainers,
+     volumes, mounts. */}}
+{{- define "flink.jarPieces" -}}
+{{- $out := dict "initContainers" list "volumes" list "mounts" list -}}
+{{- $job := .Values.job | default dict -}}
+{{- if regexMatch "^https?://" (toString $job.jarURI) -}}
+{{- $file := printf "/opt/flink/usrlib/%s" (base (regexReplaceAll "[?#].*$" $job.jarURI "")) -}}
+{{- $script := printf "set -eu\ncurl -fsSL --retry 3 -o %s %s\n" (quote $file) (quote $job.jarURI) -}}
+{{- if $job.jarSHA256 -}}
+{{- $script = printf "%secho \"%s  %s\" | sha256sum -c -\n" $script $job.jarSHA256 $file -}}
+{{- end -}}
+{{- $init := dict "name" "fetch-jar" "image" $job.fetcher.image "command" (list "sh" "-c" $script) "volumeMounts" (list (dict "name" "usrlib" "mountPath" "/opt/flink/usrlib")) "securityContext" .Values.securityContext "resources" (dict "requests" (dict "cpu" "10m" "memory" "32Mi") "limits" (dict "memory" "128Mi")) -}}
+{{- $_ := set $out "initContainers" (list $init) -}}
+{{- $_ = set $out "volumes" (list (dict "name" "usrlib" "emptyDir" dict)) -}}
+{{- $_ = set $out "mounts" (list (dict "name" "usrlib" "mountPath" "/opt/flink/usrlib")) -}}
+{{- end -}}
+{{- toYaml $out -}}
 {{- end -}}
