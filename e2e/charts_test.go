@@ -7,9 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
-	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -291,7 +291,9 @@ func stopWithSavepoint(t *testing.T, rest *flinkREST, jobID string) string {
 	var location string
 	eventually(t, ctx, "the savepoint completes", func() (bool, string) {
 		var st struct {
-			Status    struct{ ID string `json:"id"` } `json:"status"`
+			Status struct {
+				ID string `json:"id"`
+			} `json:"status"`
 			Operation struct {
 				Location     string `json:"location"`
 				FailureCause *struct {
