@@ -10,7 +10,7 @@ LDFLAGS := -X github.com/helm-flink/helm-flink/plugin/version.Version=$(VERSION)
 RUN ?= .
 E2E_TIMEOUT ?= 45m
 
-.PHONY: build tools flink stack-up stack-down unit e2e test demo lint clean
+.PHONY: build tools flink stack-up stack-down unit e2e test demo lint docs docs-check clean
 
 build: ## the plugin binary, bin/helm-flink
 	go build -trimpath -ldflags '$(LDFLAGS)' -o bin/helm-flink ./cmd/helm-flink
@@ -38,7 +38,14 @@ unit: lint ## unit tests
 e2e: tools flink ## end-to-end tests on the real stack; RUN=<regex> selects
 	go test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -run '$(RUN)' -v ./e2e/ 2>&1 | ci/test-summary.sh
 
-test: unit e2e ## everything; .ci/run calls this
+docs: ## the charts' READMEs, generated from values.yaml by helm-docs
+	bash ci/build-tools.sh helmdocs
+	.cache/bin/helm-docs --chart-search-root charts --template-files README.md.gotmpl --log-level warning
+
+docs-check: docs ## fails when a chart README is stale
+	@git diff --exit-code -- 'charts/*/README.md' || { echo "chart READMEs are stale: run make docs and commit"; exit 1; }
+
+test: unit docs-check e2e ## everything; .ci/run calls this
 
 demo: build tools flink ## the README's main command
 	bash ci/demo.sh

@@ -75,5 +75,10 @@ build_helm() {
   link helm4 "$HELM4_VERSION" helm helm4
 }
 
-targets=${*:-kube etcd kwok helm}
+build_helmdocs() {
+  go_install helm-docs "$HELM_DOCS_VERSION" github.com/norwoodj/helm-docs/cmd/helm-docs
+  link helm-docs "$HELM_DOCS_VERSION" helm-docs helm-docs
+}
+
+targets=${*:-kube etcd kwok helm helmdocs}
 for t in $targets; do "build_$t"; done

@@ -5,6 +5,7 @@ ETCD_VERSION=v3.6.16
 KWOK_VERSION=v0.8.0
 HELM3_VERSION=v3.22.0
 HELM4_VERSION=v4.3.1
+HELM_DOCS_VERSION=v1.14.2
 # 1.20.0: later 1.20 patch releases lack flink-container, flink-kubernetes and the examples on Maven Central.
 FLINK1_VERSION=1.20.0
 FLINK2_VERSION=2.3.0

@@ -92,3 +92,18 @@ func TestPluginInstallsInHelm3AndHelm4(t *testing.T) {
 		})
 	}
 }
+
+// Every values set of every chart lints clean under --strict with both Helm CLIs.
+func TestChartsLintStrict(t *testing.T) {
+	for _, chart := range []string{"flink-session", "flink-job"} {
+		for _, file := range valuesSets(t, chart) {
+			for _, helm := range []string{"helm3", "helm4"} {
+				h := newHelm(t, helm)
+				out, err := h.run(t, "lint", "--strict", filepath.Join(env.root, "charts", chart), "-f", file, "--kube-version", "1.37.2")
+				if err != nil || !strings.Contains(out, "0 chart(s) failed") {
+					t.Errorf("%s lint --strict %s -f %s: %v\n%s", helm, chart, filepath.Base(file), err, out)
+				}
+			}
+		}
+	}
+}
