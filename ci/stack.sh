@@ -71,6 +71,11 @@ up() {
   bash "$here/build-tools.sh" kube etcd kwok
   bash "$here/fetch-flink.sh"
   (cd "$top" && go build -o "$bin/podrunner" ./ci/podrunner)
+  local want; want=$(cat "$here/kwok/kwok.yaml" "$here/versions.sh" | sha256sum)
+  if healthy && [ "$want" != "$(cat "$state/cluster.sha" 2>/dev/null)" ]; then
+    echo "stack: kwok config or versions changed; recreating the cluster"
+    down
+  fi
   if healthy; then
     # A changed pod runner replaces the running one; the cluster stays.
     if [ "$(sha256sum < "$bin/podrunner")" != "$(cat "$state/podrunner.sha" 2>/dev/null)" ]; then
@@ -95,6 +100,7 @@ up() {
     --kubeconfig "$kubeconfig" --wait 120s >"$state/kwokctl.log" 2>&1 || {
       echo "stack: kwokctl create cluster failed:" >&2; tail -20 "$state/kwokctl.log" >&2; exit 1; }
   "$bin/kwokctl" --name "$name" scale node --replicas 2 >>"$state/kwokctl.log" 2>&1
+  echo "$want" > "$state/cluster.sha"
   kubectl_ label namespace default "$label" --overwrite >/dev/null
 
   start_runner

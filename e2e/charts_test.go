@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/cli/values"
 	"helm.sh/helm/v3/pkg/getter"
+	helmrelease "helm.sh/helm/v3/pkg/release"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -99,6 +101,9 @@ func TestSessionChartValuesSets(t *testing.T) {
 			ns := restrictedNamespace(t)
 			r := installChart(t, ns, "flink-session", file)
 			r.overview(t)
+			if r.values["tests"].(map[string]any)["enabled"] == true {
+				r.helmTest(t)
+			}
 			r.uninstall(t)
 		})
 	}
@@ -266,6 +271,30 @@ func (r *release) jobRunning(t *testing.T) (*flinkREST, jobDetails) {
 	t.Helper()
 	rest := r.overview(t)
 	return rest, rest.waitAllTasksRunning(r.jobID(t), jobTimeout)
+}
+
+// helmTest runs `helm test`: its pod checks the REST API through the Service for real.
+func (r *release) helmTest(t *testing.T) {
+	t.Helper()
+	test := action.NewReleaseTesting(r.cfg)
+	test.Namespace, test.Timeout = r.ns, 2*time.Minute
+	rel, err := test.Run("flink")
+	if err != nil {
+		t.Fatalf("helm test: %v", err)
+	}
+	ran := 0
+	for _, h := range rel.Hooks {
+		if !slices.Contains(h.Events, helmrelease.HookTest) {
+			continue
+		}
+		ran++
+		if h.LastRun.Phase != helmrelease.HookPhaseSucceeded {
+			t.Fatalf("helm test hook %s: %s", h.Name, h.LastRun.Phase)
+		}
+	}
+	if ran == 0 {
+		t.Fatal("helm test ran no test")
+	}
 }
 
 func (r *release) uninstall(t *testing.T) {

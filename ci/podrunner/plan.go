@@ -35,8 +35,8 @@ func flinkRole(pod *corev1.Pod) string {
 	if len(pod.Spec.Containers) == 0 {
 		return ""
 	}
-	if c := pod.Spec.Containers[0].Command; len(c) > 0 && c[0] == roleKubectl {
-		return roleKubectl
+	if c := pod.Spec.Containers[0].Command; len(c) > 0 && (c[0] == roleKubectl || c[0] == roleScript) {
+		return c[0]
 	}
 	if len(pod.Spec.Containers[0].Args) == 0 {
 		return ""

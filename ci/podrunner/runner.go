@@ -117,6 +117,7 @@ func (r *runner) sync(ctx context.Context, p *corev1.Pod) {
 		cancel: cancel, done: make(chan struct{}),
 		info: processInfo{Namespace: p.Namespace, Pod: p.Name, Role: role, State: "Pending"}}
 	w.info.LogFile = filepath.Join(w.dir, "log", p.Spec.Containers[0].Name+".log")
+	w.containerPorts = namedPorts(&p.Spec.Containers[0])
 	r.workers[k] = w
 	r.log.Printf("%s/%s: %s pod on %s", p.Namespace, p.Name, role, p.Spec.NodeName)
 	go w.run(wctx, p.DeepCopy())

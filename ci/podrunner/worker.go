@@ -37,6 +37,8 @@ type worker struct {
 	declaredPort map[string]int32 // config key → port as the pod declares it
 	crsCreated   bool
 	removing     bool // guarded by r.mu
+	// containerPorts: the Flink container's port names → numbers, for Services by port name.
+	containerPorts map[string]int32
 }
 
 // processInfo is what GET /processes reports about a pod's process.
@@ -84,14 +86,30 @@ func (w *worker) run(ctx context.Context, pod *corev1.Pod) {
 		return
 	}
 	c := &pod.Spec.Containers[0]
-	if w.role == roleKubectl {
-		l, err := w.prepareKubectl(ctx, pod)
-		if err != nil {
-			w.waiting(ctx, "CreateContainerConfigError", "%v", err)
-			return
+	if w.role == roleKubectl || w.role == roleScript {
+		prepare := w.prepareKubectl
+		if w.role == roleScript {
+			prepare = w.prepareScript
 		}
-		w.loop(ctx, pod, l)
-		return
+		for {
+			l, err := prepare(ctx, pod)
+			if err == nil {
+				w.loop(ctx, pod, l)
+				return
+			}
+			var wait *errWaiting
+			if !errors.As(err, &wait) {
+				w.waiting(ctx, "CreateContainerConfigError", "%v", err)
+				return
+			}
+			w.waiting(ctx, "ContainerCreating", "%v", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-w.r.jobManagerChanged():
+			case <-time.After(2 * time.Second):
+			}
+		}
 	}
 	version, err := flinkVersionFor(c.Image, w.r.versions)
 	if v, ok := pod.Labels["app.kubernetes.io/version"]; err != nil && ok {
@@ -144,7 +162,7 @@ func (w *worker) loop(ctx context.Context, pod *corev1.Pod, l *launch) {
 			i.PID, i.State, i.Ready, i.Restarts = cmd.Process.Pid, "Running", false, st.restarts
 		})
 		w.writeStatus(ctx, st)
-		if !w.crsCreated && w.role != roleKubectl {
+		if !w.crsCreated && w.role != roleKubectl && w.role != roleScript {
 			if err := w.r.createForwards(ctx, pod, w); err != nil {
 				w.logf("port-forward and logs: %v", err)
 			} else {

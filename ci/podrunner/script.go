@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// A container whose command is bash (the charts' `helm test` pods) runs its script with this
+// machine's bash. Cluster addresses in its env — `<service>[.<namespace>[.svc[.cluster.local]]]:<port>` —
+// are rewritten to the local port of a ready pod behind that Service, as cluster DNS and the
+// Service would route them.
+const roleScript = "bash"
+
+var serviceAddress = regexp.MustCompile(`^([a-z0-9]([-a-z0-9]*[a-z0-9])?)(\.([a-z0-9-]+))?(\.svc(\.cluster\.local)?)?:([0-9]+)$`)
+
+func (w *worker) prepareScript(ctx context.Context, pod *corev1.Pod) (*launch, error) {
+	c := &pod.Spec.Containers[0]
+	env, order, err := containerEnv(ctx, w.r.cs, pod, c)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range env {
+		m := serviceAddress.FindStringSubmatch(v)
+		if m == nil {
+			continue
+		}
+		ns := pod.Namespace
+		if m[4] != "" {
+			ns = m[4]
+		}
+		port, _ := strconv.Atoi(m[7])
+		local, err := w.r.resolveService(ctx, ns, m[1], int32(port))
+		if err != nil {
+			return nil, fmt.Errorf("env %s=%s: %w", k, v, err)
+		}
+		env[k] = fmt.Sprintf("%s:%d", podIP, local)
+	}
+	if err := os.MkdirAll(filepath.Join(w.dir, "log"), 0o755); err != nil {
+		return nil, err
+	}
+	l := &launch{java: "bash", logFile: filepath.Join(w.dir, "log", c.Name+".log")}
+	l.args = append(append([]string{}, c.Command[1:]...), c.Args...)
+	l.env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + w.dir}
+	for _, k := range order {
+		l.env = append(l.env, k+"="+env[k])
+	}
+	return l, nil
+}
+
+// resolveService finds the local port that a Service's port reaches: its targetPort on a ready
+// runner-run pod its selector matches.
+func (r *runner) resolveService(ctx context.Context, ns, name string, port int32) (int32, error) {
+	svc, err := r.cs.CoreV1().Services(ns).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return 0, err
+	}
+	var target *intstr.IntOrString
+	for _, p := range svc.Spec.Ports {
+		if p.Port == port {
+			t := p.TargetPort
+			target = &t
+		}
+	}
+	if target == nil {
+		return 0, fmt.Errorf("service %s/%s has no port %d", ns, name, port)
+	}
+	sel := labels.SelectorFromSet(svc.Spec.Selector)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, w := range r.workers {
+		if w.ns != ns || !sel.Matches(w.labels) || !w.snapshot().Ready {
+			continue
+		}
+		want := target.IntVal
+		if target.Type == intstr.String {
+			want = w.containerPorts[target.StrVal]
+		}
+		if want == 0 {
+			want = port
+		}
+		for key, declared := range w.declaredPort {
+			if declared == want {
+				return w.localPort[key], nil
+			}
+		}
+	}
+	return 0, &errWaiting{fmt.Sprintf("no ready pod serves service %s/%s port %d", ns, name, port)}
+}
+
+// namedPorts maps a container's port names to numbers, for Services that target a port by name.
+func namedPorts(c *corev1.Container) map[string]int32 {
+	out := map[string]int32{}
+	for _, p := range c.Ports {
+		if p.Name != "" {
+			out[p.Name] = p.ContainerPort
+		}
+	}
+	return out
+}
