@@ -104,6 +104,36 @@ func TestSessionChartValuesSets(t *testing.T) {
 			if r.values["tests"].(map[string]any)["enabled"] == true {
 				r.helmTest(t)
 			}
+			if r.values["submit"].(map[string]any)["enabled"] == true {
+				// The post-install hook (which Helm waited for) left the job running on all tasks.
+				rest := r.overview(t)
+				var jobs struct {
+					Jobs []struct {
+						JID   string `json:"jid"`
+						Name  string `json:"name"`
+						State string `json:"state"`
+					} `json:"jobs"`
+				}
+				rest.get("/jobs/overview", &jobs)
+				if len(jobs.Jobs) != 1 || jobs.Jobs[0].State != "RUNNING" {
+					t.Fatalf("after the submit hook: jobs %+v, want one RUNNING", jobs.Jobs)
+				}
+				rest.waitAllTasksRunning(jobs.Jobs[0].JID, 10*time.Second)
+				// An upgrade runs the hook again: the running job is not submitted twice.
+				upgrade := action.NewUpgrade(r.cfg)
+				upgrade.Namespace, upgrade.Wait, upgrade.Timeout, upgrade.ReuseValues = r.ns, true, 3*time.Minute, true
+				ch, err := loader.Load(filepath.Join(env.root, "charts", r.chart))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := upgrade.Run("flink", ch, map[string]any{}); err != nil {
+					t.Fatalf("upgrade: %v", err)
+				}
+				rest.get("/jobs/overview", &jobs)
+				if len(jobs.Jobs) != 1 {
+					t.Fatalf("after an upgrade: %d jobs, want the one job", len(jobs.Jobs))
+				}
+			}
 			r.uninstall(t)
 		})
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -49,7 +50,16 @@ func (w *worker) prepareScript(ctx context.Context, pod *corev1.Pod) (*launch, e
 	}
 	l := &launch{java: "bash", logFile: filepath.Join(w.dir, "log", c.Name+".log")}
 	l.args = append(append([]string{}, c.Command[1:]...), c.Args...)
-	l.env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + w.dir}
+	path := os.Getenv("PATH")
+	if version, err := w.r.flinkVersionOf(pod); err == nil {
+		// A script in a Flink image has the image's `flink` CLI on its PATH.
+		bin, err := w.writeFlinkCLI(version)
+		if err != nil {
+			return nil, err
+		}
+		path = bin + ":" + path
+	}
+	l.env = []string{"PATH=" + path, "HOME=" + w.dir}
 	for _, k := range order {
 		l.env = append(l.env, k+"="+env[k])
 	}
@@ -105,4 +115,33 @@ func namedPorts(c *corev1.Container) map[string]int32 {
 		}
 	}
 	return out
+}
+
+// writeFlinkCLI writes a `flink` command for the pod: Flink's CliFrontend of the given release,
+// with jars of the image (by an example's name) mapped to the example jobs.
+func (w *worker) writeFlinkCLI(version string) (string, error) {
+	bin, conf := filepath.Join(w.dir, "bin"), filepath.Join(w.dir, "conf")
+	for _, d := range []string{bin, conf} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return "", err
+		}
+	}
+	if err := os.WriteFile(filepath.Join(conf, "config.yaml"), []byte("# client configuration: options come on the command line\n"), 0o644); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(conf, "log4j-cli.properties"), []byte(defaultLog4j), 0o644); err != nil {
+		return "", err
+	}
+	examples := filepath.Join(w.r.flinkCache, version, "examples")
+	var b strings.Builder
+	b.WriteString("#!/usr/bin/env bash\n# flink CLI of Flink " + version + " (pod runner)\nargs=()\nfor a in \"$@\"; do\n  case \"$(basename \"$a\")\" in\n")
+	for _, n := range exampleNames {
+		fmt.Fprintf(&b, "    %s.jar) a=%q ;;\n", n, filepath.Join(examples, n+".jar"))
+	}
+	b.WriteString("  esac\n  args+=(\"$a\")\ndone\n")
+	fmt.Fprintf(&b, "export FLINK_CONF_DIR=%q\nexec %q %s -Dlog4j.configurationFile=file:%s -cp %q org.apache.flink.client.cli.CliFrontend \"${args[@]}\"\n",
+		conf, w.r.java, strings.Join(jvmOptions("client"), " "), filepath.Join(conf, "log4j-cli.properties"),
+		filepath.Join(w.r.flinkCache, version, "lib", "*"))
+	p := filepath.Join(bin, "flink")
+	return bin, os.WriteFile(p, []byte(b.String()), 0o755)
 }

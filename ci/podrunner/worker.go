@@ -85,7 +85,6 @@ func (w *worker) run(ctx context.Context, pod *corev1.Pod) {
 		w.waiting(ctx, "NamespaceNotEnabled", "namespace %s is not labelled %s; the pod runner runs Flink pods only there", pod.Namespace, w.r.nsLabel)
 		return
 	}
-	c := &pod.Spec.Containers[0]
 	if w.role == roleKubectl || w.role == roleScript {
 		prepare := w.prepareKubectl
 		if w.role == roleScript {
@@ -111,13 +110,7 @@ func (w *worker) run(ctx context.Context, pod *corev1.Pod) {
 			}
 		}
 	}
-	version, err := flinkVersionFor(c.Image, w.r.versions)
-	if v, ok := pod.Labels["app.kubernetes.io/version"]; err != nil && ok {
-		// A custom image tag (prod-2026-11): the chart's version label says which Flink it is.
-		if lv, lerr := flinkVersionFor("flink:"+v, w.r.versions); lerr == nil {
-			version, err = lv, nil
-		}
-	}
+	version, err := w.r.flinkVersionOf(pod)
 	if err != nil {
 		w.waiting(ctx, "ErrImagePull", "%v", err)
 		return
@@ -477,6 +470,18 @@ func (w *worker) prepare(ctx context.Context, pod *corev1.Pod, version string) (
 		"FLINK_HOME="+w.dir, "FLINK_CONF_DIR="+confDir, "FLINK_LIB_DIR="+filepath.Join(w.dir, "lib"),
 		"FLINK_LOG_DIR="+filepath.Join(w.dir, "log"), "KUBECONFIG="+w.r.kubeconfig)
 	return l, nil
+}
+
+// flinkVersionOf picks the Flink release for a pod from its first container's image tag, else
+// from its app.kubernetes.io/version label (a custom tag such as prod-2026-11; the charts set it).
+func (r *runner) flinkVersionOf(pod *corev1.Pod) (string, error) {
+	version, err := flinkVersionFor(pod.Spec.Containers[0].Image, r.versions)
+	if v, ok := pod.Labels["app.kubernetes.io/version"]; err != nil && ok {
+		if lv, lerr := flinkVersionFor("flink:"+v, r.versions); lerr == nil {
+			return lv, nil
+		}
+	}
+	return version, err
 }
 
 func readConfDir(dir string) (flinkConf, error) {
