@@ -16,7 +16,7 @@ import (
 // uses) and from Helm's own schema validation (what `helm install` and Flux do); every bad
 // file names, in its "# want:" line, the path both must point at.
 func TestCorpusAgreesWithHelm(t *testing.T) {
-	for _, chartName := range []string{"flink-session"} {
+	for _, chartName := range []string{"flink-session", "flink-job"} {
 		chart, err := loader.Load(filepath.Join("..", "charts", chartName))
 		if err != nil {
 			t.Fatal(err)
