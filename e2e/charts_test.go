@@ -4,9 +4,7 @@ package e2e
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -26,10 +24,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
-	"k8s.io/client-go/discovery/cached/memory"
-	"k8s.io/client-go/restmapper"
+	"k8s.io/client-go/dynamic"
 )
 
 // helmConfig is the Helm SDK pointed at the stack, for one namespace.
@@ -44,42 +40,15 @@ func helmConfig(t *testing.T, ns string) *action.Configuration {
 	return cfg
 }
 
-func chartValues(t *testing.T, files ...string) map[string]any {
-	t.Helper()
-	vals, err := (&values.Options{ValueFiles: files}).MergeValues(getter.Providers{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return vals
-}
-
 // dryRunStrict sends every object of a manifest to the API server as a server-side dry run with
 // strict field validation: unknown or duplicate fields and admission (Pod Security) fail it.
 func dryRunStrict(t *testing.T, ns, manifest string) {
 	t.Helper()
-	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(env.cs.Discovery()))
-	dec := utilyaml.NewYAMLOrJSONDecoder(strings.NewReader(manifest), 4096)
-	for {
-		var obj map[string]any
-		if err := dec.Decode(&obj); err != nil {
-			if errors.Is(err, io.EOF) {
-				return
-			}
-			t.Fatal(err)
-		}
-		if obj == nil {
-			continue
-		}
-		u := &unstructured.Unstructured{Object: obj}
-		m, err := mapper.RESTMapping(u.GroupVersionKind().GroupKind(), u.GroupVersionKind().Version)
-		if err != nil {
-			t.Fatalf("%s: %v", u.GetKind(), err)
-		}
-		if _, err := env.dyn.Resource(m.Resource).Namespace(ns).Create(t.Context(), u,
-			metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}, FieldValidation: "Strict"}); err != nil {
+	forEachObject(t, manifest, func(u *unstructured.Unstructured, r dynamic.ResourceInterface) {
+		if _, err := r.Create(t.Context(), u, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}, FieldValidation: "Strict"}); err != nil {
 			t.Fatalf("server-side dry run of %s %s: %v", u.GetKind(), u.GetName(), err)
 		}
-	}
+	}, ns)
 }
 
 // restrictedNamespace is a test namespace that enforces Pod Security Standard restricted.

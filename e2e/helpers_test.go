@@ -28,6 +28,7 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/cache"
 	watchtools "k8s.io/client-go/tools/watch"
@@ -143,6 +144,16 @@ func applyFile(t *testing.T, ns, file string, vars map[string]string) {
 
 func apply(t *testing.T, ns, manifest string) {
 	t.Helper()
+	forEachObject(t, manifest, func(u *unstructured.Unstructured, r dynamic.ResourceInterface) {
+		if _, err := r.Apply(t.Context(), u.GetName(), u, metav1.ApplyOptions{FieldManager: "e2e", Force: true}); err != nil {
+			t.Fatalf("apply %s %s: %v", u.GetKind(), u.GetName(), err)
+		}
+	}, ns)
+}
+
+// forEachObject calls f with each object of a multi-document manifest and its API resource.
+func forEachObject(t *testing.T, manifest string, f func(*unstructured.Unstructured, dynamic.ResourceInterface), ns string) {
+	t.Helper()
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(env.cs.Discovery()))
 	dec := utilyaml.NewYAMLOrJSONDecoder(strings.NewReader(manifest), 4096)
 	for {
@@ -161,10 +172,7 @@ func apply(t *testing.T, ns, manifest string) {
 		if err != nil {
 			t.Fatalf("%s: %v", u.GetKind(), err)
 		}
-		if _, err := env.dyn.Resource(m.Resource).Namespace(ns).Apply(t.Context(), u.GetName(), u,
-			metav1.ApplyOptions{FieldManager: "e2e", Force: true}); err != nil {
-			t.Fatalf("apply %s %s: %v", u.GetKind(), u.GetName(), err)
-		}
+		f(u, env.dyn.Resource(m.Resource).Namespace(ns))
 	}
 }
 

@@ -85,43 +85,28 @@ func (w *worker) run(ctx context.Context, pod *corev1.Pod) {
 		w.waiting(ctx, "NamespaceNotEnabled", "namespace %s is not labelled %s; the pod runner runs Flink pods only there", pod.Namespace, w.r.nsLabel)
 		return
 	}
-	if w.role == roleKubectl || w.role == roleScript {
-		prepare := w.prepareKubectl
-		if w.role == roleScript {
-			prepare = w.prepareScript
+	var prepare func(context.Context, *corev1.Pod) (*launch, error)
+	switch w.role {
+	case roleKubectl:
+		prepare = w.prepareKubectl
+	case roleScript:
+		prepare = w.prepareScript
+	default:
+		version, err := w.r.flinkVersionOf(pod)
+		if err != nil {
+			w.waiting(ctx, "ErrImagePull", "%v", err)
+			return
 		}
-		for {
-			l, err := prepare(ctx, pod)
-			if err == nil {
-				w.loop(ctx, pod, l)
-				return
-			}
-			var wait *errWaiting
-			if !errors.As(err, &wait) {
-				w.waiting(ctx, "CreateContainerConfigError", "%v", err)
-				return
-			}
-			w.waiting(ctx, "ContainerCreating", "%v", err)
-			select {
-			case <-ctx.Done():
-				return
-			case <-w.r.jobManagerChanged():
-			case <-time.After(2 * time.Second):
-			}
-		}
+		w.setInfo(func(i *processInfo) { i.FlinkVersion = version })
+		prepare = func(ctx context.Context, pod *corev1.Pod) (*launch, error) { return w.prepare(ctx, pod, version) }
 	}
-	version, err := w.r.flinkVersionOf(pod)
-	if err != nil {
-		w.waiting(ctx, "ErrImagePull", "%v", err)
-		return
-	}
-	w.setInfo(func(i *processInfo) { i.FlinkVersion = version })
-
-	var l *launch
+	// A pod that waits on another (a TaskManager on its JobManager, a script on its Service's
+	// pods) prepares again when a JobManager changes, or every 2 s.
 	for {
-		l, err = w.prepare(ctx, pod, version)
+		l, err := prepare(ctx, pod)
 		if err == nil {
-			break
+			w.loop(ctx, pod, l)
+			return
 		}
 		var wait *errWaiting
 		if !errors.As(err, &wait) {
@@ -136,7 +121,6 @@ func (w *worker) run(ctx context.Context, pod *corev1.Pod) {
 		case <-time.After(2 * time.Second):
 		}
 	}
-	w.loop(ctx, pod, l)
 }
 
 // loop starts the process, and again after it exits when the restart policy says so.
