@@ -35,3 +35,11 @@ func TestCRILogSplitsLinesAcrossWrites(t *testing.T) {
 		t.Fatalf("got %v", got)
 	}
 }
+
+func TestCRILogCreatesItsFolder(t *testing.T) {
+	l, err := newCRILog(filepath.Join(t.TempDir(), "pod", "log", "c.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+}

@@ -21,26 +21,8 @@ func (w *worker) prepareKubectl(ctx context.Context, pod *corev1.Pod) (*launch, 
 	if err != nil {
 		return nil, err
 	}
-	sa := pod.Spec.ServiceAccountName
-	if sa == "" {
-		sa = "default"
-	}
-	expiry := int64(3600)
-	tok, err := w.r.cs.CoreV1().ServiceAccounts(pod.Namespace).CreateToken(ctx, sa,
-		&authv1.TokenRequest{Spec: authv1.TokenRequestSpec{ExpirationSeconds: &expiry}}, metav1.CreateOptions{})
+	kubeconfig, err := w.serviceAccountKubeconfig(ctx, pod)
 	if err != nil {
-		return nil, fmt.Errorf("token of service account %s: %w", sa, err)
-	}
-	if err := os.MkdirAll(filepath.Join(w.dir, "log"), 0o755); err != nil {
-		return nil, err
-	}
-	kc := clientcmdapi.NewConfig()
-	kc.Clusters["cluster"] = &clientcmdapi.Cluster{Server: w.r.rest.Host, CertificateAuthority: w.r.rest.CAFile, CertificateAuthorityData: w.r.rest.CAData}
-	kc.AuthInfos["sa"] = &clientcmdapi.AuthInfo{Token: tok.Status.Token}
-	kc.Contexts["pod"] = &clientcmdapi.Context{Cluster: "cluster", AuthInfo: "sa", Namespace: pod.Namespace}
-	kc.CurrentContext = "pod"
-	kubeconfig := filepath.Join(w.dir, "kubeconfig")
-	if err := clientcmd.WriteToFile(*kc, kubeconfig); err != nil {
 		return nil, err
 	}
 	l := &launch{java: w.r.kubectl, logFile: filepath.Join(w.dir, "log", c.Name+".log")}
@@ -52,4 +34,30 @@ func (w *worker) prepareKubectl(ctx context.Context, pod *corev1.Pod) (*launch, 
 		l.env = append(l.env, k+"="+env[k])
 	}
 	return l, nil
+}
+
+// serviceAccountKubeconfig writes a kubeconfig holding a token of the pod's ServiceAccount, in the
+// pod's namespace: what the pod's processes get instead of an in-cluster config, so that RBAC
+// decides what they may do, as in a real cluster.
+func (w *worker) serviceAccountKubeconfig(ctx context.Context, pod *corev1.Pod) (string, error) {
+	sa := pod.Spec.ServiceAccountName
+	if sa == "" {
+		sa = "default"
+	}
+	expiry := int64(24 * 3600)
+	tok, err := w.r.cs.CoreV1().ServiceAccounts(pod.Namespace).CreateToken(ctx, sa,
+		&authv1.TokenRequest{Spec: authv1.TokenRequestSpec{ExpirationSeconds: &expiry}}, metav1.CreateOptions{})
+	if err != nil {
+		return "", fmt.Errorf("token of service account %s: %w", sa, err)
+	}
+	if err := os.MkdirAll(w.dir, 0o755); err != nil {
+		return "", err
+	}
+	kc := clientcmdapi.NewConfig()
+	kc.Clusters["cluster"] = &clientcmdapi.Cluster{Server: w.r.rest.Host, CertificateAuthority: w.r.rest.CAFile, CertificateAuthorityData: w.r.rest.CAData}
+	kc.AuthInfos["sa"] = &clientcmdapi.AuthInfo{Token: tok.Status.Token}
+	kc.Contexts["pod"] = &clientcmdapi.Context{Cluster: "cluster", AuthInfo: "sa", Namespace: pod.Namespace}
+	kc.CurrentContext = "pod"
+	path := filepath.Join(w.dir, "kubeconfig")
+	return path, clientcmd.WriteToFile(*kc, path)
 }

@@ -45,9 +45,6 @@ func (w *worker) prepareScript(ctx context.Context, pod *corev1.Pod) (*launch, e
 		}
 		env[k] = fmt.Sprintf("%s:%d", podIP, local)
 	}
-	if err := os.MkdirAll(filepath.Join(w.dir, "log"), 0o755); err != nil {
-		return nil, err
-	}
 	l := &launch{java: "bash", logFile: filepath.Join(w.dir, "log", c.Name+".log")}
 	l.args = append(append([]string{}, c.Command[1:]...), c.Args...)
 	path := os.Getenv("PATH")

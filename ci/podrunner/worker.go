@@ -452,7 +452,15 @@ func (w *worker) prepare(ctx context.Context, pod *corev1.Pod, version string) (
 	}
 	l.env = append(l.env,
 		"FLINK_HOME="+w.dir, "FLINK_CONF_DIR="+confDir, "FLINK_LIB_DIR="+filepath.Join(w.dir, "lib"),
-		"FLINK_LOG_DIR="+filepath.Join(w.dir, "log"), "KUBECONFIG="+w.r.kubeconfig)
+		"FLINK_LOG_DIR="+filepath.Join(w.dir, "log"))
+	if haEnabled {
+		// Kubernetes HA talks to the API server as the pod's ServiceAccount (the chart's Role).
+		kubeconfig, err := w.serviceAccountKubeconfig(ctx, pod)
+		if err != nil {
+			return nil, err
+		}
+		l.env = append(l.env, "KUBECONFIG="+kubeconfig)
+	}
 	return l, nil
 }
 
