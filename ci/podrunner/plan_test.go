@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 )
 
 var stackVersions = map[string]string{"1.20": "1.20.0", "2.3": "2.3.0", "2": "2.3.0"}
@@ -151,5 +152,30 @@ func TestMapSharedPath(t *testing.T) {
 	args := mapSavepointArg([]string{"--fromSavepoint", "file:///sp/1", "--job-classname", "C"}, "/shared/ns")
 	if args[1] != "file:///shared/ns/sp/1" {
 		t.Fatalf("--fromSavepoint not mapped: %v", args)
+	}
+}
+
+func TestResourceValue(t *testing.T) {
+	c := &corev1.Container{Resources: corev1.ResourceRequirements{
+		Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1600Mi")},
+		Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("500m")},
+	}}
+	for _, tc := range []struct {
+		res, divisor, want string
+	}{
+		{"limits.memory", "1Mi", "1600"},
+		{"limits.memory", "", "1677721600"},
+		{"requests.cpu", "1", "1"},
+		{"requests.cpu", "1m", "500"},
+		{"limits.cpu", "", "0"},
+	} {
+		ref := &corev1.ResourceFieldSelector{Resource: tc.res}
+		if tc.divisor != "" {
+			ref.Divisor = resource.MustParse(tc.divisor)
+		}
+		got, err := resourceValue(c, ref)
+		if err != nil || got != tc.want {
+			t.Errorf("%s / %s = %q, %v; want %q", tc.res, tc.divisor, got, err, tc.want)
+		}
 	}
 }

@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 )
@@ -60,7 +63,7 @@ func containerEnv(ctx context.Context, cs kubernetes.Interface, pod *corev1.Pod,
 			set(e.Name, expandVars(e.Value, env))
 			continue
 		}
-		v, err := envValueFrom(ctx, cs, pod, e.ValueFrom)
+		v, err := envValueFrom(ctx, cs, pod, c, e.ValueFrom)
 		if err != nil {
 			return nil, nil, fmt.Errorf("env %s: %w", e.Name, err)
 		}
@@ -69,7 +72,7 @@ func containerEnv(ctx context.Context, cs kubernetes.Interface, pod *corev1.Pod,
 	return env, order, nil
 }
 
-func envValueFrom(ctx context.Context, cs kubernetes.Interface, pod *corev1.Pod, src *corev1.EnvVarSource) (string, error) {
+func envValueFrom(ctx context.Context, cs kubernetes.Interface, pod *corev1.Pod, c *corev1.Container, src *corev1.EnvVarSource) (string, error) {
 	switch {
 	case src.FieldRef != nil:
 		f := src.FieldRef.FieldPath
@@ -111,8 +114,7 @@ func envValueFrom(ctx context.Context, cs kubernetes.Interface, pod *corev1.Pod,
 		}
 		return string(s.Data[src.SecretKeyRef.Key]), nil
 	case src.ResourceFieldRef != nil:
-		// The runner caps memory itself; a resource value is passed through for information only.
-		return "0", nil
+		return resourceValue(c, src.ResourceFieldRef)
 	}
 	return "", fmt.Errorf("unsupported env source")
 }
@@ -201,4 +203,26 @@ func volumeFiles(ctx context.Context, cs kubernetes.Interface, ns string, v core
 		return files, nil
 	}
 	return nil, fmt.Errorf("only configMap, projected and emptyDir volumes can hold the Flink config")
+}
+
+// resourceValue is a container's request or limit in units of the divisor, rounded up, as the
+// kubelet computes it (the runner's own memory caps are separate).
+func resourceValue(c *corev1.Container, ref *corev1.ResourceFieldSelector) (string, error) {
+	kind, name, ok := strings.Cut(ref.Resource, ".")
+	if !ok {
+		return "", fmt.Errorf("resourceFieldRef %q", ref.Resource)
+	}
+	list := c.Resources.Limits
+	if kind == "requests" {
+		list = c.Resources.Requests
+	}
+	q, ok := list[corev1.ResourceName(name)]
+	if !ok {
+		return "0", nil
+	}
+	divisor := resource.MustParse("1")
+	if !ref.Divisor.IsZero() {
+		divisor = ref.Divisor
+	}
+	return strconv.FormatInt(int64(math.Ceil(float64(q.MilliValue())/float64(divisor.MilliValue()))), 10), nil
 }
