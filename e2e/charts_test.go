@@ -44,11 +44,11 @@ func helmConfig(t *testing.T, ns string) *action.Configuration {
 // strict field validation: unknown or duplicate fields and admission (Pod Security) fail it.
 func dryRunStrict(t *testing.T, ns, manifest string) {
 	t.Helper()
-	forEachObject(t, manifest, func(u *unstructured.Unstructured, r dynamic.ResourceInterface) {
+	forEachObject(t, ns, manifest, func(u *unstructured.Unstructured, r dynamic.ResourceInterface) {
 		if _, err := r.Create(t.Context(), u, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}, FieldValidation: "Strict"}); err != nil {
 			t.Fatalf("server-side dry run of %s %s: %v", u.GetKind(), u.GetName(), err)
 		}
-	}, ns)
+	})
 }
 
 // restrictedNamespace is a test namespace that enforces Pod Security Standard restricted.

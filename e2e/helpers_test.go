@@ -144,15 +144,15 @@ func applyFile(t *testing.T, ns, file string, vars map[string]string) {
 
 func apply(t *testing.T, ns, manifest string) {
 	t.Helper()
-	forEachObject(t, manifest, func(u *unstructured.Unstructured, r dynamic.ResourceInterface) {
+	forEachObject(t, ns, manifest, func(u *unstructured.Unstructured, r dynamic.ResourceInterface) {
 		if _, err := r.Apply(t.Context(), u.GetName(), u, metav1.ApplyOptions{FieldManager: "e2e", Force: true}); err != nil {
 			t.Fatalf("apply %s %s: %v", u.GetKind(), u.GetName(), err)
 		}
-	}, ns)
+	})
 }
 
 // forEachObject calls f with each object of a multi-document manifest and its API resource.
-func forEachObject(t *testing.T, manifest string, f func(*unstructured.Unstructured, dynamic.ResourceInterface), ns string) {
+func forEachObject(t *testing.T, ns, manifest string, f func(*unstructured.Unstructured, dynamic.ResourceInterface)) {
 	t.Helper()
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(env.cs.Discovery()))
 	dec := utilyaml.NewYAMLOrJSONDecoder(strings.NewReader(manifest), 4096)

@@ -6,6 +6,11 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -118,6 +123,14 @@ func sessionCluster(t *testing.T, image, version string, scale bool) {
 					t.Fatalf("last termination %+v, want exit code 137 (SIGKILL)", last)
 				}
 			}
+		}
+		// The reaped process's group id may be reused: it must not stay listed for a later kill.
+		tracked, err := os.ReadFile(filepath.Join(env.root, ".cache/stack/runner/processes"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.Contains(strings.Fields(string(tracked)), strconv.Itoa(victim.PID)) {
+			t.Fatalf("process group %d of the killed TaskManager is still recorded for killing", victim.PID)
 		}
 	})
 

@@ -25,14 +25,7 @@ func (w *worker) prepareKubectl(ctx context.Context, pod *corev1.Pod) (*launch, 
 	if err != nil {
 		return nil, err
 	}
-	l := &launch{java: w.r.kubectl, logFile: filepath.Join(w.dir, "log", c.Name+".log")}
-	for _, a := range append(append([]string{}, c.Command[1:]...), c.Args...) {
-		l.args = append(l.args, expandVars(a, env))
-	}
-	l.env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + w.dir, "KUBECONFIG=" + kubeconfig}
-	for _, k := range order {
-		l.env = append(l.env, k+"="+env[k])
-	}
+	l := commandLaunch(w, c, w.r.kubectl, env, order, "PATH="+os.Getenv("PATH"), "HOME="+w.dir, "KUBECONFIG="+kubeconfig)
 	return l, nil
 }
 

@@ -45,8 +45,6 @@ func (w *worker) prepareScript(ctx context.Context, pod *corev1.Pod) (*launch, e
 		}
 		env[k] = fmt.Sprintf("%s:%d", podIP, local)
 	}
-	l := &launch{java: "bash", logFile: filepath.Join(w.dir, "log", c.Name+".log")}
-	l.args = append(append([]string{}, c.Command[1:]...), c.Args...)
 	path := os.Getenv("PATH")
 	if version, err := w.r.flinkVersionOf(pod); err == nil {
 		// A script in a Flink image has the image's `flink` CLI on its PATH.
@@ -56,11 +54,7 @@ func (w *worker) prepareScript(ctx context.Context, pod *corev1.Pod) (*launch, e
 		}
 		path = bin + ":" + path
 	}
-	l.env = []string{"PATH=" + path, "HOME=" + w.dir}
-	for _, k := range order {
-		l.env = append(l.env, k+"="+env[k])
-	}
-	return l, nil
+	return commandLaunch(w, c, "bash", env, order, "PATH="+path, "HOME="+w.dir), nil
 }
 
 // resolveService finds the local port that a Service's port reaches: its targetPort on a ready

@@ -20,8 +20,9 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 )
 
-// worker owns one Flink pod: it runs the pod's Flink container as a local JVM for as long as
-// the pod exists, restarting it per the pod's restartPolicy, and reports its status.
+// worker owns one pod the runner runs (Flink, kubectl or bash): it runs the pod's first container
+// as a local process for as long as the pod exists, restarting it per the pod's restartPolicy,
+// and reports its status.
 type worker struct {
 	r            *runner
 	ns, name     string
@@ -149,6 +150,8 @@ func (w *worker) loop(ctx context.Context, pod *corev1.Pod, l *launch) {
 		exited := make(chan error, 1)
 		go func() {
 			err := cmd.Wait()
+			// Reaped: its group id may be reused, so it must not be killed as a leftover later.
+			w.r.untrack(cmd.Process.Pid)
 			logw.Close()
 			exited <- err
 		}()
@@ -255,7 +258,6 @@ func (w *worker) stop(cmd *exec.Cmd, exited <-chan error) {
 		<-exited
 	}
 	_ = syscall.Kill(-pgid, syscall.SIGKILL) // anything the JVM left in its group
-	w.r.untrack(pgid)
 	w.setInfo(func(i *processInfo) { i.PID, i.Ready, i.State = 0, false, "Stopped" })
 }
 
@@ -474,6 +476,19 @@ func (r *runner) flinkVersionOf(pod *corev1.Pod) (string, error) {
 		}
 	}
 	return version, err
+}
+
+// commandLaunch runs a container's own command and args (with $(VAR) expanded, as the kubelet
+// does) as binary, with the container's env after the given base env.
+func commandLaunch(w *worker, c *corev1.Container, binary string, env map[string]string, order []string, base ...string) *launch {
+	l := &launch{java: binary, logFile: filepath.Join(w.dir, "log", c.Name+".log"), env: base}
+	for _, a := range append(append([]string{}, c.Command[1:]...), c.Args...) {
+		l.args = append(l.args, expandVars(a, env))
+	}
+	for _, k := range order {
+		l.env = append(l.env, k+"="+env[k])
+	}
+	return l
 }
 
 func readConfDir(dir string) (flinkConf, error) {
