@@ -103,3 +103,84 @@ func TestProblemString(t *testing.T) {
 		t.Fatal(s)
 	}
 }
+
+func TestProblemStringGotWant(t *testing.T) {
+	for p, want := range map[Problem]string{
+		{Path: "taskmanager.replicas", Message: "wrong type", Got: `string "two"`, Want: "integer"}: `taskmanager.replicas: wrong type (got string "two", want integer)`,
+		{Path: "a", Message: "m", Got: "1"}:      "a: m (got 1)",
+		{Path: "a", Message: "m", Want: "2"}:     "a: m (want 2)",
+		{Message: "m", Got: "1", Want: "2"}:      "m (got 1, want 2)",
+		{Path: "--jar", Message: "no such file"}: "--jar: no such file",
+	} {
+		if s := p.String(); s != want {
+			t.Errorf("%q, want %q", s, want)
+		}
+	}
+}
+
+// Validate says what it got and what it wants, and suggests the key meant for an unknown one.
+func TestValidateMessages(t *testing.T) {
+	schemaJSON := []byte(`{
+	  "$schema": "http://json-schema.org/draft-07/schema#",
+	  "type": "object", "additionalProperties": false, "required": ["name"],
+	  "definitions": {"size": {"type": "string", "pattern": "^[1-9][0-9]*[mg]$", "description": "Memory, e.g. 1600m or 2g"}},
+	  "properties": {
+	    "name": {"type": "string", "minLength": 1},
+	    "replicas": {"type": "integer", "minimum": 1, "maximum": 10},
+	    "slots": {"type": "integer", "minimum": 1, "maximum": 10},
+	    "policy": {"type": "string", "enum": ["Always", "Never"]},
+	    "memory": {"$ref": "#/definitions/size"},
+	    "id": {"type": "string", "pattern": "^[0-9a-f]{4}$"},
+	    "conf": {"type": "object", "propertyNames": {"pattern": "^[a-z.]+$"}, "additionalProperties": {"type": ["string", "number", "boolean"]}},
+	    "taskmanager": {"type": "object", "additionalProperties": false,
+	      "properties": {"replicas": {"type": "integer"}, "numberOfTaskSlots": {"type": "integer"}}},
+	    "ha": {"type": "object", "additionalProperties": false,
+	      "properties": {"enabled": {"type": "boolean"}, "dir": {"type": "string"}},
+	      "if": {"properties": {"enabled": {"const": true}}, "required": ["enabled"]},
+	      "then": {"required": ["dir"], "properties": {"dir": {"minLength": 1, "pattern": "^[a-z]+://.+"}}}}
+	  }}`)
+	vals := map[string]any{
+		"replicas": "two", "slots": 0, "policy": "Sometimes", "memory": "1600MB", "id": "xyz", "Replicas": 2, "extra": 1,
+		"conf":        map[string]any{"Bad Key": 1, "ok": map[string]any{"nested": 1}, "fine.key": true},
+		"taskmanager": map[string]any{"replica": 3, "numberofTaskslots": 2},
+		"ha":          map[string]any{"enabled": true, "dir": ""},
+	}
+	problems, err := Validate(schemaJSON, vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []string{}
+	for _, p := range problems {
+		got = append(got, p.String())
+	}
+	want := []string{
+		`Replicas: unknown key (did you mean replicas?)`,
+		`conf.Bad Key: invalid key (got "Bad Key", want a string matching ^[a-z.]+$)`,
+		`conf.ok: wrong type (got object {"nested":1}, want string, number or boolean)`,
+		`extra: unknown key`,
+		`ha.dir: must not be empty (want a string matching ^[a-z]+://.+)`,
+		`id: invalid format (got "xyz", want a string matching ^[0-9a-f]{4}$)`,
+		`memory: invalid format (got "1600MB", want e.g. 1600m or 2g)`,
+		`name: required value missing`,
+		`policy: not an allowed value (got "Sometimes", want one of Always, Never)`,
+		`replicas: wrong type (got string "two", want integer)`,
+		`slots: too small (got 0, want at least 1)`,
+		`taskmanager.numberofTaskslots: unknown key (did you mean numberOfTaskSlots?)`,
+		`taskmanager.replica: unknown key (did you mean replicas?)`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestClosest(t *testing.T) {
+	names := []string{"replicas", "numberOfTaskSlots", "memoryProcessSize", "resources", "cpu"}
+	for in, want := range map[string]string{
+		"replica": "replicas", "Replicas": "replicas", "replicaz": "replicas", "numberOfSlots": "numberOfTaskSlots",
+		"memory": "memoryProcessSize", "resource": "resources", "cpus": "cpu", "image": "", "x": "", "limits": "",
+	} {
+		if got := closest(in, names); got != want {
+			t.Errorf("closest(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
