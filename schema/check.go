@@ -27,7 +27,7 @@ type CheckOptions struct {
 	EntryClass string
 	// Parallelism is --parallelism; 0 when not given.
 	Parallelism int
-	// SavepointPath is the savepoint to start from (--savepoint-path); "" when not given.
+	// SavepointPath is the savepoint to start from (--savepoint); "" when not given.
 	SavepointPath string
 	// ReleaseName, when known, lets the default kubernetes.cluster-id (the release's full name)
 	// be checked.
@@ -68,6 +68,20 @@ func Check(ch *chart.Chart, vals map[string]any, opts CheckOptions) ([]Problem, 
 	c.jar()
 	c.savepoints()
 
+	return c.sorted(), nil
+}
+
+// CheckJob checks what a submission to a running cluster names, without chart values: the jar,
+// its entry class and the savepoint path.
+func CheckJob(opts CheckOptions) []Problem {
+	c := &checker{vals: map[string]any{}, opts: opts}
+	c.jar()
+	c.savepoints()
+	return c.sorted()
+}
+
+// sorted is the problems by path, without repeats.
+func (c *checker) sorted() []Problem {
 	sort.SliceStable(c.out, func(i, j int) bool { return c.out[i].Path < c.out[j].Path })
 	out := c.out[:0]
 	for i, p := range c.out {
@@ -76,7 +90,7 @@ func Check(ch *chart.Chart, vals map[string]any, opts CheckOptions) ([]Problem, 
 		}
 		out = append(out, p)
 	}
-	return out, nil
+	return out
 }
 
 // validateTree validates the chart's values against its schema and each subchart's values
@@ -640,7 +654,7 @@ func (c *checker) jar() {
 	c.add(p)
 }
 
-// savepoints checks where a job starts from: --savepoint-path and flink-job's job.fromSavepoint
+// savepoints checks where a job starts from: --savepoint and flink-job's job.fromSavepoint
 // must be absolute paths or URIs of a file system Flink reads.
 func (c *checker) savepoints() {
 	check := func(path, s string) {
@@ -660,7 +674,7 @@ func (c *checker) savepoints() {
 				Want: storageURIWant(s, "e.g. s3://bucket/savepoints/savepoint-1a2b3c-0123456789ab or file:///flink-data/savepoints/savepoint-1a2b3c-0123456789ab")})
 		}
 	}
-	check("--savepoint-path", c.opts.SavepointPath)
+	check("--savepoint", c.opts.SavepointPath)
 	if c.isJob() {
 		check("job.fromSavepoint", c.str("job", "fromSavepoint"))
 	}

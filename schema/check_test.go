@@ -86,7 +86,7 @@ func header(t *testing.T, file string) (want []string, opts CheckOptions) {
 					t.Fatalf("%s: %s", file, line)
 				}
 				opts.Parallelism = n
-			case "--savepoint-path":
+			case "--savepoint":
 				opts.SavepointPath = value
 			case "--entry-class":
 				opts.EntryClass = value

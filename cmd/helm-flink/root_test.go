@@ -44,7 +44,7 @@ func TestVersionJSON(t *testing.T) {
 
 func TestVersionBadOutputIsUserError(t *testing.T) {
 	_, err := run(t, "version", "-o", "xml")
-	if err == nil || !strings.Contains(err.Error(), "want table or json") {
+	if err == nil || !strings.Contains(err.Error(), "want table, json or yaml") {
 		t.Fatalf("want an error naming the valid formats, got %v", err)
 	}
 	if exitCode(err) != 1 {

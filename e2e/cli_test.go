@@ -1,0 +1,257 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// pluginHelm is a helm CLI with the plugin installed from a copy of the checkout, as a user would.
+func pluginHelm(t *testing.T, name string) *helmCLI {
+	t.Helper()
+	h := newHelm(t, name)
+	if out, err := h.run(t, "plugin", "install", checkoutCopy(t)); err != nil {
+		t.Fatalf("%s plugin install: %v\n%s", name, err, out)
+	}
+	return h
+}
+
+// flink runs `helm flink ARGS` and returns stdout, stderr and the exit code.
+func (h *helmCLI) flink(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), h.bin, append([]string{"flink"}, args...)...)
+	cmd.Env = h.env()
+	var o, e strings.Builder
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	default:
+		t.Fatalf("helm flink %v: %v", args, err)
+	}
+	t.Logf("helm flink %s → exit %d\n%s%s", strings.Join(args, " "), code, e.String(), o.String())
+	return o.String(), e.String(), code
+}
+
+func (h *helmCLI) flinkOK(t *testing.T, args ...string) string {
+	t.Helper()
+	out, errOut, code := h.flink(t, args...)
+	if code != 0 {
+		t.Fatalf("helm flink %s: exit %d\n%s%s", strings.Join(args, " "), code, errOut, out)
+	}
+	return out
+}
+
+func decode[T any](t *testing.T, data string) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal([]byte(data), &v); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, data)
+	}
+	return v
+}
+
+type cliJob struct {
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	State   string `json:"state"`
+	Running int    `json:"runningTasks"`
+	Total   int    `json:"totalTasks"`
+}
+
+type cliInstall struct {
+	Release  string `json:"release"`
+	Revision int    `json:"revision"`
+	Job      struct {
+		JobID    string `json:"jobId"`
+		State    string `json:"state"`
+		Running  int    `json:"runningTasks"`
+		Finished int    `json:"finishedTasks"`
+		Total    int    `json:"totalTasks"`
+	} `json:"job"`
+	Parallelism     int   `json:"parallelism"`
+	Elapsed         int64 `json:"elapsed"`
+	SubmitToRunning int64 `json:"submitToRunning"`
+}
+
+// The session flow end to end through `helm flink` under Helm 3 and Helm 4: install with a jar,
+// submit a second job, jobs, status, stop with a savepoint, cancel, uninstall.
+func TestPluginSessionFlow(t *testing.T) {
+	for _, helm := range []string{"helm3", "helm4"} {
+		t.Run(helm, func(t *testing.T) {
+			h := pluginHelm(t, helm)
+			ns := restrictedNamespace(t)
+			chart := filepath.Join(env.root, "charts/flink-session")
+			flink1 := env.versions["FLINK1_VERSION"]
+
+			out := h.flinkOK(t, "install", "flink", chart, "-n", ns, "--jar", exampleJar(flink1, "TopSpeedWindowing"),
+				"--timeout", "4m", "-o", "json")
+			inst := decode[cliInstall](t, out)
+			if inst.Job.State != "RUNNING" || inst.Job.Total == 0 || inst.Job.Running+inst.Job.Finished != inst.Job.Total {
+				t.Fatalf("install returned before every task ran: %+v", inst.Job)
+			}
+			t.Logf("MEASURED %s: install --jar %.1fs, submit→RUNNING %.1fs", helm, float64(inst.Elapsed)/1e9, float64(inst.SubmitToRunning)/1e9)
+			// Flink itself agrees, independently of the plugin.
+			jm := waitPods(t, ns, "app.kubernetes.io/component=jobmanager", 10e9, "jobmanager", allReady(1))
+			rest := forwardREST(t, ns, jm[0].Name)
+			rest.waitAllTasksRunning(inst.Job.JobID, 1e9)
+			if helm == "helm4" {
+				out := h.flinkOK(t, "uninstall", "flink", "-n", ns)
+				if !strings.Contains(out, `release "flink" uninstalled`) {
+					t.Fatalf("uninstall output: %s", out)
+				}
+				assertNothingLeft(t, ns)
+				return
+			}
+
+			out = h.flinkOK(t, "submit", "flink", "-n", ns, "--jar", exampleJar(flink1, "WindowJoin"), "-o", "json")
+			var sub struct {
+				Job struct {
+					JobID string `json:"jobId"`
+					State string `json:"state"`
+				} `json:"job"`
+			}
+			sub = decode[struct {
+				Job struct {
+					JobID string `json:"jobId"`
+					State string `json:"state"`
+				} `json:"job"`
+			}](t, out)
+			if sub.Job.State != "RUNNING" {
+				t.Fatalf("submit: %+v", sub.Job)
+			}
+			rest.waitAllTasksRunning(sub.Job.JobID, 1e9)
+
+			jobs := decode[[]cliJob](t, h.flinkOK(t, "jobs", "flink", "-n", ns, "-o", "json"))
+			byID := map[string]cliJob{}
+			for _, j := range jobs {
+				byID[j.ID] = j
+			}
+			if len(jobs) != 2 || byID[inst.Job.JobID].State != "RUNNING" || byID[sub.Job.JobID].State != "RUNNING" ||
+				!strings.Contains(byID[sub.Job.JobID].Name, "Join") {
+				t.Fatalf("jobs: %+v", jobs)
+			}
+			table := h.flinkOK(t, "jobs", "flink", "-n", ns)
+			if !strings.HasPrefix(table, "JOB ID") || !strings.Contains(table, inst.Job.JobID) {
+				t.Fatalf("jobs table:\n%s", table)
+			}
+
+			st := decode[struct {
+				Release struct {
+					Revision int    `json:"revision"`
+					Status   string `json:"status"`
+				} `json:"release"`
+				Pods         []struct{ Ready bool } `json:"pods"`
+				TaskManagers int                    `json:"taskManagers"`
+				SlotsTotal   int                    `json:"slotsTotal"`
+				SlotsFree    int                    `json:"slotsFree"`
+				Jobs         []cliJob               `json:"jobs"`
+			}](t, h.flinkOK(t, "status", "flink", "-n", ns, "-o", "json"))
+			var o overview
+			rest.get("/overview", &o)
+			if st.Release.Revision != 1 || st.Release.Status != "deployed" || len(st.Pods) != 3 ||
+				st.TaskManagers != o.TaskManagers || st.SlotsTotal != o.SlotsTotal || st.SlotsFree != o.SlotsAvailable || len(st.Jobs) != 2 {
+				t.Fatalf("status %+v, Flink says %+v", st, o)
+			}
+
+			dir := t.TempDir()
+			sp := decode[struct {
+				Savepoint string `json:"savepoint"`
+			}](t, h.flinkOK(t, "stop", "flink", inst.Job.JobID, "-n", ns, "--savepoint-dir", "file://"+dir, "-o", "json"))
+			if _, err := os.Stat(strings.TrimPrefix(sp.Savepoint, "file:")); err != nil || !strings.HasPrefix(strings.TrimPrefix(sp.Savepoint, "file:"), dir) {
+				t.Fatalf("savepoint %q is not on disk under %s: %v", sp.Savepoint, dir, err)
+			}
+			if _, err := os.Stat(filepath.Join(strings.TrimPrefix(sp.Savepoint, "file:"), "_metadata")); err != nil {
+				t.Fatalf("savepoint has no _metadata: %v", err)
+			}
+
+			h.flinkOK(t, "cancel", "flink", sub.Job.JobID, "-n", ns)
+			var d jobDetails
+			rest.get("/jobs/"+sub.Job.JobID, &d)
+			if d.State != "CANCELED" {
+				t.Fatalf("after cancel the job is %s", d.State)
+			}
+
+			h.flinkOK(t, "uninstall", "flink", "-n", ns)
+			assertNothingLeft(t, ns)
+		})
+	}
+}
+
+// A per-job (application) release reaches RUNNING through `helm flink install`.
+func TestPluginApplicationInstall(t *testing.T) {
+	h := pluginHelm(t, "helm4")
+	ns := restrictedNamespace(t)
+	out := h.flinkOK(t, "install", "app", filepath.Join(env.root, "charts/flink-job"), "-n", ns, "--timeout", "4m", "-o", "json")
+	inst := decode[cliInstall](t, out)
+	if inst.Job.State != "RUNNING" || inst.Job.Running+inst.Job.Finished != inst.Job.Total || inst.Job.Total == 0 {
+		t.Fatalf("application install: %+v", inst.Job)
+	}
+	jm := waitPods(t, ns, "app.kubernetes.io/component=jobmanager", 10e9, "jobmanager", allReady(1))
+	forwardREST(t, ns, jm[0].Name).waitAllTasksRunning(inst.Job.JobID, 1e9)
+	h.flinkOK(t, "uninstall", "app", "-n", ns)
+	assertNothingLeft(t, ns)
+}
+
+// Failure paths: each exits with its documented code and says why.
+func TestPluginFailures(t *testing.T) {
+	h := pluginHelm(t, "helm3")
+	chart := filepath.Join(env.root, "charts/flink-session")
+	flink1 := env.versions["FLINK1_VERSION"]
+
+	t.Run("invalid values install nothing", func(t *testing.T) {
+		ns := newNamespace(t)
+		_, errOut, code := h.flink(t, "install", "bad", chart, "-n", ns, "--set", "taskmanager.replica=3",
+			"--set", "taskmanager.numberOfTaskSlots=zero", "--jar", filepath.Join(t.TempDir(), "missing.jar"))
+		if code != 1 {
+			t.Fatalf("exit %d, want 1", code)
+		}
+		for _, want := range []string{"taskmanager.replica", "replicas", "taskmanager.numberOfTaskSlots", "missing.jar"} {
+			if !strings.Contains(errOut, want) {
+				t.Errorf("error does not mention %q:\n%s", want, errOut)
+			}
+		}
+		secrets, err := env.cs.CoreV1().Secrets(ns).List(t.Context(), metav1.ListOptions{})
+		if err != nil || len(secrets.Items) != 0 {
+			t.Fatalf("secrets in the namespace after a refused install: %v %v", secrets, err)
+		}
+		assertNothingLeft(t, ns)
+	})
+
+	t.Run("wrong entry class", func(t *testing.T) {
+		ns := newNamespace(t)
+		// The jar check would refuse a class the jar lacks before installing; a class that exists
+		// but has no main method gets past it, so Flink itself must say why.
+		_, errOut, code := h.flink(t, "install", "flink", chart, "-n", ns, "--jar", exampleJar(flink1, "TopSpeedWindowing"),
+			"--entry-class", "org.apache.flink.streaming.examples.windowing.util.CarGeneratorFunction", "--timeout", "3m")
+		if code != 3 {
+			t.Fatalf("exit %d, want 3 (job failed)", code)
+		}
+		if !strings.Contains(errOut, "main") {
+			t.Fatalf("error does not show Flink's reason:\n%s", errOut)
+		}
+	})
+
+	t.Run("unreachable jobmanager times out", func(t *testing.T) {
+		ns := newNamespace(t)
+		_, errOut, code := h.flink(t, "install", "flink", chart, "-n", ns, "--set", "tests.enabled=false",
+			"--rest-url", "http://127.0.0.1:1", "--timeout", "40s")
+		if code != 2 {
+			t.Fatalf("exit %d, want 2 (timeout)", code)
+		}
+		if !strings.Contains(errOut, "taskmanagers registered") || !strings.Contains(errOut, "connection refused") {
+			t.Fatalf("timeout does not give the last known state:\n%s", errOut)
+		}
+	})
+}

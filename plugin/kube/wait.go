@@ -1,0 +1,241 @@
+package kube
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+	watchtools "k8s.io/client-go/tools/watch"
+)
+
+// Components of a Flink release, as the charts label them (app.kubernetes.io/component).
+const (
+	JobManager  = "jobmanager"
+	TaskManager = "taskmanager"
+)
+
+// Selector selects a release's pods of one component ("" for all of them).
+func Selector(release, component string) string {
+	s := "app.kubernetes.io/instance=" + release
+	if component != "" {
+		s += ",app.kubernetes.io/component=" + component
+	}
+	return s
+}
+
+// Want is how many pods of each component a release runs, from its workloads' specs.
+func Want(ctx context.Context, cs kubernetes.Interface, ns, release string) (jobManagers, taskManagers int, err error) {
+	count := func(component string) (int, error) {
+		sel := metav1.ListOptions{LabelSelector: Selector(release, component)}
+		deps, err := cs.AppsV1().Deployments(ns).List(ctx, sel)
+		if err != nil {
+			return 0, fmt.Errorf("list %s deployments: %w", component, err)
+		}
+		n := 0
+		for _, d := range deps.Items {
+			if d.Spec.Replicas == nil {
+				n++
+			} else {
+				n += int(*d.Spec.Replicas)
+			}
+		}
+		jobs, err := cs.BatchV1().Jobs(ns).List(ctx, sel)
+		if err != nil {
+			return 0, fmt.Errorf("list %s jobs: %w", component, err)
+		}
+		return n + len(jobs.Items), nil
+	}
+	if jobManagers, err = count(JobManager); err != nil {
+		return 0, 0, err
+	}
+	if taskManagers, err = count(TaskManager); err != nil {
+		return 0, 0, err
+	}
+	return jobManagers, taskManagers, nil
+}
+
+// PodStartError is a pod that will not become ready without someone changing something.
+type PodStartError struct {
+	Pod    string
+	Reason string
+}
+
+func (e *PodStartError) Error() string { return "pod " + e.Pod + ": " + e.Reason }
+
+// WaitReady watches the pods selected until want of them are Ready, calling progress whenever the
+// count changes. It returns a *PodStartError as soon as a pod cannot start (failed init container,
+// image that cannot be pulled, crash loop, pod Failed), and ctx's error with the last count when
+// ctx ends first.
+func WaitReady(ctx context.Context, cs kubernetes.Interface, ns, selector string, want int, progress func(ready, want int)) error {
+	lw := &cache.ListWatch{
+		ListFunc: func(o metav1.ListOptions) (runtime.Object, error) {
+			o.LabelSelector = selector
+			return cs.CoreV1().Pods(ns).List(ctx, o)
+		},
+		WatchFunc: func(o metav1.ListOptions) (watch.Interface, error) {
+			o.LabelSelector = selector
+			return cs.CoreV1().Pods(ns).Watch(ctx, o)
+		},
+	}
+	pods := map[string]*corev1.Pod{}
+	last := -1
+	var startErr error
+	_, err := watchtools.UntilWithSync(ctx, lw, &corev1.Pod{}, nil, func(ev watch.Event) (bool, error) {
+		pod, ok := ev.Object.(*corev1.Pod)
+		if !ok {
+			return false, nil
+		}
+		if ev.Type == watch.Deleted {
+			delete(pods, pod.Name)
+		} else {
+			pods[pod.Name] = pod
+		}
+		ready := 0
+		for _, p := range pods {
+			if p.DeletionTimestamp == nil && IsReady(p) {
+				ready++
+			}
+		}
+		if ready != last && progress != nil {
+			progress(ready, want)
+		}
+		last = ready
+		if ev.Type != watch.Deleted {
+			if reason := cannotStart(pod); reason != "" {
+				startErr = &PodStartError{Pod: pod.Name, Reason: reason}
+				return false, startErr
+			}
+		}
+		return ready >= want, nil
+	})
+	if startErr != nil {
+		return startErr
+	}
+	if err != nil {
+		if errors.Is(err, watchtools.ErrWatchClosed) || ctx.Err() != nil {
+			return fmt.Errorf("%d/%d pods ready (%s): %w", max(last, 0), want, selector, context.Cause(ctx))
+		}
+		return fmt.Errorf("watch pods %s: %w", selector, err)
+	}
+	return nil
+}
+
+// IsReady says whether the pod's Ready condition is true.
+func IsReady(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// cannotStart is why a pod will not get ready by waiting, or "".
+func cannotStart(p *corev1.Pod) string {
+	if p.Status.Phase == corev1.PodFailed {
+		return "failed: " + firstNonEmpty(p.Status.Message, p.Status.Reason, terminated(p))
+	}
+	for _, s := range p.Status.InitContainerStatuses {
+		if t := s.State.Terminated; t != nil && t.ExitCode != 0 {
+			return fmt.Sprintf("init container %s exited with %d%s", s.Name, t.ExitCode, suffix(t.Message))
+		}
+		if t := s.LastTerminationState.Terminated; t != nil && t.ExitCode != 0 && s.RestartCount > 0 {
+			return fmt.Sprintf("init container %s exited with %d%s", s.Name, t.ExitCode, suffix(t.Message))
+		}
+	}
+	for _, s := range append(p.Status.InitContainerStatuses, p.Status.ContainerStatuses...) {
+		if w := s.State.Waiting; w != nil {
+			switch w.Reason {
+			case "ErrImagePull", "ImagePullBackOff", "InvalidImageName", "CreateContainerConfigError", "CreateContainerError", "CrashLoopBackOff":
+				return fmt.Sprintf("container %s: %s%s", s.Name, w.Reason, suffix(w.Message))
+			}
+		}
+	}
+	return ""
+}
+
+func terminated(p *corev1.Pod) string {
+	var out []string
+	for _, s := range p.Status.ContainerStatuses {
+		if t := s.State.Terminated; t != nil {
+			out = append(out, fmt.Sprintf("container %s exited with %d%s", s.Name, t.ExitCode, suffix(t.Message)))
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
+func suffix(msg string) string {
+	if msg = strings.TrimSpace(msg); msg == "" {
+		return ""
+	}
+	return ": " + msg
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return "no reason given"
+}
+
+// ReadyPod is the name of a Ready pod among those selected, the oldest first so that repeated calls
+// pick the same one.
+func ReadyPod(ctx context.Context, cs kubernetes.Interface, ns, selector string) (string, error) {
+	list, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
+	if err != nil {
+		return "", fmt.Errorf("list pods %s: %w", selector, err)
+	}
+	pods := list.Items
+	sort.Slice(pods, func(i, j int) bool { return pods[i].CreationTimestamp.Before(&pods[j].CreationTimestamp) })
+	for i := range pods {
+		if pods[i].DeletionTimestamp == nil && IsReady(&pods[i]) {
+			return pods[i].Name, nil
+		}
+	}
+	return "", fmt.Errorf("no ready pod matches %s in namespace %s", selector, ns)
+}
+
+// PodSummary is a pod as `status` shows it.
+type PodSummary struct {
+	Name      string `json:"name"`
+	Component string `json:"component"`
+	Phase     string `json:"phase"`
+	Ready     bool   `json:"ready"`
+	Restarts  int32  `json:"restarts"`
+	Node      string `json:"node,omitempty"`
+}
+
+// Pods summarizes the release's pods, by component then name.
+func Pods(ctx context.Context, cs kubernetes.Interface, ns, release string) ([]PodSummary, error) {
+	list, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: Selector(release, "")})
+	if err != nil {
+		return nil, fmt.Errorf("list pods of release %q: %w", release, err)
+	}
+	var out []PodSummary
+	for i := range list.Items {
+		p := &list.Items[i]
+		var restarts int32
+		for _, s := range p.Status.ContainerStatuses {
+			restarts += s.RestartCount
+		}
+		out = append(out, PodSummary{Name: p.Name, Component: p.Labels["app.kubernetes.io/component"],
+			Phase: string(p.Status.Phase), Ready: IsReady(p), Restarts: restarts, Node: p.Spec.NodeName})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Component != out[j].Component {
+			return out[i].Component < out[j].Component
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out, nil
+}

@@ -1,0 +1,47 @@
+package kube
+
+import (
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+func TestCannotStart(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		status corev1.PodStatus
+		want   string // "" = keep waiting
+	}{
+		{"pending", corev1.PodStatus{Phase: corev1.PodPending}, ""},
+		{"starting", corev1.PodStatus{Phase: corev1.PodRunning, ContainerStatuses: []corev1.ContainerStatus{
+			{Name: "jobmanager", State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}}}}}, ""},
+		{"fetch failed", corev1.PodStatus{Phase: corev1.PodPending, InitContainerStatuses: []corev1.ContainerStatus{
+			{Name: "fetch-jar", State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Message: "sha256 mismatch"}}}}},
+			"init container fetch-jar exited with 1: sha256 mismatch"},
+		{"init retried", corev1.PodStatus{Phase: corev1.PodPending, InitContainerStatuses: []corev1.ContainerStatus{
+			{Name: "fetch-jar", RestartCount: 1, State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "PodInitializing"}},
+				LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 22}}}}},
+			"init container fetch-jar exited with 22"},
+		{"image", corev1.PodStatus{Phase: corev1.PodPending, ContainerStatuses: []corev1.ContainerStatus{
+			{Name: "taskmanager", State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ImagePullBackOff", Message: "flink:9.9 not found"}}}}},
+			"container taskmanager: ImagePullBackOff: flink:9.9 not found"},
+		{"failed", corev1.PodStatus{Phase: corev1.PodFailed, ContainerStatuses: []corev1.ContainerStatus{
+			{Name: "jobmanager", State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1}}}}},
+			"failed: container jobmanager exited with 1"},
+	} {
+		got := cannotStart(&corev1.Pod{Status: tc.status})
+		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestSelector(t *testing.T) {
+	if got := Selector("r", JobManager); got != "app.kubernetes.io/instance=r,app.kubernetes.io/component=jobmanager" {
+		t.Fatal(got)
+	}
+	if got := Selector("r", ""); got != "app.kubernetes.io/instance=r" {
+		t.Fatal(got)
+	}
+}

@@ -1,0 +1,257 @@
+// Package release installs, reads and removes Helm releases of the Flink charts with the Helm SDK,
+// configured from Helm's own environment (HELM_NAMESPACE, HELM_KUBECONTEXT, KUBECONFIG,
+// HELM_DRIVER, HELM_DEBUG) so that `helm flink` behaves like `helm`.
+package release
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/cli"
+	"helm.sh/helm/v3/pkg/registry"
+	"helm.sh/helm/v3/pkg/release"
+	"helm.sh/helm/v3/pkg/storage/driver"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/helm-flink/helm-flink/plugin/exit"
+)
+
+// Mode is how a chart runs Flink.
+type Mode string
+
+const (
+	// Session is a standalone session cluster (flink-session): jobs are submitted to it.
+	Session Mode = "session"
+	// Application is a per-job cluster (flink-job): the JobManager runs the chart's job itself.
+	Application Mode = "application"
+)
+
+// ModeAnnotation on Chart.yaml says which Mode a chart is; charts without it are judged by name.
+const ModeAnnotation = "helm-flink.dev/mode"
+
+// ChartMode is the Mode of ch.
+func ChartMode(ch *chart.Chart) Mode {
+	if ch == nil || ch.Metadata == nil {
+		return Session
+	}
+	if m := ch.Metadata.Annotations[ModeAnnotation]; m != "" {
+		return Mode(m)
+	}
+	if strings.HasSuffix(ch.Metadata.Name, "-job") {
+		return Application
+	}
+	return Session
+}
+
+// Env is Helm's environment plus what the plugin needs beside it.
+type Env struct {
+	Settings *cli.EnvSettings
+	// Driver is the release storage driver; Helm does not export HELM_DRIVER to plugins, so it is
+	// read from the environment here.
+	Driver string
+	// Log receives Helm's debug output (HELM_DEBUG / --debug); nil discards it.
+	Log io.Writer
+}
+
+// NewEnv reads Helm's environment.
+func NewEnv() *Env {
+	return &Env{Settings: cli.New(), Driver: os.Getenv("HELM_DRIVER")}
+}
+
+// Namespace is the namespace commands act in.
+func (e *Env) Namespace() string { return e.Settings.Namespace() }
+
+func (e *Env) debugf(format string, v ...any) {
+	if e.Log != nil && e.Settings.Debug {
+		fmt.Fprintf(e.Log, format+"\n", v...)
+	}
+}
+
+// ActionConfig is the Helm SDK's configuration for namespace ns, with a registry client for oci://.
+func (e *Env) ActionConfig(ns string) (*action.Configuration, error) {
+	cfg := new(action.Configuration)
+	if err := cfg.Init(e.Settings.RESTClientGetter(), ns, e.Driver, e.debugf); err != nil {
+		return nil, fmt.Errorf("helm configuration: %w", err)
+	}
+	rc, err := registry.NewClient(
+		registry.ClientOptDebug(e.Settings.Debug),
+		registry.ClientOptEnableCache(true),
+		registry.ClientOptWriter(io.Discard),
+		registry.ClientOptCredentialsFile(e.Settings.RegistryConfig),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("registry client: %w", err)
+	}
+	cfg.RegistryClient = rc
+	return cfg, nil
+}
+
+// RESTConfig and Clientset reach the cluster Helm is pointed at.
+func (e *Env) RESTConfig() (*rest.Config, error) {
+	c, err := e.Settings.RESTClientGetter().ToRESTConfig()
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes configuration: %w", err)
+	}
+	return c, nil
+}
+
+// Clientset is a Kubernetes client for the cluster Helm is pointed at.
+func (e *Env) Clientset() (kubernetes.Interface, *rest.Config, error) {
+	c, err := e.RESTConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	cs, err := kubernetes.NewForConfig(c)
+	if err != nil {
+		return nil, nil, fmt.Errorf("kubernetes client: %w", err)
+	}
+	return cs, c, nil
+}
+
+// ChartRef is a chart as Helm takes it: a directory, a .tgz, repo/chart, a URL or oci://, with
+// --version and --repo.
+type ChartRef struct {
+	Name    string
+	Version string
+	RepoURL string
+}
+
+// LoadChart locates (downloading when needed) and loads a chart.
+func (e *Env) LoadChart(cfg *action.Configuration, ref ChartRef) (*chart.Chart, error) {
+	install := action.NewInstall(cfg)
+	install.ChartPathOptions.Version = ref.Version
+	install.ChartPathOptions.RepoURL = ref.RepoURL
+	install.SetRegistryClient(cfg.RegistryClient)
+	path, err := install.ChartPathOptions.LocateChart(ref.Name, e.Settings)
+	if err != nil {
+		return nil, fmt.Errorf("chart %q: %w", ref.Name, err)
+	}
+	ch, err := loader.Load(path)
+	if err != nil {
+		return nil, fmt.Errorf("chart %q: %w", ref.Name, err)
+	}
+	if ch.Metadata.Type != "" && ch.Metadata.Type != "application" {
+		return nil, fmt.Errorf("chart %q is a %s chart and cannot be installed", ref.Name, ch.Metadata.Type)
+	}
+	if err := action.CheckDependencies(ch, ch.Metadata.Dependencies); err != nil {
+		return nil, fmt.Errorf("chart %q: %w", ref.Name, err)
+	}
+	return ch, nil
+}
+
+// InstallOptions are `helm install`'s options the plugin passes on.
+type InstallOptions struct {
+	ReleaseName     string
+	Namespace       string
+	CreateNamespace bool
+	DryRun          bool
+	Atomic          bool
+	Timeout         time.Duration
+	Description     string
+}
+
+// Install installs ch with vals (already merged from -f/--set). It does not wait for pods: the
+// caller waits with watches and reports progress.
+func Install(ctx context.Context, cfg *action.Configuration, ch *chart.Chart, vals map[string]any, o InstallOptions) (*release.Release, error) {
+	install := action.NewInstall(cfg)
+	install.ReleaseName = o.ReleaseName
+	install.Namespace = o.Namespace
+	install.CreateNamespace = o.CreateNamespace
+	install.Atomic = o.Atomic
+	install.Timeout = o.Timeout
+	install.Description = o.Description
+	if o.DryRun {
+		install.DryRun, install.DryRunOption = true, "client"
+		install.ClientOnly = true
+	}
+	rel, err := install.RunWithContext(ctx, ch, vals)
+	if err != nil {
+		return nil, fmt.Errorf("install release %q: %w", o.ReleaseName, err)
+	}
+	return rel, nil
+}
+
+// ErrNotFound is returned for a release that does not exist.
+var ErrNotFound = errors.New("release not found")
+
+// Get is the current revision of release name.
+func Get(cfg *action.Configuration, name string) (*release.Release, error) {
+	rel, err := action.NewGet(cfg).Run(name)
+	if errors.Is(err, driver.ErrReleaseNotFound) {
+		return nil, fmt.Errorf("release %q: %w", name, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get release %q: %w", name, err)
+	}
+	return rel, nil
+}
+
+// Find is Get for a release the user named: one that does not exist is an input error naming the
+// namespace looked in.
+func Find(cfg *action.Configuration, name, namespace string) (*release.Release, error) {
+	rel, err := Get(cfg, name)
+	if errors.Is(err, ErrNotFound) {
+		return nil, exit.InputError(fmt.Errorf("%w in namespace %s (see helm list -n %s)", err, namespace, namespace))
+	}
+	return rel, err
+}
+
+// Uninstall removes a release and waits until its objects are gone.
+func Uninstall(cfg *action.Configuration, name string, timeout time.Duration) error {
+	u := action.NewUninstall(cfg)
+	u.Wait, u.Timeout = true, timeout
+	if _, err := u.Run(name); err != nil {
+		if errors.Is(err, driver.ErrReleaseNotFound) {
+			return fmt.Errorf("release %q: %w", name, ErrNotFound)
+		}
+		return fmt.Errorf("uninstall release %q: %w", name, err)
+	}
+	return nil
+}
+
+// List is the releases in the namespace (all namespaces when cfg is for ""), any status.
+func List(cfg *action.Configuration) ([]*release.Release, error) {
+	l := action.NewList(cfg)
+	l.All = true
+	l.StateMask = action.ListAll
+	rels, err := l.Run()
+	if err != nil {
+		return nil, fmt.Errorf("list releases: %w", err)
+	}
+	return rels, nil
+}
+
+// FluxOwner names the Flux HelmRelease (namespace/name) that manages rel, if any. Flux undoes
+// whatever else changes its release, so the plugin refuses to.
+func FluxOwner(rel *release.Release) (string, bool) {
+	const nameLabel, nsLabel = "helm.toolkit.fluxcd.io/name", "helm.toolkit.fluxcd.io/namespace"
+	name, ns := rel.Labels[nameLabel], rel.Labels[nsLabel]
+	if name == "" && rel.Manifest != "" {
+		// Flux's post-renderer labels every object; older releases carry no storage labels.
+		for _, line := range strings.Split(rel.Manifest, "\n") {
+			line = strings.TrimSpace(line)
+			if v, ok := strings.CutPrefix(line, nameLabel+":"); ok {
+				name = strings.Trim(strings.TrimSpace(v), `"'`)
+			}
+			if v, ok := strings.CutPrefix(line, nsLabel+":"); ok {
+				ns = strings.Trim(strings.TrimSpace(v), `"'`)
+			}
+		}
+	}
+	if name == "" {
+		return "", false
+	}
+	if ns == "" {
+		ns = rel.Namespace
+	}
+	return ns + "/" + name, true
+}
