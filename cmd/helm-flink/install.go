@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -108,9 +109,9 @@ func (o *installCmd) run(cmd *cobra.Command) error {
 				fmt.Fprintf(w, "PARALLELISM\t%d\n", res.Parallelism)
 			}
 		}
-		fmt.Fprintf(w, "TOOK\t%s\n", res.Elapsed.Round(100_000_000))
+		fmt.Fprintf(w, "TOOK\t%s\n", time.Duration(res.Elapsed).Round(100*time.Millisecond))
 		if res.UI != "" {
-			fmt.Fprintf(w, "NEXT\t%s\n", res.UI)
+			fmt.Fprintf(w, "UI\t%s\n", res.UI)
 		}
 	})
 }

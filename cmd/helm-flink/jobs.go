@@ -62,7 +62,7 @@ func jobsTable(w io.Writer, jobs []cluster.Job) {
 	fmt.Fprintln(w, "JOB ID\tNAME\tSTATE\tTASKS\tSTARTED\tDURATION")
 	for _, j := range jobs {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%d/%d\t%s\t%s\n", j.ID, j.Name, j.State, j.Running, j.Total,
-			j.Started.UTC().Format(time.RFC3339), j.Duration.Round(time.Second))
+			j.Started.UTC().Format(time.RFC3339), j.Duration)
 	}
 }
 

@@ -5,6 +5,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -106,4 +107,18 @@ func (c *Cluster) WaitTaskManagers(ctx context.Context, want int, progress func(
 		case <-tick.C:
 		}
 	}
+}
+
+// UIHint tells how to open the Flink UI: a port-forward to the release's REST service, whose
+// name (unlike a pod's) stays the same.
+func UIHint(ctx context.Context, cs kubernetes.Interface, ns, release string) string {
+	svcs, err := cs.CoreV1().Services(ns).List(ctx, metav1.ListOptions{LabelSelector: kube.Selector(release, "")})
+	if err == nil {
+		for _, s := range svcs.Items {
+			if strings.HasSuffix(s.Name, "-rest") {
+				return fmt.Sprintf("kubectl port-forward -n %s svc/%s 8081, then open http://localhost:8081", ns, s.Name)
+			}
+		}
+	}
+	return fmt.Sprintf("helm flink status %s -n %s", release, ns)
 }

@@ -59,8 +59,8 @@ type Result struct {
 	Parallelism int              `json:"parallelism,omitempty"`
 	UI          string           `json:"ui,omitempty"`
 	// Elapsed is the whole install; SubmitToRunning the part from jar upload to all tasks running.
-	Elapsed         time.Duration `json:"elapsed"`
-	SubmitToRunning time.Duration `json:"submitToRunning,omitempty"`
+	Elapsed         cluster.Seconds `json:"elapsedSeconds"`
+	SubmitToRunning cluster.Seconds `json:"submitToRunningSeconds,omitempty"`
 	// Manifest is the rendered release, for --dry-run.
 	Manifest string `json:"manifest,omitempty"`
 }
@@ -198,7 +198,7 @@ func (o *Options) Run(ctx context.Context, env *release.Env) (*Result, error) {
 		}
 		return res, err
 	}
-	res.Elapsed = time.Since(start)
+	res.Elapsed = cluster.Seconds(time.Since(start))
 	return res, nil
 }
 
@@ -239,7 +239,7 @@ func (o *Options) afterInstall(ctx context.Context, env *release.Env, rel *helmr
 	}); err != nil {
 		return fmt.Errorf("wait for taskmanagers to register: %w", err)
 	}
-	res.UI = "helm flink status " + rel.Name + " -n " + ns + "; UI: kubectl port-forward -n " + ns + " pod/" + c.Pod + " 8081"
+	res.UI = cluster.UIHint(ctx, cs, ns, rel.Name)
 
 	var jobID string
 	submitStart := time.Now()
@@ -265,7 +265,7 @@ func (o *Options) afterInstall(ctx context.Context, env *release.Env, rel *helmr
 	if err != nil {
 		return err
 	}
-	res.SubmitToRunning = time.Since(submitStart)
+	res.SubmitToRunning = cluster.Seconds(time.Since(submitStart))
 	if j, err := c.REST.Job(ctx, jobID); err == nil {
 		res.Parallelism = maxParallelism(j)
 	}

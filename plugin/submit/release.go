@@ -31,7 +31,7 @@ type Result struct {
 	Release         string        `json:"release"`
 	Namespace       string        `json:"namespace"`
 	Job             Progress      `json:"job"`
-	SubmitToRunning time.Duration `json:"submitToRunning,omitempty"`
+	SubmitToRunning cluster.Seconds `json:"submitToRunningSeconds,omitempty"`
 }
 
 func (o *Options) progressf(format string, a ...any) {
@@ -87,6 +87,6 @@ func (o *Options) Run(ctx context.Context, env *release.Env) (*Result, error) {
 	if err != nil {
 		return res, err
 	}
-	res.SubmitToRunning = time.Since(start)
+	res.SubmitToRunning = cluster.Seconds(time.Since(start))
 	return res, nil
 }
