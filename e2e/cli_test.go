@@ -80,7 +80,7 @@ type cliInstall struct {
 		Finished int    `json:"finishedTasks"`
 		Total    int    `json:"totalTasks"`
 	} `json:"job"`
-	Parallelism     int   `json:"parallelism"`
+	Parallelism     int     `json:"parallelism"`
 	Elapsed         float64 `json:"elapsedSeconds"`
 	SubmitToRunning float64 `json:"submitToRunningSeconds"`
 }

@@ -85,7 +85,7 @@ func TestPluginInstallsInHelm3AndHelm4(t *testing.T) {
 			if err != nil || !strings.HasPrefix(out, "helm-flink ") {
 				t.Fatalf("helm flink version: %v\n%s", err, out)
 			}
-			out, err = h.run(t, "flink", "version", "-o", "yaml")
+			out, err = h.run(t, "flink", "version", "-o", "xml")
 			if err == nil || !strings.Contains(out, "want table, json or yaml") {
 				t.Fatalf("a bad flag value must fail with the valid values named: %v\n%s", err, out)
 			}

@@ -16,11 +16,11 @@ import (
 
 // Job is one job as `jobs` and `status` show it.
 type Job struct {
-	ID       string        `json:"id"`
-	Name     string        `json:"name"`
-	State    string        `json:"state"`
-	Running  int           `json:"runningTasks"`
-	Total    int           `json:"totalTasks"`
+	ID       string    `json:"id"`
+	Name     string    `json:"name"`
+	State    string    `json:"state"`
+	Running  int       `json:"runningTasks"`
+	Total    int       `json:"totalTasks"`
 	Started  time.Time `json:"started"`
 	Duration Seconds   `json:"durationSeconds"`
 }

@@ -28,9 +28,9 @@ func NewOptions() *Options { return &Options{Timeout: 5 * time.Minute} }
 
 // Result is the submitted job.
 type Result struct {
-	Release         string        `json:"release"`
-	Namespace       string        `json:"namespace"`
-	Job             Progress      `json:"job"`
+	Release         string          `json:"release"`
+	Namespace       string          `json:"namespace"`
+	Job             Progress        `json:"job"`
 	SubmitToRunning cluster.Seconds `json:"submitToRunningSeconds,omitempty"`
 }
 
