@@ -1,6 +1,23 @@
 package main
 
-import "github.com/spf13/pflag"
+import (
+	"github.com/spf13/pflag"
+	"helm.sh/helm/v3/pkg/action"
+)
+
+// addChartFlags adds Helm's flags for locating a chart, with Helm's names and meaning.
+func addChartFlags(f *pflag.FlagSet, o *action.ChartPathOptions) {
+	f.StringVar(&o.Version, "version", "", "chart version constraint (default: the latest)")
+	f.StringVar(&o.RepoURL, "repo", "", "chart repository URL where to locate the chart")
+	f.StringVar(&o.Username, "username", "", "chart repository or registry username")
+	f.StringVar(&o.Password, "password", "", "chart repository or registry password")
+	f.StringVar(&o.CertFile, "cert-file", "", "identify HTTPS client using this SSL certificate file")
+	f.StringVar(&o.KeyFile, "key-file", "", "identify HTTPS client using this SSL key file")
+	f.StringVar(&o.CaFile, "ca-file", "", "verify certificates of HTTPS-enabled servers using this CA bundle")
+	f.BoolVar(&o.InsecureSkipTLSverify, "insecure-skip-tls-verify", false, "skip TLS certificate checks for the chart download")
+	f.BoolVar(&o.PlainHTTP, "plain-http", false, "use insecure HTTP connections for the chart download")
+	f.BoolVar(&o.PassCredentialsAll, "pass-credentials", false, "pass credentials to all domains")
+}
 
 // jobFlags are the flags that say which job to run.
 type jobFlags struct {

@@ -34,6 +34,7 @@ type installCmd struct {
 	opts   *install.Options
 	common commonFlags
 	job    jobFlags
+	dryRun string
 }
 
 func newInstallCmd(env *release.Env, out, errOut io.Writer) *cobra.Command {
@@ -60,10 +61,10 @@ func newInstallCmd(env *release.Env, out, errOut io.Writer) *cobra.Command {
 	o.job.add(f)
 	o.common.add(cmd, true)
 	f.BoolVar(&o.opts.Release.CreateNamespace, "create-namespace", false, "create the release namespace if not present")
-	f.StringVar(&o.opts.Chart.Version, "version", "", "chart version constraint (default: the latest)")
-	f.StringVar(&o.opts.Chart.RepoURL, "repo", "", "chart repository URL where to locate the chart")
+	addChartFlags(f, &o.opts.Chart.ChartPathOptions)
 	f.BoolVar(&o.opts.Release.Atomic, "atomic", false, "uninstall the release again if any step fails, the job included")
-	f.BoolVar(&o.opts.Release.DryRun, "dry-run", false, "validate and render, print the manifest, install nothing")
+	f.StringVar(&o.dryRun, "dry-run", "", `validate and render, print the manifest, install nothing: "client" (the default when given) or "server" (also runs lookups)`)
+	f.Lookup("dry-run").NoOptDefVal = "client"
 	f.StringVar(&o.opts.Release.Description, "description", "", "a custom description of the release")
 	return cmd
 }
@@ -83,6 +84,16 @@ func (o *installCmd) validate() error {
 	if err := o.common.validate(); err != nil {
 		return err
 	}
+	switch o.dryRun {
+	case "", "false", "none":
+		o.opts.Release.DryRun = ""
+	case "client", "true":
+		o.opts.Release.DryRun = "client"
+	case "server":
+		o.opts.Release.DryRun = "server"
+	default:
+		return exit.InputError(fmt.Errorf("--dry-run=%s: want client or server", o.dryRun))
+	}
 	if err := validateReleaseName(o.opts.Release.ReleaseName); err != nil {
 		return err
 	}
@@ -97,7 +108,7 @@ func (o *installCmd) run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	if o.opts.Release.DryRun && o.common.output == "table" {
+	if o.opts.Release.DryRun != "" && o.common.output == "table" {
 		_, err := io.WriteString(o.out, res.Manifest)
 		return err
 	}

@@ -65,8 +65,7 @@ func newValidateCmd(env *release.Env, out io.Writer) *cobra.Command {
 	}
 	values.AddFlags(cmd.Flags(), &o.Values)
 	job.add(cmd.Flags())
-	cmd.Flags().StringVar(&o.Chart.Version, "version", "", "chart version constraint")
-	cmd.Flags().StringVar(&o.Chart.RepoURL, "repo", "", "chart repository URL")
+	addChartFlags(cmd.Flags(), &o.Chart.ChartPathOptions)
 	addOutputFlag(cmd, &output)
 	return cmd
 }

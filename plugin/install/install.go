@@ -184,7 +184,7 @@ func (o *Options) Run(ctx context.Context, env *release.Env) (*Result, error) {
 	}
 	res := &Result{Release: rel.Name, Namespace: rel.Namespace, Revision: rel.Version,
 		Chart: p.Chart.Name() + "-" + p.Chart.Metadata.Version, Mode: mode}
-	if o.Release.DryRun {
+	if o.Release.DryRun != "" {
 		res.Manifest = rel.Manifest
 		return res, nil
 	}

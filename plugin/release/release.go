@@ -76,23 +76,34 @@ func (e *Env) debugf(format string, v ...any) {
 	}
 }
 
-// ActionConfig is the Helm SDK's configuration for namespace ns, with a registry client for oci://.
+// ActionConfig is the Helm SDK's configuration for namespace ns.
 func (e *Env) ActionConfig(ns string) (*action.Configuration, error) {
 	cfg := new(action.Configuration)
 	if err := cfg.Init(e.Settings.RESTClientGetter(), ns, e.Driver, e.debugf); err != nil {
 		return nil, fmt.Errorf("helm configuration: %w", err)
 	}
-	rc, err := registry.NewClient(
+	return cfg, nil
+}
+
+// registryClient reaches OCI registries for oci:// charts as `helm install` would with the same
+// TLS, plain-HTTP and credential flags.
+func (e *Env) registryClient(o action.ChartPathOptions) (*registry.Client, error) {
+	if o.CertFile != "" || o.KeyFile != "" || o.CaFile != "" || o.InsecureSkipTLSverify {
+		return registry.NewRegistryClientWithTLS(io.Discard, o.CertFile, o.KeyFile, o.CaFile, o.InsecureSkipTLSverify, e.Settings.RegistryConfig, e.Settings.Debug)
+	}
+	opts := []registry.ClientOption{
 		registry.ClientOptDebug(e.Settings.Debug),
 		registry.ClientOptEnableCache(true),
 		registry.ClientOptWriter(io.Discard),
 		registry.ClientOptCredentialsFile(e.Settings.RegistryConfig),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("registry client: %w", err)
 	}
-	cfg.RegistryClient = rc
-	return cfg, nil
+	if o.PlainHTTP {
+		opts = append(opts, registry.ClientOptPlainHTTP())
+	}
+	if o.Username != "" || o.Password != "" {
+		opts = append(opts, registry.ClientOptBasicAuth(o.Username, o.Password))
+	}
+	return registry.NewClient(opts...)
 }
 
 // RESTConfig and Clientset reach the cluster Helm is pointed at.
@@ -118,19 +129,21 @@ func (e *Env) Clientset() (kubernetes.Interface, *rest.Config, error) {
 }
 
 // ChartRef is a chart as Helm takes it: a directory, a .tgz, repo/chart, a URL or oci://, with
-// --version and --repo.
+// Helm's chart-locating options (--version, --repo, --plain-http, credentials, TLS files).
 type ChartRef struct {
-	Name    string
-	Version string
-	RepoURL string
+	Name string
+	action.ChartPathOptions
 }
 
 // LoadChart locates (downloading when needed) and loads a chart.
 func (e *Env) LoadChart(cfg *action.Configuration, ref ChartRef) (*chart.Chart, error) {
+	rc, err := e.registryClient(ref.ChartPathOptions)
+	if err != nil {
+		return nil, fmt.Errorf("registry client: %w", err)
+	}
 	install := action.NewInstall(cfg)
-	install.ChartPathOptions.Version = ref.Version
-	install.ChartPathOptions.RepoURL = ref.RepoURL
-	install.SetRegistryClient(cfg.RegistryClient)
+	install.ChartPathOptions = ref.ChartPathOptions
+	install.SetRegistryClient(rc)
 	path, err := install.ChartPathOptions.LocateChart(ref.Name, e.Settings)
 	if err != nil {
 		return nil, fmt.Errorf("chart %q: %w", ref.Name, err)
@@ -153,10 +166,12 @@ type InstallOptions struct {
 	ReleaseName     string
 	Namespace       string
 	CreateNamespace bool
-	DryRun          bool
-	Atomic          bool
-	Timeout         time.Duration
-	Description     string
+	// DryRun is Helm's --dry-run: "" (install), "client" (render with the cluster's capabilities,
+	// no lookups) or "server" (lookups too); nothing is created either way.
+	DryRun      string
+	Atomic      bool
+	Timeout     time.Duration
+	Description string
 }
 
 // Install installs ch with vals (already merged from -f/--set). It does not wait for pods: the
@@ -169,9 +184,8 @@ func Install(ctx context.Context, cfg *action.Configuration, ch *chart.Chart, va
 	install.Atomic = o.Atomic
 	install.Timeout = o.Timeout
 	install.Description = o.Description
-	if o.DryRun {
-		install.DryRun, install.DryRunOption = true, "client"
-		install.ClientOnly = true
+	if o.DryRun != "" {
+		install.DryRun, install.DryRunOption = true, o.DryRun
 	}
 	rel, err := install.RunWithContext(ctx, ch, vals)
 	if err != nil {
