@@ -107,9 +107,14 @@ func TestPluginSessionFlow(t *testing.T) {
 			rest := forwardREST(t, ns, jm[0].Name)
 			rest.waitAllTasksRunning(inst.Job.JobID, 1e9)
 			if helm == "helm4" {
-				out := h.flinkOK(t, "uninstall", "flink", "-n", ns)
-				if !strings.Contains(out, `release "flink" uninstalled`) {
-					t.Fatalf("uninstall output: %s", out)
+				// Uninstall stops the running job with a savepoint first.
+				dir := t.TempDir()
+				res := decode[struct {
+					Savepoints map[string]string `json:"savepoints"`
+				}](t, h.flinkOK(t, "uninstall", "flink", "-n", ns, "--stop-jobs", "--savepoint-dir", "file://"+dir, "-o", "json"))
+				sp := strings.TrimPrefix(res.Savepoints[inst.Job.JobID], "file:")
+				if _, err := os.Stat(filepath.Join(sp, "_metadata")); err != nil || !strings.HasPrefix(sp, dir) {
+					t.Fatalf("uninstall --stop-jobs: savepoints %v, want one for %s under %s: %v", res.Savepoints, inst.Job.JobID, dir, err)
 				}
 				assertNothingLeft(t, ns)
 				return
