@@ -4,9 +4,11 @@ package e2e
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -21,6 +23,7 @@ import (
 	"helm.sh/helm/v3/pkg/getter"
 	helmrelease "helm.sh/helm/v3/pkg/release"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
@@ -113,8 +116,8 @@ func TestSessionChartValuesSets(t *testing.T) {
 func TestJobChartValuesSets(t *testing.T) {
 	for _, file := range valuesSets(t, "flink-job") {
 		name := setName(file)
-		if name == "savepoint" {
-			continue // TestJobChartFromSavepoint
+		if name == "savepoint" || name == "http-jar" {
+			continue // TestJobChartFromSavepoint, TestJobChartHTTPJar
 		}
 		t.Run(name, func(t *testing.T) {
 			ns := restrictedNamespace(t)
@@ -168,6 +171,211 @@ func TestJobChartFromSavepoint(t *testing.T) {
 	r.uninstall(t)
 }
 
+// The http-jar values set: every Flink pod's init container really downloads the jar from the
+// stack's jar server through its Service and checks its sha256; the JVMs run the job from that
+// download. A wrong sha256 stops the pods before Flink starts.
+func TestJobChartHTTPJar(t *testing.T) {
+	sums := jarServer(t)
+	file := filepath.Join(env.root, "charts/flink-job/ci/http-jar-values.yaml")
+
+	t.Run("the job runs from the jar the init containers fetched", func(t *testing.T) {
+		ns := restrictedNamespace(t)
+		r := installChart(t, ns, "flink-job", file)
+		job := r.values["job"].(map[string]any)
+		want, jar := job["jarSHA256"].(string), path.Base(job["jarURI"].(string))
+		if want != sums[jar] {
+			t.Fatalf("http-jar-values.yaml has jarSHA256 %s, but the jar server's %s (Flink %s) has %s",
+				want, jar, env.versions["FLINK2_VERSION"], sums[jar])
+		}
+		rest, d := r.jobRunning(t)
+		if len(d.Vertices) < 2 {
+			t.Fatalf("WindowJoin has %d vertices, want its sources, join and sink", len(d.Vertices))
+		}
+		// The TaskManagers that run the job's tasks (a TaskManager's resource id is its pod's name).
+		running := map[string]bool{}
+		for _, v := range d.Vertices {
+			var tms struct {
+				TaskManagers []struct {
+					ID string `json:"taskmanager-id"`
+				} `json:"taskmanagers"`
+			}
+			rest.get("/jobs/"+r.jobID(t)+"/vertices/"+v.ID+"/taskmanagers", &tms)
+			for _, tm := range tms.TaskManagers {
+				running[tm.ID] = true
+			}
+		}
+		if len(running) == 0 {
+			t.Fatal("no TaskManager runs a task of the job")
+		}
+		pods, err := env.cs.CoreV1().Pods(ns).List(t.Context(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/instance=flink"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		procs := map[string]process{}
+		for _, p := range processes(t, ns) {
+			procs[p.Pod] = p
+		}
+		checked := 0
+		for _, pod := range pods.Items {
+			p, ok := procs[pod.Name]
+			if !ok || (p.Role != "standalone-job" && p.Role != "taskmanager") {
+				continue
+			}
+			checked++
+			init := pod.Status.InitContainerStatuses
+			if len(init) != 1 || init[0].Name != "fetch-jar" || init[0].State.Terminated == nil || init[0].State.Terminated.ExitCode != 0 {
+				t.Fatalf("%s: init containers %+v, want fetch-jar terminated with 0", pod.Name, init)
+			}
+			logs := containerLogs(t, ns, pod.Name, "fetch-jar")
+			if !strings.Contains(logs, "/usrlib/"+jar+": OK") {
+				t.Fatalf("%s: fetch-jar's log has no passed checksum:\n%s", pod.Name, logs)
+			}
+			// The pod's usrlib holds the download and nothing else: a file curl wrote (the runner's
+			// example jars would be links), with the checked sha256.
+			usrlib := filepath.Join(p.Dir, "usrlib")
+			entries, err := os.ReadDir(usrlib)
+			if err != nil || len(entries) != 1 || entries[0].Name() != jar || !entries[0].Type().IsRegular() {
+				t.Fatalf("%s: usrlib %s holds %v (%v), want only the fetched %s", pod.Name, usrlib, entries, err, jar)
+			}
+			if got := fileSHA256(t, filepath.Join(usrlib, jar)); got != want {
+				t.Fatalf("%s: usrlib/%s has sha256 %s, want %s", pod.Name, jar, got, want)
+			}
+			// The JobManager's JVM, and a TaskManager's that runs tasks, loads the job's classes
+			// from that very file.
+			if (p.Role == "standalone-job" || running[pod.Name]) && !openFile(p.PID, filepath.Join(usrlib, jar)) {
+				t.Fatalf("%s: the %s process %d does not have %s open", pod.Name, p.Role, p.PID, filepath.Join(usrlib, jar))
+			}
+		}
+		if checked != 1+int(r.tm()["replicas"].(float64)) {
+			t.Fatalf("checked %d Flink pods, want the JobManager and every TaskManager", checked)
+		}
+		r.uninstall(t)
+	})
+
+	t.Run("a wrong sha256 fails the init containers and Flink never starts", func(t *testing.T) {
+		ns := restrictedNamespace(t)
+		wrong := strings.Repeat("0", 64)
+		r := install(t, ns, "flink-job", file, false, "job.jarSHA256="+wrong)
+		tms := int(r.tm()["replicas"].(float64))
+		// kubectl would show Init:Error, then Init:CrashLoopBackOff: the fetcher ran, exited with
+		// sha256sum's 1 and was restarted, while the Flink container waited, never started.
+		var started []string
+		pods := waitPods(t, ns, "app.kubernetes.io/instance=flink", podTimeout, "every Flink pod's fetch-jar failed and restarted", func(pods []corev1.Pod) bool {
+			failed := 0
+			for _, p := range pods {
+				if c := p.Status.ContainerStatuses; len(c) > 0 && (c[0].State.Running != nil || c[0].State.Terminated != nil || c[0].RestartCount > 0) {
+					started = append(started, p.Name)
+				}
+				init := p.Status.InitContainerStatuses
+				if len(init) == 1 && init[0].RestartCount >= 1 && init[0].LastTerminationState.Terminated != nil {
+					failed++
+				}
+			}
+			return len(pods) == 1+tms && failed == len(pods)
+		})
+		if len(started) > 0 {
+			t.Fatalf("Flink containers started although fetch-jar failed: %v", started)
+		}
+		procs := map[string]process{}
+		for _, p := range processes(t, ns) {
+			procs[p.Pod] = p
+		}
+		for _, pod := range pods {
+			init := pod.Status.InitContainerStatuses[0]
+			if term := init.LastTerminationState.Terminated; term.ExitCode != 1 || term.Reason != "Error" {
+				t.Fatalf("%s: fetch-jar ended %+v, want sha256sum's exit code 1", pod.Name, term)
+			}
+			c := pod.Status.ContainerStatuses[0]
+			if pod.Status.Phase != corev1.PodPending || c.State.Waiting == nil || c.State.Waiting.Reason != "PodInitializing" || (c.Started != nil && *c.Started) {
+				t.Fatalf("%s: phase %s, container %+v; want Pending with the container waiting in PodInitializing", pod.Name, pod.Status.Phase, c.State)
+			}
+			for _, cond := range pod.Status.Conditions {
+				if cond.Type == corev1.PodInitialized && cond.Status != corev1.ConditionFalse {
+					t.Fatalf("%s: Initialized is %s", pod.Name, cond.Status)
+				}
+			}
+			logs := containerLogs(t, ns, pod.Name, "fetch-jar")
+			if !strings.Contains(logs, "WindowJoin.jar: FAILED") {
+				t.Fatalf("%s: fetch-jar's log has no failed checksum:\n%s", pod.Name, logs)
+			}
+			// The download happened (the real jar is there); the check is what stopped the pod. No
+			// Flink process ever wrote a log.
+			p := procs[pod.Name]
+			if got := fileSHA256(t, filepath.Join(p.Dir, "usrlib", "WindowJoin.jar")); got != sums["WindowJoin.jar"] {
+				t.Fatalf("%s: the downloaded jar has sha256 %s, want the served jar's %s", pod.Name, got, sums["WindowJoin.jar"])
+			}
+			main := filepath.Join(p.Dir, "log", pod.Spec.Containers[0].Name+".log")
+			if _, err := os.Stat(main); !os.IsNotExist(err) {
+				t.Fatalf("%s: the Flink container has a log (%v): it was started", pod.Name, err)
+			}
+		}
+		r.uninstall(t)
+	})
+}
+
+// jarServer runs the stack's jar repository (ci/smoke/jar-server.yaml) in namespace flink-jars,
+// serving the example jars of FLINK2_VERSION, and returns their sha256s by file name.
+func jarServer(t *testing.T) map[string]string {
+	t.Helper()
+	const ns = "flink-jars"
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	eventually(t, ctx, "namespace "+ns+" of an earlier run is gone", func() (bool, string) {
+		_, err := env.cs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+		return apierrors.IsNotFound(err), fmt.Sprint(err)
+	})
+	nsObj := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{runnerLabel: "enabled"}}}
+	if _, err := env.cs.CoreV1().Namespaces().Create(ctx, nsObj, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { deleteNamespace(t, ns) })
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "jars"}, BinaryData: map[string][]byte{}}
+	sums := map[string]string{}
+	for _, name := range []string{"TopSpeedWindowing", "WindowJoin", "WordCount"} {
+		data, err := os.ReadFile(exampleJar(env.versions["FLINK2_VERSION"], name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cm.BinaryData[name+".jar"] = data
+		sums[name+".jar"] = fmt.Sprintf("%x", sha256.Sum256(data))
+	}
+	if _, err := env.cs.CoreV1().ConfigMaps(ns).Create(ctx, cm, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	applyFile(t, ns, "jar-server.yaml", nil)
+	waitPods(t, ns, "app=jars", podTimeout, "the jar server is ready", allReady(1))
+	return sums
+}
+
+func containerLogs(t *testing.T, ns, pod, container string) string {
+	t.Helper()
+	data, err := env.cs.CoreV1().Pods(ns).GetLogs(pod, &corev1.PodLogOptions{Container: container}).DoRaw(t.Context())
+	if err != nil {
+		t.Fatalf("logs of %s/%s -c %s: %v", ns, pod, container, err)
+	}
+	return string(data)
+}
+
+func fileSHA256(t *testing.T, file string) string {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%x", sha256.Sum256(data))
+}
+
+// openFile tells whether process pid has file open (a JVM keeps the jars of its class loaders open).
+func openFile(pid int, file string) bool {
+	fds, _ := filepath.Glob(fmt.Sprintf("/proc/%d/fd/*", pid))
+	for _, fd := range fds {
+		if target, err := os.Readlink(fd); err == nil && target == file {
+			return true
+		}
+	}
+	return false
+}
+
 func valuesSets(t *testing.T, chart string) []string {
 	files, _ := filepath.Glob(filepath.Join(env.root, "charts", chart, "ci/*-values.yaml"))
 	if len(files) == 0 {
@@ -187,6 +395,12 @@ type release struct {
 
 func installChart(t *testing.T, ns, chart, file string, set ...string) *release {
 	t.Helper()
+	return install(t, ns, chart, file, true, set...)
+}
+
+// install installs a chart, waiting for its pods to be ready when wait is set.
+func install(t *testing.T, ns, chart, file string, wait bool, set ...string) *release {
+	t.Helper()
 	ch, err := loader.Load(filepath.Join(env.root, "charts", chart))
 	if err != nil {
 		t.Fatal(err)
@@ -204,10 +418,10 @@ func installChart(t *testing.T, ns, chart, file string, set ...string) *release 
 	}
 	dryRunStrict(t, ns, rel.Manifest)
 
-	install := action.NewInstall(cfg)
-	install.ReleaseName, install.Namespace = "flink", ns
-	install.Wait, install.Timeout = true, 3*time.Minute
-	if _, err := install.Run(ch, vals); err != nil {
+	in := action.NewInstall(cfg)
+	in.ReleaseName, in.Namespace = "flink", ns
+	in.Wait, in.Timeout = wait, 3*time.Minute
+	if _, err := in.Run(ch, vals); err != nil {
 		t.Fatalf("install: %v", err)
 	}
 	all, err := chartutil.CoalesceValues(ch, vals)

@@ -85,6 +85,7 @@ type process struct {
 	Ready        bool             `json:"ready"`
 	Restarts     int32            `json:"restarts"`
 	State        string           `json:"state"`
+	Dir          string           `json:"dir"` // the pod's folder on this machine
 }
 
 func processes(t *testing.T, ns string) []process {
@@ -344,6 +345,7 @@ func (f *flinkREST) run(jarID string, parallelism int) string {
 type jobDetails struct {
 	State    string `json:"state"`
 	Vertices []struct {
+		ID          string         `json:"id"`
 		Name        string         `json:"name"`
 		Parallelism int            `json:"parallelism"`
 		Status      string         `json:"status"`

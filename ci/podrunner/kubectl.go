@@ -25,8 +25,7 @@ func (w *worker) prepareKubectl(ctx context.Context, pod *corev1.Pod) (*launch, 
 	if err != nil {
 		return nil, err
 	}
-	l := commandLaunch(w, c, w.r.kubectl, env, order, "PATH="+os.Getenv("PATH"), "HOME="+w.dir, "KUBECONFIG="+kubeconfig)
-	return l, nil
+	return commandLaunch(w, c, w.r.kubectl, env, order, nil, "PATH="+os.Getenv("PATH"), "HOME="+w.dir, "KUBECONFIG="+kubeconfig)
 }
 
 // serviceAccountKubeconfig writes a kubeconfig holding a token of the pod's ServiceAccount, in the

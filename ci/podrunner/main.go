@@ -44,6 +44,7 @@ func run() error {
 	flag.StringVar(&listen, "listen", "127.0.0.1:0", "address of the status endpoint (GET /processes)")
 	flag.StringVar(&r.java, "java", "java", "java binary")
 	flag.StringVar(&r.kubectl, "kubectl", "kubectl", "kubectl binary, for pods whose command is kubectl")
+	flag.StringVar(&r.python, "python3", "python3", "python3 binary, for pods that run python3 -m http.server")
 	addrFile := flag.String("address-file", "", "write the status endpoint's address here once listening")
 	flag.Parse()
 	if r.workdir == "" || r.flinkCache == "" || versions == "" {

@@ -21,6 +21,9 @@ const (
 	// A container whose command is kubectl (the charts' cleanup hooks) runs the stack's kubectl
 	// with a token of the pod's own ServiceAccount, so RBAC applies as in a real cluster.
 	roleKubectl = "kubectl"
+	// A container whose command is python3 runs `python3 -m http.server` (and nothing else): the
+	// stack's stand-in for an artifact repository that serves job jars behind a Service.
+	roleHTTPServer = "python3"
 )
 
 var mainClasses = map[string]string{
@@ -35,7 +38,7 @@ func flinkRole(pod *corev1.Pod) string {
 	if len(pod.Spec.Containers) == 0 {
 		return ""
 	}
-	if c := pod.Spec.Containers[0].Command; len(c) > 0 && (c[0] == roleKubectl || c[0] == roleScript) {
+	if c := pod.Spec.Containers[0].Command; len(c) > 0 && (c[0] == roleKubectl || c[0] == roleScript || c[0] == roleHTTPServer) {
 		return c[0]
 	}
 	if len(pod.Spec.Containers[0].Args) == 0 {

@@ -36,6 +36,7 @@ type runner struct {
 	flinkCache string
 	java       string
 	kubectl    string
+	python     string
 	rest       *rest.Config
 	versions   map[string]string // "1.20" / "2" → cached Flink release
 	nsLabel    string            // key=value a namespace must carry
@@ -115,7 +116,9 @@ func (r *runner) sync(ctx context.Context, p *corev1.Pod) {
 	w := &worker{r: r, ns: p.Namespace, name: p.Name, uid: p.UID, role: role, labels: labels.Set(p.Labels),
 		dir:    filepath.Join(r.workdir, "pods", p.Namespace, p.Name+"-"+string(p.UID)[:8]),
 		cancel: cancel, done: make(chan struct{}),
+		usrlib: usrlibVolume(p), inits: initStatuses(p), initDone: len(p.Spec.InitContainers) == 0,
 		info: processInfo{Namespace: p.Namespace, Pod: p.Name, Role: role, State: "Pending"}}
+	w.info.Dir = w.dir
 	w.info.LogFile = filepath.Join(w.dir, "log", p.Spec.Containers[0].Name+".log")
 	w.containerPorts = namedPorts(&p.Spec.Containers[0])
 	r.workers[k] = w
@@ -228,10 +231,8 @@ var (
 )
 
 // createForwards creates the kwok PortForward that sends port-forwards to the pod's declared
-// ports on to the process's local ports, and the Logs that serves `kubectl logs` from its log.
-// Both are owned by the pod, so they go with it.
+// ports on to the process's local ports. It is owned by the pod, so it goes with it.
 func (r *runner) createForwards(ctx context.Context, pod *corev1.Pod, w *worker) error {
-	owner := []any{map[string]any{"apiVersion": "v1", "kind": "Pod", "name": pod.Name, "uid": string(pod.UID)}}
 	var forwards []any
 	keys := make([]string, 0, len(w.declaredPort))
 	for k := range w.declaredPort {
@@ -244,34 +245,47 @@ func (r *runner) createForwards(ctx context.Context, pod *corev1.Pod, w *worker)
 			"target": map[string]any{"port": int64(w.localPort[k]), "address": podIP},
 		})
 	}
-	objs := map[schema.GroupVersionResource]*unstructured.Unstructured{
-		portForwardGVR: {Object: map[string]any{
-			"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "PortForward",
-			"metadata": map[string]any{"name": pod.Name, "namespace": pod.Namespace, "ownerReferences": owner},
-			"spec":     map[string]any{"forwards": forwards},
-		}},
-		logsGVR: {Object: map[string]any{
-			"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "Logs",
-			"metadata": map[string]any{"name": pod.Name, "namespace": pod.Namespace, "ownerReferences": owner},
-			"spec": map[string]any{"logs": []any{map[string]any{
-				"containers": []any{pod.Spec.Containers[0].Name},
-				"logsFile":   w.snapshot().LogFile, "follow": true,
-			}}},
-		}},
+	return r.createOwned(ctx, pod, portForwardGVR, "PortForward", map[string]any{"forwards": forwards})
+}
+
+// createLogs creates the kwok Logs that serves `kubectl logs` from the log of each container the
+// runner runs: the first container and the shell init containers (`kubectl logs -c fetch-jar`).
+func (r *runner) createLogs(ctx context.Context, pod *corev1.Pod, w *worker) error {
+	logs := []any{map[string]any{
+		"containers": []any{pod.Spec.Containers[0].Name},
+		"logsFile":   w.snapshot().LogFile, "follow": true,
+	}}
+	for _, c := range pod.Spec.InitContainers {
+		if runnableInit(&c) {
+			logs = append(logs, map[string]any{
+				"containers": []any{c.Name},
+				"logsFile":   filepath.Join(w.dir, "log", c.Name+".log"), "follow": true,
+			})
+		}
 	}
-	for gvr, o := range objs {
-		_, err := r.dyn.Resource(gvr).Namespace(pod.Namespace).Create(ctx, o, metav1.CreateOptions{})
-		if apierrors.IsAlreadyExists(err) {
-			cur, gerr := r.dyn.Resource(gvr).Namespace(pod.Namespace).Get(ctx, pod.Name, metav1.GetOptions{})
-			if gerr != nil {
-				return gerr
-			}
-			o.SetResourceVersion(cur.GetResourceVersion())
-			_, err = r.dyn.Resource(gvr).Namespace(pod.Namespace).Update(ctx, o, metav1.UpdateOptions{})
+	return r.createOwned(ctx, pod, logsGVR, "Logs", map[string]any{"logs": logs})
+}
+
+// createOwned creates (or updates) a kwok resource named like the pod and owned by it.
+func (r *runner) createOwned(ctx context.Context, pod *corev1.Pod, gvr schema.GroupVersionResource, kind string, spec map[string]any) error {
+	owner := []any{map[string]any{"apiVersion": "v1", "kind": "Pod", "name": pod.Name, "uid": string(pod.UID)}}
+	o := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": kind,
+		"metadata": map[string]any{"name": pod.Name, "namespace": pod.Namespace, "ownerReferences": owner},
+		"spec":     spec,
+	}}
+	res := r.dyn.Resource(gvr).Namespace(pod.Namespace)
+	_, err := res.Create(ctx, o, metav1.CreateOptions{})
+	if apierrors.IsAlreadyExists(err) {
+		cur, gerr := res.Get(ctx, pod.Name, metav1.GetOptions{})
+		if gerr != nil {
+			return gerr
 		}
-		if err != nil {
-			return fmt.Errorf("%s %s: %w", gvr.Resource, pod.Name, err)
-		}
+		o.SetResourceVersion(cur.GetResourceVersion())
+		_, err = res.Update(ctx, o, metav1.UpdateOptions{})
+	}
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", gvr.Resource, pod.Name, err)
 	}
 	return nil
 }

@@ -10,41 +10,31 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
 // A container whose command is bash (the charts' `helm test` pods) runs its script with this
-// machine's bash. Cluster addresses in its env — `<service>[.<namespace>[.svc[.cluster.local]]]:<port>` —
-// are rewritten to the local port of a ready pod behind that Service, as cluster DNS and the
-// Service would route them.
+// machine's bash; an init container whose command is a shell (the chart's jar fetcher) runs with
+// this machine's shell. Cluster addresses — `<service>[.<namespace>[.svc[.cluster.local]]]:<port>`
+// as a whole env value, or the host of a URL anywhere in the env or the command line — are
+// rewritten to the local port of a ready pod behind that Service, as cluster DNS and the Service
+// would route them; mount paths are rewritten to the pod's host folders behind them.
 const roleScript = "bash"
 
-var serviceAddress = regexp.MustCompile(`^([a-z0-9]([-a-z0-9]*[a-z0-9])?)(\.([a-z0-9-]+))?(\.svc(\.cluster\.local)?)?:([0-9]+)$`)
+var (
+	serviceAddress = regexp.MustCompile(`^([a-z0-9]([-a-z0-9]*[a-z0-9])?)(\.([a-z0-9-]+))?(\.svc(\.cluster\.local)?)?:([0-9]+)$`)
+	serviceURL     = regexp.MustCompile(`\b([a-z][a-z0-9+.-]*)://([a-z0-9]([-a-z0-9]*[a-z0-9])?)(\.([a-z0-9-]+))?(\.svc(\.cluster\.local)?)?(:([0-9]+))?`)
+	schemePorts    = map[string]int32{"http": 80, "https": 443}
+)
+
+// shells are the commands an init container may have to be run for real.
+var shells = map[string]bool{"sh": true, "bash": true, "/bin/sh": true, "/bin/bash": true}
 
 func (w *worker) prepareScript(ctx context.Context, pod *corev1.Pod) (*launch, error) {
 	c := &pod.Spec.Containers[0]
-	env, order, err := containerEnv(ctx, w.r.cs, pod, c)
-	if err != nil {
-		return nil, err
-	}
-	for k, v := range env {
-		m := serviceAddress.FindStringSubmatch(v)
-		if m == nil {
-			continue
-		}
-		ns := pod.Namespace
-		if m[4] != "" {
-			ns = m[4]
-		}
-		port, _ := strconv.Atoi(m[7])
-		local, err := w.r.resolveService(ctx, ns, m[1], int32(port))
-		if err != nil {
-			return nil, fmt.Errorf("env %s=%s: %w", k, v, err)
-		}
-		env[k] = fmt.Sprintf("%s:%d", podIP, local)
-	}
 	path := os.Getenv("PATH")
 	if version, err := w.r.flinkVersionOf(pod); err == nil {
 		// A script in a Flink image has the image's `flink` CLI on its PATH.
@@ -54,7 +44,94 @@ func (w *worker) prepareScript(ctx context.Context, pod *corev1.Pod) (*launch, e
 		}
 		path = bin + ":" + path
 	}
-	return commandLaunch(w, c, "bash", env, order, "PATH="+path, "HOME="+w.dir), nil
+	return w.scriptLaunch(ctx, pod, c, "PATH="+path, "HOME="+w.dir)
+}
+
+// scriptLaunch runs a shell container (command[0] is sh or bash) with this machine's shell: its
+// env, and its command and args with $(VAR)s expanded, with cluster addresses and mount paths
+// rewritten to what they reach on this machine.
+func (w *worker) scriptLaunch(ctx context.Context, pod *corev1.Pod, c *corev1.Container, base ...string) (*launch, error) {
+	env, order, err := containerEnv(ctx, w.r.cs, pod, c)
+	if err != nil {
+		return nil, err
+	}
+	mounts, err := w.mounts(ctx, pod, c)
+	if err != nil {
+		return nil, err
+	}
+	rewrite := func(s string) (string, error) {
+		return w.r.rewriteAddresses(ctx, pod.Namespace, rewritePaths(s, mounts))
+	}
+	l, err := commandLaunch(w, c, c.Command[0], env, order, rewrite, base...)
+	if err != nil {
+		return nil, err
+	}
+	if c.WorkingDir != "" {
+		if d := rewritePaths(c.WorkingDir, mounts); d != c.WorkingDir {
+			l.dir = d
+		}
+	}
+	return l, nil
+}
+
+// rewriteAddresses rewrites the cluster addresses in s (a whole `<service>…:<port>` value, or the
+// host and port of URLs) to 127.0.0.1:<local port>. A name that is no Service is left alone: it
+// is a host outside the cluster, as cluster DNS would treat it.
+func (r *runner) rewriteAddresses(ctx context.Context, ns, s string) (string, error) {
+	if m := serviceAddress.FindStringSubmatch(s); m != nil {
+		port, _ := strconv.Atoi(m[7])
+		local, err := r.serviceLocal(ctx, ns, m[1], m[4], int32(port))
+		if err != nil || local == 0 {
+			return s, err
+		}
+		return fmt.Sprintf("%s:%d", podIP, local), nil
+	}
+	var b strings.Builder
+	last := 0
+	for _, m := range serviceURL.FindAllStringSubmatchIndex(s, -1) {
+		end := m[1]
+		if end < len(s) && (nameChar(s[end]) || s[end] == ':') {
+			continue // a longer host name (repo.example.com) or a port that is not a number
+		}
+		sub := func(i int) string {
+			if m[2*i] < 0 {
+				return ""
+			}
+			return s[m[2*i]:m[2*i+1]]
+		}
+		port, ok := schemePorts[sub(1)]
+		if sub(9) != "" {
+			p, _ := strconv.Atoi(sub(9))
+			port, ok = int32(p), true
+		}
+		if !ok {
+			continue
+		}
+		local, err := r.serviceLocal(ctx, ns, sub(2), sub(5), port)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", s[m[0]:m[1]], err)
+		}
+		if local == 0 {
+			continue
+		}
+		b.WriteString(s[last:m[0]])
+		fmt.Fprintf(&b, "%s://%s:%d", sub(1), podIP, local)
+		last = end
+	}
+	b.WriteString(s[last:])
+	return b.String(), nil
+}
+
+// serviceLocal is the local port a Service's port reaches, or 0 when there is no such Service.
+func (r *runner) serviceLocal(ctx context.Context, ns, name, inNS string, port int32) (int32, error) {
+	if inNS != "" {
+		ns = inNS
+	}
+	local, err := r.resolveService(ctx, ns, name, port)
+	if apierrors.IsNotFound(err) {
+		return 0, nil
+	}
+	return local, err
 }
 
 // resolveService finds the local port that a Service's port reaches: its targetPort on a ready

@@ -23,9 +23,10 @@ type containerState struct {
 	phase                         corev1.PodPhase
 }
 
-// writeStatus replaces the pod's status with one derived from the process, like a kubelet.
-// Containers other than the Flink one (sidecars) and init containers are not run: they are
-// reported as done so that the pod's readiness is the Flink process's readiness.
+// writeStatus replaces the pod's status with one derived from the processes, like a kubelet.
+// Init containers are reported as the runner ran them (see runInits). Containers other than the
+// first (sidecars) are not run: they are reported running once the first one is, so that the
+// pod's readiness is its process's readiness.
 func (w *worker) writeStatus(ctx context.Context, s containerState) {
 	err := retry.RetryOnConflict(retry.DefaultBackoff, func() error {
 		pod, err := w.r.cs.CoreV1().Pods(w.ns).Get(ctx, w.name, metav1.GetOptions{})
@@ -45,29 +46,37 @@ func (w *worker) writeStatus(ctx context.Context, s containerState) {
 		if st.StartTime == nil {
 			st.StartTime = &now
 		}
+		inits, initDone := w.initState()
 		st.Message, st.Reason = "", ""
-		if s.waitingReason != "" && s.startedAt.IsZero() {
+		if !initDone && s.waitingReason == "" {
+			// Until every init container completed, the containers wait as PodInitializing.
+			s = containerState{phase: s.phase, waitingReason: "PodInitializing"}
+		} else if s.waitingReason != "" && s.startedAt.IsZero() {
+			// A reason the pod cannot start (NamespaceNotEnabled, ErrImagePull, …) shows on the pod.
 			st.Message, st.Reason = s.waitingMessage, s.waitingReason
 		}
 		ready := corev1.ConditionFalse
 		if s.ready {
 			ready = corev1.ConditionTrue
 		}
+		initialized := corev1.ConditionFalse
+		if initDone {
+			initialized = corev1.ConditionTrue
+		}
 		setCond(st, corev1.PodScheduled, corev1.ConditionTrue, now)
-		setCond(st, corev1.PodInitialized, corev1.ConditionTrue, now)
+		setCond(st, corev1.PodInitialized, initialized, now)
 		setCond(st, corev1.ContainersReady, ready, now)
 		setCond(st, corev1.PodReady, ready, now)
 
-		st.InitContainerStatuses = nil
-		for _, c := range pod.Spec.InitContainers {
-			st.InitContainerStatuses = append(st.InitContainerStatuses, corev1.ContainerStatus{
-				Name: c.Name, Image: c.Image, Ready: true,
-				State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 0, Reason: "Completed", StartedAt: now, FinishedAt: now}},
-			})
-		}
+		st.InitContainerStatuses = inits
 		st.ContainerStatuses = nil
 		for i, c := range pod.Spec.Containers {
 			cs := corev1.ContainerStatus{Name: c.Name, Image: c.Image, ImageID: c.Image, ContainerID: "podrunner://" + string(w.uid) + "/" + c.Name}
+			if i > 0 && !initDone {
+				cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: "PodInitializing"}
+				st.ContainerStatuses = append(st.ContainerStatuses, cs)
+				continue
+			}
 			if i > 0 {
 				cs.Ready, cs.Started = s.ready, &s.ready
 				cs.State.Running = &corev1.ContainerStateRunning{StartedAt: now}
@@ -100,6 +109,17 @@ func (w *worker) writeStatus(ctx context.Context, s containerState) {
 	if err != nil && !apierrors.IsNotFound(err) && ctx.Err() == nil {
 		w.logf("update status: %v", err)
 	}
+}
+
+// initState is a copy of the init containers' statuses, and whether all of them completed.
+func (w *worker) initState() ([]corev1.ContainerStatus, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := make([]corev1.ContainerStatus, len(w.inits))
+	for i := range w.inits {
+		w.inits[i].DeepCopyInto(&out[i])
+	}
+	return out, w.initDone
 }
 
 func setCond(st *corev1.PodStatus, t corev1.PodConditionType, s corev1.ConditionStatus, now metav1.Time) {

@@ -40,6 +40,11 @@ type worker struct {
 	removing     bool // guarded by r.mu
 	// containerPorts: the Flink container's port names → numbers, for Services by port name.
 	containerPorts map[string]int32
+	// usrlib: the volume the Flink container mounts at its usrlib, "" for the image's own.
+	usrlib string
+	// inits: the init containers' statuses; initDone once all completed (guarded by mu).
+	inits    []corev1.ContainerStatus
+	initDone bool
 }
 
 // processInfo is what GET /processes reports about a pod's process.
@@ -54,6 +59,7 @@ type processInfo struct {
 	Restarts     int32            `json:"restarts"`
 	State        string           `json:"state"`
 	LogFile      string           `json:"logFile,omitempty"`
+	Dir          string           `json:"dir"` // the pod's folder: usrlib/, volumes/, log/
 }
 
 func (w *worker) logf(format string, args ...any) {
@@ -92,6 +98,8 @@ func (w *worker) run(ctx context.Context, pod *corev1.Pod) {
 		prepare = w.prepareKubectl
 	case roleScript:
 		prepare = w.prepareScript
+	case roleHTTPServer:
+		prepare = w.prepareHTTPServer
 	default:
 		version, err := w.r.flinkVersionOf(pod)
 		if err != nil {
@@ -100,6 +108,15 @@ func (w *worker) run(ctx context.Context, pod *corev1.Pod) {
 		}
 		w.setInfo(func(i *processInfo) { i.FlinkVersion = version })
 		prepare = func(ctx context.Context, pod *corev1.Pod) (*launch, error) { return w.prepare(ctx, pod, version) }
+	}
+	if w.role != roleKubectl && w.role != roleScript {
+		if err := w.r.createLogs(ctx, pod, w); err != nil {
+			w.logf("logs: %v", err)
+		}
+	}
+	// Init containers run first, whatever the containers then wait on, as on a node.
+	if !w.runInits(ctx, pod) {
+		return
 	}
 	// A pod that waits on another (a TaskManager on its JobManager, a script on its Service's
 	// pods) prepares again when a JobManager changes, or every 2 s.
@@ -142,19 +159,12 @@ func (w *worker) loop(ctx context.Context, pod *corev1.Pod, l *launch) {
 		w.writeStatus(ctx, st)
 		if !w.crsCreated && w.role != roleKubectl && w.role != roleScript {
 			if err := w.r.createForwards(ctx, pod, w); err != nil {
-				w.logf("port-forward and logs: %v", err)
+				w.logf("port-forward: %v", err)
 			} else {
 				w.crsCreated = true
 			}
 		}
-		exited := make(chan error, 1)
-		go func() {
-			err := cmd.Wait()
-			// Reaped: its group id may be reused, so it must not be killed as a leftover later.
-			w.r.untrack(cmd.Process.Pid)
-			logw.Close()
-			exited <- err
-		}()
+		exited := w.reap(cmd, logw)
 		readyCtx, stopProbe := context.WithCancel(ctx)
 		go w.probe(readyCtx, l, func() {
 			st.ready = true
@@ -234,6 +244,9 @@ func (w *worker) start(l *launch) (*exec.Cmd, *criLog, error) {
 	}
 	cmd := exec.Command(l.java, l.args...)
 	cmd.Dir = w.dir
+	if l.dir != "" {
+		cmd.Dir = l.dir
+	}
 	cmd.Env = l.env
 	cmd.Stdout = logw.stream("stdout")
 	cmd.Stderr = logw.stream("stderr")
@@ -245,6 +258,19 @@ func (w *worker) start(l *launch) (*exec.Cmd, *criLog, error) {
 	}
 	w.r.track(cmd.Process.Pid)
 	return cmd, logw, nil
+}
+
+// reap waits for the process in the background; the channel gets its exit.
+func (w *worker) reap(cmd *exec.Cmd, logw *criLog) <-chan error {
+	exited := make(chan error, 1)
+	go func() {
+		err := cmd.Wait()
+		// Reaped: its group id may be reused, so it must not be killed as a leftover later.
+		w.r.untrack(cmd.Process.Pid)
+		logw.Close()
+		exited <- err
+	}()
+	return exited
 }
 
 // stop ends the process group: SIGTERM, then SIGKILL after a grace period.
@@ -297,6 +323,7 @@ type launch struct {
 	java          string
 	args          []string
 	env           []string
+	dir           string // working directory; the pod's folder when empty
 	logFile       string
 	readinessKeys []string
 }
@@ -405,7 +432,9 @@ func (w *worker) prepare(ctx context.Context, pod *corev1.Pod, version string) (
 		}
 		l.readinessKeys = []string{"taskmanager.rpc.port"}
 	}
-	if w.role == roleTaskManager {
+	// A volume at usrlib hides the image's usrlib: what the init containers put there is the
+	// job's jar. Without one the example jobs stand in for jars baked into the image.
+	if w.role == roleTaskManager && w.usrlib == "" {
 		// An application JobManager gives its TaskManagers the job's jars as paths relative to
 		// usrlib, expecting the same image there: TaskManagers get every example job.
 		if err := w.stageExamples(exampleNames); err != nil {
@@ -413,8 +442,10 @@ func (w *worker) prepare(ctx context.Context, pod *corev1.Pod, version string) (
 		}
 	}
 	if w.role == roleApplication {
-		if err := w.stageUserJars(args, conf); err != nil {
-			return nil, err
+		if w.usrlib == "" {
+			if err := w.stageUserJars(args, conf); err != nil {
+				return nil, err
+			}
 		}
 		args = mapSavepointArg(args, shared)
 	} else {
@@ -479,16 +510,30 @@ func (r *runner) flinkVersionOf(pod *corev1.Pod) (string, error) {
 }
 
 // commandLaunch runs a container's own command and args (with $(VAR) expanded, as the kubelet
-// does) as binary, with the container's env after the given base env.
-func commandLaunch(w *worker, c *corev1.Container, binary string, env map[string]string, order []string, base ...string) *launch {
+// does) as binary, with the container's env after the given base env. rewrite, when given, maps
+// every env value and argument to what it means on this machine.
+func commandLaunch(w *worker, c *corev1.Container, binary string, env map[string]string, order []string,
+	rewrite func(string) (string, error), base ...string) (*launch, error) {
+	if rewrite == nil {
+		rewrite = func(s string) (string, error) { return s, nil }
+	}
 	l := &launch{java: binary, logFile: filepath.Join(w.dir, "log", c.Name+".log"), env: base}
 	for _, a := range append(append([]string{}, c.Command[1:]...), c.Args...) {
-		l.args = append(l.args, expandVars(a, env))
+		// Expanded before the rewrite, so that a rewritten value is never rewritten again.
+		a, err := rewrite(expandVars(a, env))
+		if err != nil {
+			return nil, err
+		}
+		l.args = append(l.args, a)
 	}
 	for _, k := range order {
-		l.env = append(l.env, k+"="+env[k])
+		v, err := rewrite(env[k])
+		if err != nil {
+			return nil, fmt.Errorf("env %s: %w", k, err)
+		}
+		l.env = append(l.env, k+"="+v)
 	}
-	return l
+	return l, nil
 }
 
 func readConfDir(dir string) (flinkConf, error) {
