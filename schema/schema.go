@@ -318,9 +318,10 @@ func show(v any) string {
 			s = string(b)
 		}
 	}
+	// Long values are cut in the middle: a path's or URL's end (the file name) tells most.
 	if utf8.RuneCountInString(s) > 80 {
 		r := []rune(s)
-		s = string(r[:77]) + "…"
+		s = string(r[:38]) + "…" + string(r[len(r)-39:])
 	}
 	return s
 }
