@@ -106,6 +106,12 @@ func TestPluginSessionFlow(t *testing.T) {
 			jm := waitPods(t, ns, "app.kubernetes.io/component=jobmanager", 10e9, "jobmanager", allReady(1))
 			rest := forwardREST(t, ns, jm[0].Name)
 			rest.waitAllTasksRunning(inst.Job.JobID, 1e9)
+			var jars struct {
+				Files []any `json:"files"`
+			}
+			if rest.get("/jars", &jars); len(jars.Files) != 0 {
+				t.Fatalf("the uploaded jar was left on the JobManager: %v", jars.Files)
+			}
 			if helm == "helm4" {
 				// Uninstall stops the running job with a savepoint first.
 				dir := t.TempDir()
@@ -246,6 +252,21 @@ func TestPluginFailures(t *testing.T) {
 		if !strings.Contains(errOut, "main") {
 			t.Fatalf("error does not show Flink's reason:\n%s", errOut)
 		}
+	})
+
+	t.Run("job failing at runtime is rolled back with --atomic", func(t *testing.T) {
+		ns := newNamespace(t)
+		_, errOut, code := h.flink(t, "install", "flink", chart, "-n", ns, "--atomic", "--jar", exampleJar(flink1, "TopSpeedWindowing"),
+			"--args", "--input", "--args", "/no/such/input.txt", "--timeout", "3m")
+		if code != 3 {
+			t.Fatalf("exit %d, want 3 (job failed)", code)
+		}
+		for _, want := range []string{"root exception: ", "\tat ", "/no/such/input.txt", "Rolling back"} {
+			if !strings.Contains(errOut, want) {
+				t.Errorf("output lacks %q:\n%s", want, errOut)
+			}
+		}
+		assertNothingLeft(t, ns)
 	})
 
 	t.Run("unreachable jobmanager times out", func(t *testing.T) {
