@@ -106,6 +106,10 @@ func TestPluginSessionFlow(t *testing.T) {
 			jm := waitPods(t, ns, "app.kubernetes.io/component=jobmanager", 10e9, "jobmanager", allReady(1))
 			rest := forwardREST(t, ns, jm[0].Name)
 			rest.waitAllTasksRunning(inst.Job.JobID, 1e9)
+			// Shell completion through helm offers the job's id (Helm asks the plugin's __complete).
+			if out, _ := h.run(t, "__complete", "flink", "cancel", "-n", ns, "flink", ""); !strings.Contains(out, inst.Job.JobID+"\t") {
+				t.Fatalf("%s completion does not offer job %s:\n%s", helm, inst.Job.JobID, out)
+			}
 			var jars struct {
 				Files []any `json:"files"`
 			}
