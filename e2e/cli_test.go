@@ -273,6 +273,20 @@ func TestPluginFailures(t *testing.T) {
 		assertNothingLeft(t, ns)
 	})
 
+	t.Run("application with a wrong entry class", func(t *testing.T) {
+		ns := newNamespace(t)
+		_, errOut, code := h.flink(t, "install", "app", filepath.Join(env.root, "charts/flink-job"), "-n", ns, "--atomic",
+			"--entry-class", "com.example.NoSuchJob", "--timeout", "3m")
+		if code != 3 {
+			t.Fatalf("exit %d, want 3 (job failed)", code)
+		}
+		// Flink's own words, from the crashed JobManager's log.
+		if !strings.Contains(errOut, "Caused by: java.lang.ClassNotFoundException: com.example.NoSuchJob") {
+			t.Fatalf("output lacks Flink's reason:\n%s", errOut)
+		}
+		assertNothingLeft(t, ns)
+	})
+
 	t.Run("unreachable jobmanager times out", func(t *testing.T) {
 		ns := newNamespace(t)
 		_, errOut, code := h.flink(t, "install", "flink", chart, "-n", ns, "--set", "tests.enabled=false",

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/zip"
 	"context"
 	"errors"
 	"fmt"
@@ -609,7 +610,39 @@ func (w *worker) stageUserJars(args []string, conf flinkConf) error {
 			return w.stageExamples([]string{name})
 		}
 	}
-	return fmt.Errorf("no example job matches %v (the pod runner has %v)", refs, exampleNames)
+	// An entry class that names no example: the image's usrlib holds the example jar that has
+	// the class, as an image with that jar would. No jar has it: usrlib stays empty and Flink
+	// fails with its own error, as it would in an image without the class.
+	for _, ref := range refs {
+		if name := w.exampleWithClass(strings.TrimSpace(ref)); name != "" {
+			return w.stageExamples([]string{name})
+		}
+	}
+	w.logf("no example jar matches %v: usrlib stays empty", refs)
+	return nil
+}
+
+// exampleWithClass is the example jar that holds class, or "".
+func (w *worker) exampleWithClass(class string) string {
+	entry := strings.ReplaceAll(class, ".", "/") + ".class"
+	for _, n := range exampleNames {
+		z, err := zip.OpenReader(filepath.Join(w.r.flinkCache, w.snapshot().FlinkVersion, "examples", n+".jar"))
+		if err != nil {
+			continue
+		}
+		found := false
+		for _, f := range z.File {
+			if f.Name == entry {
+				found = true
+				break
+			}
+		}
+		z.Close()
+		if found {
+			return n
+		}
+	}
+	return ""
 }
 
 func (w *worker) stageExamples(names []string) error {

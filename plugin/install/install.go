@@ -177,10 +177,19 @@ func (o *Options) Run(ctx context.Context, env *release.Env) (*Result, error) {
 	}
 	mode := release.ChartMode(p.Chart)
 	o.progressf("Installing release %s (chart %s-%s) in namespace %s", o.Release.ReleaseName, p.Chart.Name(), p.Chart.Metadata.Version, o.Release.Namespace)
-	// Helm's own --atomic covers failures inside the Helm install; ours covers the steps after.
 	rel, err := release.Install(ctx, p.Config, p.Chart, p.Values, o.Release)
 	if err != nil {
-		return nil, o.timeoutOr(ctx, err)
+		err = o.timeoutOr(ctx, err)
+		if o.Release.Atomic && o.Release.DryRun == "" {
+			// A failed Helm install leaves a failed release (and whatever it created) behind.
+			if _, gerr := release.Get(p.Config, o.Release.ReleaseName); gerr == nil {
+				o.progressf("Rolling back: uninstalling release %s (--atomic)", o.Release.ReleaseName)
+				if uerr := release.Uninstall(p.Config, o.Release.ReleaseName, 2*time.Minute); uerr != nil {
+					return nil, fmt.Errorf("%w; and --atomic could not uninstall: %v", err, uerr)
+				}
+			}
+		}
+		return nil, err
 	}
 	res := &Result{Release: rel.Name, Namespace: rel.Namespace, Revision: rel.Version,
 		Chart: p.Chart.Name() + "-" + p.Chart.Metadata.Version, Mode: mode}
@@ -222,7 +231,13 @@ func (o *Options) afterInstall(ctx context.Context, env *release.Env, rel *helmr
 	if err := kube.WaitReady(ctx, cs, ns, kube.Selector(rel.Name, kube.JobManager), wantJM, func(r, w int) {
 		o.progressf("  jobmanager pods ready %d/%d", r, w)
 	}); err != nil {
-		return fmt.Errorf("wait for jobmanager: %w", err)
+		err = fmt.Errorf("wait for jobmanager: %w", err)
+		var crash *kube.PodStartError
+		if mode == release.Application && errors.As(err, &crash) && len(crash.Log) > 0 {
+			// An application's JobManager runs the job's main(): its crash is the job's failure.
+			return exit.With(exit.JobFailed, err)
+		}
+		return err
 	}
 	if err := kube.WaitReady(ctx, cs, ns, kube.Selector(rel.Name, kube.TaskManager), wantTM, func(r, w int) {
 		o.progressf("  taskmanager pods ready %d/%d", r, w)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -66,9 +67,18 @@ func Want(ctx context.Context, cs kubernetes.Interface, ns, release string) (job
 type PodStartError struct {
 	Pod    string
 	Reason string
+	// Log is what the failed container said about it: Flink's exception and its causes, or the
+	// last lines of an init container.
+	Log []string
 }
 
-func (e *PodStartError) Error() string { return "pod " + e.Pod + ": " + e.Reason }
+func (e *PodStartError) Error() string {
+	msg := "pod " + e.Pod + ": " + e.Reason
+	for _, l := range e.Log {
+		msg += "\n  " + l
+	}
+	return msg
+}
 
 // WaitReady watches the pods selected until want of them are Ready, calling progress whenever the
 // count changes. It returns a *PodStartError as soon as a pod cannot start (failed init container,
@@ -109,8 +119,8 @@ func WaitReady(ctx context.Context, cs kubernetes.Interface, ns, selector string
 		}
 		last = ready
 		if ev.Type != watch.Deleted {
-			if reason := cannotStart(pod); reason != "" {
-				startErr = &PodStartError{Pod: pod.Name, Reason: reason}
+			if reason, container, init := cannotStart(pod); reason != "" {
+				startErr = &PodStartError{Pod: pod.Name, Reason: reason, Log: containerLog(ctx, cs, ns, pod.Name, container, init)}
 				return false, startErr
 			}
 		}
@@ -138,28 +148,85 @@ func IsReady(p *corev1.Pod) bool {
 	return false
 }
 
-// cannotStart is why a pod will not get ready by waiting, or "".
-func cannotStart(p *corev1.Pod) string {
-	if p.Status.Phase == corev1.PodFailed {
-		return "failed: " + firstNonEmpty(p.Status.Message, p.Status.Reason, terminated(p))
-	}
+// cannotStart is why a pod will not get ready by waiting ("" when it may), and the container
+// whose log tells more.
+func cannotStart(p *corev1.Pod) (reason, container string, init bool) {
 	for _, s := range p.Status.InitContainerStatuses {
 		if t := s.State.Terminated; t != nil && t.ExitCode != 0 {
-			return fmt.Sprintf("init container %s exited with %d%s", s.Name, t.ExitCode, suffix(t.Message))
+			return fmt.Sprintf("init container %s exited with %d%s", s.Name, t.ExitCode, suffix(t.Message)), s.Name, true
 		}
 		if t := s.LastTerminationState.Terminated; t != nil && t.ExitCode != 0 && s.RestartCount > 0 {
-			return fmt.Sprintf("init container %s exited with %d%s", s.Name, t.ExitCode, suffix(t.Message))
+			return fmt.Sprintf("init container %s exited with %d%s", s.Name, t.ExitCode, suffix(t.Message)), s.Name, true
 		}
+	}
+	first := ""
+	if len(p.Spec.Containers) > 0 {
+		first = p.Spec.Containers[0].Name
+	}
+	if p.Status.Phase == corev1.PodFailed {
+		return "failed: " + firstNonEmpty(p.Status.Message, p.Status.Reason, terminated(p)), first, false
 	}
 	for _, s := range append(p.Status.InitContainerStatuses, p.Status.ContainerStatuses...) {
 		if w := s.State.Waiting; w != nil {
 			switch w.Reason {
-			case "ErrImagePull", "ImagePullBackOff", "InvalidImageName", "CreateContainerConfigError", "CreateContainerError", "CrashLoopBackOff":
-				return fmt.Sprintf("container %s: %s%s", s.Name, w.Reason, suffix(w.Message))
+			case "ErrImagePull", "ImagePullBackOff", "InvalidImageName", "CreateContainerConfigError", "CreateContainerError":
+				return fmt.Sprintf("container %s: %s%s", s.Name, w.Reason, suffix(w.Message)), "", false
+			case "CrashLoopBackOff":
+				return fmt.Sprintf("container %s: %s%s", s.Name, w.Reason, suffix(w.Message)), s.Name, false
 			}
 		}
 	}
-	return ""
+	return "", "", false
+}
+
+// javaException is the first line of a Java exception as Flink logs it.
+var javaException = regexp.MustCompile(`^(Caused by: )?[A-Za-z_$][\w$]*(\.[\w$]+)+(Exception|Error|Throwable)\b(: .*)?$`)
+
+// containerLog is the part of a failed container's log that says why: the last Java exception
+// with its "Caused by" lines, else the last lines. Best effort: no log, no excerpt.
+func containerLog(ctx context.Context, cs kubernetes.Interface, ns, pod, container string, init bool) []string {
+	if container == "" {
+		return nil
+	}
+	tail := int64(400)
+	data, err := cs.CoreV1().Pods(ns).GetLogs(pod, &corev1.PodLogOptions{Container: container, TailLines: &tail}).DoRaw(ctx)
+	if err != nil || len(data) == 0 {
+		return nil
+	}
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	if !init {
+		if ex := lastException(lines); len(ex) > 0 {
+			return ex
+		}
+	}
+	return lines[max(0, len(lines)-5):]
+}
+
+func lastException(lines []string) []string {
+	start := -1
+	for i, l := range lines {
+		if javaException.MatchString(l) && !strings.HasPrefix(l, "Caused by: ") {
+			start = i
+		}
+	}
+	if start < 0 {
+		return nil
+	}
+	out := []string{lines[start]}
+	for _, l := range lines[start+1:] {
+		switch {
+		case strings.HasPrefix(l, "Caused by: "):
+			out = append(out, l)
+		case strings.HasPrefix(l, "\t"), strings.HasPrefix(l, "    "):
+			// a frame or "... n more"
+		default:
+			return out
+		}
+		if len(out) == 8 {
+			break
+		}
+	}
+	return out
 }
 
 func terminated(p *corev1.Pod) string {

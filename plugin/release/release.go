@@ -181,7 +181,8 @@ func Install(ctx context.Context, cfg *action.Configuration, ch *chart.Chart, va
 	install.ReleaseName = o.ReleaseName
 	install.Namespace = o.Namespace
 	install.CreateNamespace = o.CreateNamespace
-	install.Atomic = o.Atomic
+	// Not install.Atomic: Helm's implies its own --wait, which would wait (with no progress and
+	// no word of why) for pods the caller watches itself; the caller rolls back instead.
 	install.Timeout = o.Timeout
 	install.Description = o.Description
 	if o.DryRun != "" {
