@@ -244,6 +244,20 @@ func TestPluginFailures(t *testing.T) {
 		assertNothingLeft(t, ns)
 	})
 
+	t.Run("name in use or namespace missing", func(t *testing.T) {
+		ns := newNamespace(t)
+		h.flinkOK(t, "install", "taken", chart, "-n", ns, "--set", "tests.enabled=false")
+		_, errOut, code := h.flink(t, "install", "taken", chart, "-n", ns)
+		if code != 1 || !strings.Contains(errOut, `release "taken" already exists`) {
+			t.Fatalf("a release name in use: exit %d", code)
+		}
+		_, errOut, code = h.flink(t, "install", "x", chart, "-n", ns+"-missing")
+		if code != 1 || !strings.Contains(errOut, "--create-namespace") {
+			t.Fatalf("a missing namespace: exit %d", code)
+		}
+		h.flinkOK(t, "uninstall", "taken", "-n", ns)
+	})
+
 	t.Run("wrong entry class", func(t *testing.T) {
 		ns := newNamespace(t)
 		// The jar check would refuse a class the jar lacks before installing; a class that exists

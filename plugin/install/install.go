@@ -18,6 +18,8 @@ import (
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/getter"
 	helmrelease "helm.sh/helm/v3/pkg/release"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/helm-flink/helm-flink/plugin/cluster"
 	"github.com/helm-flink/helm-flink/plugin/exit"
@@ -176,6 +178,9 @@ func (o *Options) Run(ctx context.Context, env *release.Env) (*Result, error) {
 		return nil, err
 	}
 	mode := release.ChartMode(p.Chart)
+	if err := o.checkTarget(ctx, env, p); err != nil {
+		return nil, err
+	}
 	o.progressf("Installing release %s (chart %s-%s) in namespace %s", o.Release.ReleaseName, p.Chart.Name(), p.Chart.Metadata.Version, o.Release.Namespace)
 	rel, err := release.Install(ctx, p.Config, p.Chart, p.Values, o.Release)
 	if err != nil {
@@ -209,6 +214,31 @@ func (o *Options) Run(ctx context.Context, env *release.Env) (*Result, error) {
 	}
 	res.Elapsed = cluster.Seconds(time.Since(start))
 	return res, nil
+}
+
+// checkTarget refuses, before anything is created, a release name already in use and a namespace
+// that does not exist (without --create-namespace): the user's to fix, so exit 1 with the fix.
+func (o *Options) checkTarget(ctx context.Context, env *release.Env, p *Prepared) error {
+	if rel, err := release.Get(p.Config, o.Release.ReleaseName); err == nil {
+		msg := fmt.Sprintf("release %q already exists in namespace %s (revision %d, %s): pick another name, or helm flink uninstall %s first",
+			rel.Name, rel.Namespace, rel.Version, rel.Info.Status, rel.Name)
+		if owner, ok := release.FluxOwner(rel); ok {
+			msg += "; it is managed by Flux HelmRelease " + owner
+		}
+		return exit.InputError(errors.New(msg))
+	}
+	if o.Release.CreateNamespace {
+		return nil
+	}
+	cs, _, err := env.Clientset()
+	if err != nil {
+		return err
+	}
+	if _, err := cs.CoreV1().Namespaces().Get(ctx, o.Release.Namespace, metav1.GetOptions{}); apierrors.IsNotFound(err) {
+		return exit.InputError(fmt.Errorf("namespace %q does not exist: create it, or add --create-namespace", o.Release.Namespace))
+	}
+	// Other errors (e.g. no permission to read namespaces) are left to the install to report.
+	return nil
 }
 
 func (o *Options) timeoutOr(ctx context.Context, err error) error {
