@@ -170,6 +170,9 @@ func mapSharedPath(v, sharedRoot string) string {
 		return v
 	}
 	switch {
+	case (u.Scheme == "file" || u.Scheme == "") && strings.HasPrefix(u.Path, sharedRoot+"/"):
+		// A path Flink reported (a savepoint's location) is already on this machine.
+		return "file://" + u.Path
 	case u.Scheme == "file":
 		return "file://" + filepath.Join(sharedRoot, u.Path)
 	case u.Scheme == "" && strings.HasPrefix(v, "/"):

@@ -142,6 +142,7 @@ func TestDynamicPropertyHandling(t *testing.T) {
 func TestMapSharedPath(t *testing.T) {
 	for in, want := range map[string]string{
 		"file:///flink/savepoints": "file:///shared/ns/flink/savepoints",
+		"file:/shared/ns/flink/savepoints/savepoint-1": "file:///shared/ns/flink/savepoints/savepoint-1",
 		"/flink/ha":                "file:///shared/ns/flink/ha",
 		"s3://bucket/savepoints":   "s3://bucket/savepoints",
 	} {

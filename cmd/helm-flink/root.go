@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/klog/v2"
 
 	"github.com/helm-flink/helm-flink/plugin/exit"
 	"github.com/helm-flink/helm-flink/plugin/release"
@@ -55,6 +56,9 @@ func newRootCmd(out, errOut io.Writer) *cobra.Command {
 		// Helm's SDK logs notes (e.g. on charts/ symlinks) with the standard logger: debug only.
 		if !env.Settings.Debug {
 			log.SetOutput(io.Discard)
+			// client-go reports port-forward hiccups through klog; the commands say what matters.
+			klog.SetOutput(io.Discard)
+			klog.LogToStderr(false)
 		}
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
@@ -71,6 +75,7 @@ func newRootCmd(out, errOut io.Writer) *cobra.Command {
 		newStopCmd(env, out),
 		newSavepointCmd(env, out),
 		newUninstallCmd(env, out, errOut),
+		newUpgradeCmd(env, out, errOut),
 	)
 	return root
 }

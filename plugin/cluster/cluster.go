@@ -26,6 +26,8 @@ type Cluster struct {
 	// Pod is the JobManager pod forwarded to; empty with a --rest-url.
 	Pod  string
 	REST *flink.Client
+	// Kube is the client the cluster was found with.
+	Kube kubernetes.Interface
 	// URL is the base URL the REST client talks to.
 	URL string
 	pf  *kube.PortForward
@@ -41,7 +43,7 @@ func (c *Cluster) Close() {
 // Connect reaches release's JobManager: restURL when set, else a port-forward to a ready
 // JobManager pod's REST port.
 func Connect(ctx context.Context, cs kubernetes.Interface, cfg *rest.Config, ns, release, restURL string) (*Cluster, error) {
-	c := &Cluster{Namespace: ns, Release: release}
+	c := &Cluster{Namespace: ns, Release: release, Kube: cs}
 	if restURL != "" {
 		c.URL, c.REST = restURL, flink.New(restURL)
 		return c, nil

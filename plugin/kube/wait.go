@@ -85,6 +85,48 @@ func (e *PodStartError) Error() string {
 // image that cannot be pulled, crash loop, pod Failed), and ctx's error with the last count when
 // ctx ends first.
 func WaitReady(ctx context.Context, cs kubernetes.Interface, ns, selector string, want int, progress func(ready, want int)) error {
+	last := -1
+	err := watchPods(ctx, cs, ns, selector, func(pods map[string]*corev1.Pod, changed *corev1.Pod) (bool, error) {
+		ready := countReady(pods)
+		if ready != last && progress != nil {
+			progress(ready, want)
+		}
+		last = ready
+		if changed != nil {
+			if reason, container, init := cannotStart(changed); reason != "" {
+				return false, &PodStartError{Pod: changed.Name, Reason: reason, Log: containerLog(ctx, cs, ns, changed.Name, container, init)}
+			}
+		}
+		return ready >= want, nil
+	})
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("%d/%d pods ready (%s): %w", max(last, 0), want, selector, context.Cause(ctx))
+	}
+	return err
+}
+
+// WaitNoneRunning watches the pods selected until none of them runs any more (all finished,
+// failed or gone): e.g. an application's JobManager shutting down after its job stopped.
+func WaitNoneRunning(ctx context.Context, cs kubernetes.Interface, ns, selector string) error {
+	running := 0
+	err := watchPods(ctx, cs, ns, selector, func(pods map[string]*corev1.Pod, _ *corev1.Pod) (bool, error) {
+		running = 0
+		for _, p := range pods {
+			if p.Status.Phase == corev1.PodRunning || p.Status.Phase == corev1.PodPending {
+				running++
+			}
+		}
+		return running == 0, nil
+	})
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("%d pod(s) still running (%s): %w", running, selector, context.Cause(ctx))
+	}
+	return err
+}
+
+// watchPods calls cond with the selected pods (by name) after the initial list and after every
+// change, until it returns true or an error.
+func watchPods(ctx context.Context, cs kubernetes.Interface, ns, selector string, cond func(pods map[string]*corev1.Pod, changed *corev1.Pod) (bool, error)) error {
 	lw := &cache.ListWatch{
 		ListFunc: func(o metav1.ListOptions) (runtime.Object, error) {
 			o.LabelSelector = selector
@@ -96,46 +138,45 @@ func WaitReady(ctx context.Context, cs kubernetes.Interface, ns, selector string
 		},
 	}
 	pods := map[string]*corev1.Pod{}
-	last := -1
-	var startErr error
+	// An empty selection produces no event: judge it once before watching.
+	if list, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: selector}); err == nil && len(list.Items) == 0 {
+		if done, err := cond(pods, nil); done || err != nil {
+			return err
+		}
+	}
+	var condErr error
 	_, err := watchtools.UntilWithSync(ctx, lw, &corev1.Pod{}, nil, func(ev watch.Event) (bool, error) {
 		pod, ok := ev.Object.(*corev1.Pod)
 		if !ok {
 			return false, nil
 		}
+		var changed *corev1.Pod
 		if ev.Type == watch.Deleted {
 			delete(pods, pod.Name)
 		} else {
-			pods[pod.Name] = pod
+			pods[pod.Name], changed = pod, pod
 		}
-		ready := 0
-		for _, p := range pods {
-			if p.DeletionTimestamp == nil && IsReady(p) {
-				ready++
-			}
-		}
-		if ready != last && progress != nil {
-			progress(ready, want)
-		}
-		last = ready
-		if ev.Type != watch.Deleted {
-			if reason, container, init := cannotStart(pod); reason != "" {
-				startErr = &PodStartError{Pod: pod.Name, Reason: reason, Log: containerLog(ctx, cs, ns, pod.Name, container, init)}
-				return false, startErr
-			}
-		}
-		return ready >= want, nil
+		done, err := cond(pods, changed)
+		condErr = err
+		return done, err
 	})
-	if startErr != nil {
-		return startErr
+	if condErr != nil {
+		return condErr
 	}
-	if err != nil {
-		if errors.Is(err, watchtools.ErrWatchClosed) || ctx.Err() != nil {
-			return fmt.Errorf("%d/%d pods ready (%s): %w", max(last, 0), want, selector, context.Cause(ctx))
-		}
+	if err != nil && !errors.Is(err, watchtools.ErrWatchClosed) && ctx.Err() == nil {
 		return fmt.Errorf("watch pods %s: %w", selector, err)
 	}
-	return nil
+	return err
+}
+
+func countReady(pods map[string]*corev1.Pod) int {
+	n := 0
+	for _, p := range pods {
+		if p.DeletionTimestamp == nil && IsReady(p) {
+			n++
+		}
+	}
+	return n
 }
 
 // IsReady says whether the pod's Ready condition is true.

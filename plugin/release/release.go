@@ -195,6 +195,30 @@ func Install(ctx context.Context, cfg *action.Configuration, ch *chart.Chart, va
 	return rel, nil
 }
 
+// UpgradeOptions are `helm upgrade`'s options the plugin passes on. Values given to Upgrade are
+// final: the caller has already merged --reuse-values.
+type UpgradeOptions struct {
+	Namespace   string
+	Timeout     time.Duration
+	DryRun      string
+	Description string
+}
+
+// Upgrade upgrades release name to ch with vals, without waiting (the caller watches).
+func Upgrade(ctx context.Context, cfg *action.Configuration, name string, ch *chart.Chart, vals map[string]any, o UpgradeOptions) (*release.Release, error) {
+	up := action.NewUpgrade(cfg)
+	up.Namespace, up.Timeout, up.Description = o.Namespace, o.Timeout, o.Description
+	up.ResetValues = true // vals are complete; Helm must not merge the old ones in again
+	if o.DryRun != "" {
+		up.DryRun, up.DryRunOption = true, o.DryRun
+	}
+	rel, err := up.RunWithContext(ctx, name, ch, vals)
+	if err != nil {
+		return nil, fmt.Errorf("upgrade release %q: %w", name, err)
+	}
+	return rel, nil
+}
+
 // ErrNotFound is returned for a release that does not exist.
 var ErrNotFound = errors.New("release not found")
 

@@ -1,0 +1,107 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// A per-job cluster upgraded through a savepoint: the new job restores from it with the new
+// parallelism. Plain `helm upgrade` of the chart (what Flux does) works too.
+func TestUpgradeApplication(t *testing.T) {
+	ns := newNamespace(t)
+	s := newStandalone(t)
+	chart := filepath.Join(env.root, "charts/flink-job")
+	if _, _, code := s.run(t, "install", "app", chart, "-n", ns, "--set-string", `flinkConfiguration.state\.savepoints\.dir=file:///flink-data/savepoints`); code != 0 {
+		t.Fatalf("install: exit %d", code)
+	}
+	out, _, code := s.run(t, "upgrade", "app", chart, "-n", ns, "--reuse-values", "--set", "parallelism=3", "-o", "json")
+	if code != 0 {
+		t.Fatalf("upgrade: exit %d", code)
+	}
+	up := decode[struct {
+		Revision  int    `json:"revision"`
+		Savepoint string `json:"savepoint"`
+		Job       struct {
+			JobID string `json:"jobId"`
+			State string `json:"state"`
+		} `json:"job"`
+	}](t, out)
+	if up.Revision != 2 || up.Savepoint == "" || up.Job.State != "RUNNING" {
+		t.Fatalf("upgrade result %+v", up)
+	}
+	jobs, err := env.cs.BatchV1().Jobs(ns).List(t.Context(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/component=jobmanager"})
+	if err != nil || len(jobs.Items) != 1 {
+		t.Fatalf("JobManager Jobs after the upgrade: %d (%v), want only the new one", len(jobs.Items), err)
+	}
+	jm := waitPods(t, ns, "app.kubernetes.io/component=jobmanager", 30e9, "jobmanager", allReady(1))
+	rest := forwardREST(t, ns, jm[0].Name)
+	d := rest.waitAllTasksRunning(up.Job.JobID, 30e9)
+	maxP := 0
+	for _, v := range d.Vertices {
+		maxP = max(maxP, v.Parallelism)
+	}
+	if maxP != 3 {
+		t.Fatalf("parallelism after the upgrade %d, want 3", maxP)
+	}
+	var cps struct {
+		Latest struct {
+			Restored *struct {
+				ExternalPath string `json:"external_path"`
+				IsSavepoint  bool   `json:"is_savepoint"`
+			} `json:"restored"`
+		} `json:"latest"`
+	}
+	rest.get("/jobs/"+up.Job.JobID+"/checkpoints", &cps)
+	if r := cps.Latest.Restored; r == nil || !r.IsSavepoint || !strings.HasSuffix(up.Savepoint, filepath.Base(r.ExternalPath)) {
+		t.Fatalf("the upgraded job did not restore from %s: %+v", up.Savepoint, cps.Latest.Restored)
+	}
+
+	// The chart alone: a values change is a new JobManager Job, not an immutable-field error.
+	s.helm(t, "upgrade", "app", chart, "-n", ns, "--reuse-values", "--set", "parallelism=2")
+	if _, _, code := s.run(t, "uninstall", "app", "-n", ns); code != 0 {
+		t.Fatalf("uninstall: exit %d", code)
+	}
+	assertNothingLeft(t, ns)
+}
+
+// A session upgrade that would restart the JobManager under a running job without HA is
+// refused; scaling TaskManagers is not, and the job keeps running on the same JobManager.
+func TestUpgradeSession(t *testing.T) {
+	ns := newNamespace(t)
+	s := newStandalone(t)
+	chart := filepath.Join(env.root, "charts/flink-session")
+	out, _, code := s.run(t, "install", "flink", chart, "-n", ns, "--jar", exampleJar(env.versions["FLINK1_VERSION"], "TopSpeedWindowing"), "-o", "json")
+	if code != 0 {
+		t.Fatalf("install: exit %d", code)
+	}
+	jobID := decode[cliInstall](t, out).Job.JobID
+	jm := waitPods(t, ns, "app.kubernetes.io/component=jobmanager", 10e9, "jobmanager", allReady(1))
+
+	_, errOut, code := s.run(t, "upgrade", "flink", chart, "-n", ns, "--reuse-values", "--set-string", `flinkConfiguration.execution\.checkpointing\.interval=10s`)
+	if code != 1 || !strings.Contains(errOut, "restarts the JobManager") || !strings.Contains(errOut, jobID) {
+		t.Fatalf("a JobManager-restarting upgrade under a running job: exit %d", code)
+	}
+	if _, _, code := s.run(t, "upgrade", "flink", chart, "-n", ns, "--reuse-values", "--set", "taskmanager.replicas=3"); code != 0 {
+		t.Fatalf("scale: exit %d", code)
+	}
+	st := decode[struct {
+		Release struct {
+			Revision int `json:"revision"`
+		} `json:"release"`
+		TaskManagers int      `json:"taskManagers"`
+		Jobs         []cliJob `json:"jobs"`
+	}](t, func() string { o, _, _ := s.run(t, "status", "flink", "-n", ns, "-o", "json"); return o }())
+	if st.Release.Revision != 2 || st.TaskManagers != 3 || len(st.Jobs) != 1 || st.Jobs[0].State != "RUNNING" {
+		t.Fatalf("after scaling: %+v", st)
+	}
+	if now := waitPods(t, ns, "app.kubernetes.io/component=jobmanager", 10e9, "jobmanager", allReady(1)); now[0].Name != jm[0].Name {
+		t.Fatalf("scaling replaced the JobManager %s with %s", jm[0].Name, now[0].Name)
+	}
+	s.run(t, "uninstall", "flink", "-n", ns)
+	assertNothingLeft(t, ns)
+}
