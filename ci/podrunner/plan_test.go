@@ -141,10 +141,10 @@ func TestDynamicPropertyHandling(t *testing.T) {
 
 func TestMapSharedPath(t *testing.T) {
 	for in, want := range map[string]string{
-		"file:///flink/savepoints": "file:///shared/ns/flink/savepoints",
+		"file:///flink/savepoints":                     "file:///shared/ns/flink/savepoints",
 		"file:/shared/ns/flink/savepoints/savepoint-1": "file:///shared/ns/flink/savepoints/savepoint-1",
-		"/flink/ha":                "file:///shared/ns/flink/ha",
-		"s3://bucket/savepoints":   "s3://bucket/savepoints",
+		"/flink/ha":              "file:///shared/ns/flink/ha",
+		"s3://bucket/savepoints": "s3://bucket/savepoints",
 	} {
 		if got := mapSharedPath(in, "/shared/ns"); got != want {
 			t.Errorf("mapSharedPath(%q) = %q, want %q", in, got, want)
