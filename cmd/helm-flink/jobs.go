@@ -143,46 +143,26 @@ type savepointResult struct {
 }
 
 func newStopCmd(env *release.Env, out io.Writer) *cobra.Command {
-	var common commonFlags
-	var dir string
-	var drain bool
-	cmd := &cobra.Command{
-		Use:               "stop RELEASE JOB --savepoint-dir DIR",
-		Short:             "Stop a job with a savepoint and print the savepoint's path",
-		Args:              args("RELEASE", "JOB"),
-		ValidArgsFunction: completeReleaseAndJob(env, &common),
-		RunE: func(cmd *cobra.Command, a []string) error {
-			if err := common.validate(); err != nil {
-				return err
-			}
-			if err := validateJobID(a[1]); err != nil {
-				return err
-			}
-			if dir == "" {
-				return exit.InputError(fmt.Errorf("--savepoint-dir is required: where the JobManager writes the savepoint, e.g. s3://bucket/savepoints"))
-			}
-			return withCluster(cmd.Context(), env, &common, a[0], func(ctx context.Context, c *cluster.Cluster) error {
-				loc, err := c.Stop(ctx, a[1], dir, drain)
-				if err != nil {
-					return err
-				}
-				r := savepointResult{JobID: a[1], Savepoint: loc, Stopped: true}
-				return write(out, common.output, r, func(w io.Writer) { fmt.Fprintf(w, "job %s stopped; savepoint %s\n", r.JobID, r.Savepoint) })
-			})
-		},
-	}
-	cmd.Flags().StringVar(&dir, "savepoint-dir", "", "target directory of the savepoint (required)")
-	cmd.Flags().BoolVar(&drain, "drain", false, "emit MAX_WATERMARK before stopping (end of event time)")
-	common.add(cmd, true)
-	return cmd
+	return newSavepointingCmd(env, out, true)
 }
 
 func newSavepointCmd(env *release.Env, out io.Writer) *cobra.Command {
+	return newSavepointingCmd(env, out, false)
+}
+
+// newSavepointingCmd is `stop` (stop=true: the job ends with the savepoint) or `savepoint` (it
+// keeps running); both wait for the savepoint and print its path.
+func newSavepointingCmd(env *release.Env, out io.Writer, stop bool) *cobra.Command {
 	var common commonFlags
 	var dir string
+	var drain bool
+	use, short, dirFlag := "savepoint RELEASE JOB --dir DIR", "Take a savepoint of a running job and print its path", "dir"
+	if stop {
+		use, short, dirFlag = "stop RELEASE JOB --savepoint-dir DIR", "Stop a job with a savepoint and print the savepoint's path", "savepoint-dir"
+	}
 	cmd := &cobra.Command{
-		Use:               "savepoint RELEASE JOB --dir DIR",
-		Short:             "Take a savepoint of a running job and print its path",
+		Use:               use,
+		Short:             short,
 		Args:              args("RELEASE", "JOB"),
 		ValidArgsFunction: completeReleaseAndJob(env, &common),
 		RunE: func(cmd *cobra.Command, a []string) error {
@@ -193,19 +173,33 @@ func newSavepointCmd(env *release.Env, out io.Writer) *cobra.Command {
 				return err
 			}
 			if dir == "" {
-				return exit.InputError(fmt.Errorf("--dir is required: where the JobManager writes the savepoint, e.g. s3://bucket/savepoints"))
+				return exit.InputError(fmt.Errorf("--%s is required: where the JobManager writes the savepoint, e.g. s3://bucket/savepoints", dirFlag))
 			}
 			return withCluster(cmd.Context(), env, &common, a[0], func(ctx context.Context, c *cluster.Cluster) error {
-				loc, err := c.Savepoint(ctx, a[1], dir)
+				var loc string
+				var err error
+				if stop {
+					loc, err = c.Stop(ctx, a[1], dir, drain)
+				} else {
+					loc, err = c.Savepoint(ctx, a[1], dir)
+				}
 				if err != nil {
 					return err
 				}
-				r := savepointResult{JobID: a[1], Savepoint: loc}
-				return write(out, common.output, r, func(w io.Writer) { fmt.Fprintf(w, "savepoint %s\n", r.Savepoint) })
+				r := savepointResult{JobID: a[1], Savepoint: loc, Stopped: stop}
+				return write(out, common.output, r, func(w io.Writer) {
+					if stop {
+						fmt.Fprintf(w, "job %s stopped; ", r.JobID)
+					}
+					fmt.Fprintf(w, "savepoint %s\n", r.Savepoint)
+				})
 			})
 		},
 	}
-	cmd.Flags().StringVar(&dir, "dir", "", "target directory of the savepoint (required)")
+	cmd.Flags().StringVar(&dir, dirFlag, "", "target directory of the savepoint (required)")
+	if stop {
+		cmd.Flags().BoolVar(&drain, "drain", false, "emit MAX_WATERMARK before stopping (end of event time)")
+	}
 	common.add(cmd, true)
 	return cmd
 }

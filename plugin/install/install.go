@@ -24,7 +24,6 @@ import (
 	"github.com/helm-flink/helm-flink/plugin/cluster"
 	"github.com/helm-flink/helm-flink/plugin/exit"
 	"github.com/helm-flink/helm-flink/plugin/flink"
-	"github.com/helm-flink/helm-flink/plugin/kube"
 	"github.com/helm-flink/helm-flink/plugin/release"
 	"github.com/helm-flink/helm-flink/plugin/submit"
 	"github.com/helm-flink/helm-flink/plugin/values"
@@ -254,36 +253,12 @@ func (o *Options) afterInstall(ctx context.Context, env *release.Env, rel *helmr
 		return err
 	}
 	ns := rel.Namespace
-	wantJM, wantTM, err := kube.Want(ctx, cs, ns, rel.Name)
-	if err != nil {
-		return err
-	}
-	if err := kube.WaitReady(ctx, cs, ns, kube.Selector(rel.Name, kube.JobManager), wantJM, func(r, w int) {
-		o.progressf("  jobmanager pods ready %d/%d", r, w)
-	}); err != nil {
-		err = fmt.Errorf("wait for jobmanager: %w", err)
-		var crash *kube.PodStartError
-		if mode == release.Application && errors.As(err, &crash) && len(crash.Log) > 0 {
-			// An application's JobManager runs the job's main(): its crash is the job's failure.
-			return exit.With(exit.JobFailed, err)
-		}
-		return err
-	}
-	if err := kube.WaitReady(ctx, cs, ns, kube.Selector(rel.Name, kube.TaskManager), wantTM, func(r, w int) {
-		o.progressf("  taskmanager pods ready %d/%d", r, w)
-	}); err != nil {
-		return fmt.Errorf("wait for taskmanagers: %w", err)
-	}
-	c, err := cluster.Connect(ctx, cs, restCfg, ns, rel.Name, o.RESTURL)
+	c, err := cluster.Up(ctx, cs, restCfg, ns, rel.Name, cluster.UpOptions{
+		RESTURL: o.RESTURL, Application: mode == release.Application, Progress: o.progressf})
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	if err := c.WaitTaskManagers(ctx, wantTM, func(r, w int) {
-		o.progressf("  taskmanagers registered %d/%d", r, w)
-	}); err != nil {
-		return fmt.Errorf("wait for taskmanagers to register: %w", err)
-	}
 	res.UI = cluster.UIHint(ctx, cs, ns, rel.Name)
 
 	var jobID string

@@ -244,6 +244,19 @@ func Find(cfg *action.Configuration, name, namespace string) (*release.Release, 
 	return rel, err
 }
 
+// ForChange is Find for a command that changes the release: one that Flux manages is refused,
+// since Flux would undo the change (what says how, e.g. "install it again").
+func ForChange(cfg *action.Configuration, name, namespace, what string) (*release.Release, error) {
+	rel, err := Find(cfg, name, namespace)
+	if err != nil {
+		return nil, err
+	}
+	if owner, ok := FluxOwner(rel); ok {
+		return nil, exit.InputError(fmt.Errorf("release %q is managed by Flux HelmRelease %s, which would %s: change, suspend or delete the HelmRelease instead", name, owner, what))
+	}
+	return rel, nil
+}
+
 // Uninstall removes a release and waits until its objects are gone.
 func Uninstall(cfg *action.Configuration, name string, timeout time.Duration) error {
 	u := action.NewUninstall(cfg)

@@ -68,12 +68,9 @@ func (o *Options) Run(ctx context.Context, env *release.Env) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	rel, err := release.Find(cfg, o.Release, o.Namespace)
+	rel, err := release.ForChange(cfg, o.Release, o.Namespace, "install it again")
 	if err != nil {
 		return nil, err
-	}
-	if owner, ok := release.FluxOwner(rel); ok {
-		return nil, exit.InputError(fmt.Errorf("release %q is managed by Flux HelmRelease %s, which would install it again: delete or suspend the HelmRelease instead", o.Release, owner))
 	}
 	res := &Result{Release: rel.Name, Namespace: rel.Namespace}
 	cs, restCfg, err := env.Clientset()

@@ -81,12 +81,9 @@ func (o *Options) Run(ctx context.Context, env *release.Env) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	rel, err := release.Find(cfg, o.Release, o.Namespace)
+	rel, err := release.ForChange(cfg, o.Release, o.Namespace, "undo this upgrade")
 	if err != nil {
 		return nil, err
-	}
-	if owner, ok := release.FluxOwner(rel); ok {
-		return nil, exit.InputError(fmt.Errorf("release %q is managed by Flux HelmRelease %s, which would undo this upgrade: change the HelmRelease instead", o.Release, owner))
 	}
 	ch, err := env.LoadChart(cfg, o.Chart)
 	if err != nil {
@@ -284,32 +281,15 @@ func (o *Options) wait(ctx context.Context, env *release.Env, rel *helmrelease.R
 	if err != nil {
 		return err
 	}
-	ns := rel.Namespace
-	wantJM, wantTM, err := kube.Want(ctx, cs, ns, rel.Name)
-	if err != nil {
-		return err
-	}
+	up := cluster.UpOptions{RESTURL: o.RESTURL, Application: mode == release.Application, Progress: o.progressf}
 	if mode == release.Application {
-		wantJM = 1 // the old JobManager's Job is on its way out
+		up.JobManagers = 1 // the old JobManager's Job is on its way out
 	}
-	if err := kube.WaitReady(ctx, cs, ns, kube.Selector(rel.Name, kube.JobManager), wantJM, func(r, w int) {
-		o.progressf("  jobmanager pods ready %d/%d", r, w)
-	}); err != nil {
-		return o.timeout(ctx, fmt.Errorf("wait for jobmanager: %w", err))
-	}
-	if err := kube.WaitReady(ctx, cs, ns, kube.Selector(rel.Name, kube.TaskManager), wantTM, func(r, w int) {
-		o.progressf("  taskmanager pods ready %d/%d", r, w)
-	}); err != nil {
-		return o.timeout(ctx, fmt.Errorf("wait for taskmanagers: %w", err))
-	}
-	c, err := cluster.Connect(ctx, cs, restCfg, ns, rel.Name, o.RESTURL)
+	c, err := cluster.Up(ctx, cs, restCfg, rel.Namespace, rel.Name, up)
 	if err != nil {
-		return err
-	}
-	defer c.Close()
-	if err := c.WaitTaskManagers(ctx, wantTM, func(r, w int) { o.progressf("  taskmanagers registered %d/%d", r, w) }); err != nil {
 		return o.timeout(ctx, err)
 	}
+	defer c.Close()
 	if mode != release.Application {
 		return nil
 	}
