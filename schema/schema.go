@@ -20,11 +20,11 @@ import (
 type Problem struct {
 	// Path of the value in dotted form, e.g. taskmanager.replicas, or a flag such as --jar; ""
 	// for the top level.
-	Path    string
-	Message string
+	Path    string `json:"path"`
+	Message string `json:"message"`
 	// Got is the offending value as the user wrote it, Want what would be accepted; both optional.
-	Got  string
-	Want string
+	Got  string `json:"got,omitempty"`
+	Want string `json:"want,omitempty"`
 }
 
 // String renders `path: message (got X, want Y)`.

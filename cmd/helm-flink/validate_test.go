@@ -94,7 +94,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 func TestValidateJSON(t *testing.T) {
 	noCluster(t)
 	out, err := runSplit(t, "validate", "../../charts/flink-job", "--set", "taskmanager.replicas=-1", "-o", "json")
-	if exitCode(err) != 1 || !strings.Contains(out, `"valid": false`) || !strings.Contains(out, `"Path": "taskmanager.replicas"`) {
+	if exitCode(err) != 1 || !strings.Contains(out, `"valid": false`) || !strings.Contains(out, `"path": "taskmanager.replicas"`) {
 		t.Fatalf("exit %d: %v\n%s", exitCode(err), err, out)
 	}
 }
