@@ -1,0 +1,61 @@
+package main
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cmd/helm-flink -update)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from %s (go test ./cmd/helm-flink -update rewrites it):\n%s", name, path, got)
+	}
+}
+
+// Every command's help, as users read it: reviewed in diffs when flags or texts change.
+func TestHelpGolden(t *testing.T) {
+	noCluster(t)
+	// Helm's flag defaults name these folders: fixed, so the help is the same everywhere.
+	t.Setenv("HELM_CONFIG_HOME", "/home/user/.config/helm")
+	t.Setenv("HELM_CACHE_HOME", "/home/user/.cache/helm")
+	t.Setenv("HELM_DATA_HOME", "/home/user/.local/share/helm")
+	for _, c := range []string{"", "validate", "install", "submit", "jobs", "status", "cancel", "stop", "savepoint", "upgrade", "uninstall", "version"} {
+		args := append(strings.Fields(c), "--help")
+		out, err := runSplit(t, args...)
+		if err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		name := c
+		if name == "" {
+			name = "flink"
+		}
+		golden(t, "help/"+name, out)
+	}
+}
+
+// The report of a values file with several mistakes, as the user sees it.
+func TestValidateReportGolden(t *testing.T) {
+	noCluster(t)
+	_, err := runSplit(t, "validate", "../../charts/flink-session", "-f", "../../schema/testdata/flink-session/multi-mistake.yaml")
+	if exitCode(err) != 1 {
+		t.Fatalf("exit %d: %v", exitCode(err), err)
+	}
+	golden(t, "validate-multi-mistake", "Error: "+err.Error()+"\n")
+}
