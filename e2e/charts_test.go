@@ -156,18 +156,7 @@ func TestJobChartFromSavepoint(t *testing.T) {
 	r := installChart(t, ns, "flink-job", filepath.Join(env.root, "charts/flink-job/ci/savepoint-values.yaml"),
 		"job.fromSavepoint="+savepoint)
 	rest, _ = r.jobRunning(t)
-	var cps struct {
-		Latest struct {
-			Restored *struct {
-				ExternalPath string `json:"external_path"`
-				IsSavepoint  bool   `json:"is_savepoint"`
-			} `json:"restored"`
-		} `json:"latest"`
-	}
-	rest.get("/jobs/"+r.jobID(t)+"/checkpoints", &cps)
-	if cps.Latest.Restored == nil || !cps.Latest.Restored.IsSavepoint || !strings.HasSuffix(cps.Latest.Restored.ExternalPath, filepath.Base(savepoint)) {
-		t.Fatalf("job did not restore from %s: %+v", savepoint, cps.Latest.Restored)
-	}
+	assertRestoredFrom(t, rest, r.jobID(t), savepoint)
 	r.uninstall(t)
 }
 
@@ -625,4 +614,22 @@ func installPodMonitorCRD(t *testing.T) {
 		_, err := env.cs.Discovery().ServerResourcesForGroupVersion("monitoring.coreos.com/v1")
 		return err == nil, fmt.Sprint(err)
 	})
+}
+
+// assertRestoredFrom checks in Flink's checkpoint statistics that the job started from savepoint
+// (compared by its directory name: the pods and this machine see different prefixes).
+func assertRestoredFrom(t *testing.T, rest *flinkREST, jobID, savepoint string) {
+	t.Helper()
+	var cps struct {
+		Latest struct {
+			Restored *struct {
+				ExternalPath string `json:"external_path"`
+				IsSavepoint  bool   `json:"is_savepoint"`
+			} `json:"restored"`
+		} `json:"latest"`
+	}
+	rest.get("/jobs/"+jobID+"/checkpoints", &cps)
+	if r := cps.Latest.Restored; r == nil || !r.IsSavepoint || filepath.Base(r.ExternalPath) != filepath.Base(savepoint) {
+		t.Fatalf("job %s did not restore from %s: %+v", jobID, savepoint, cps.Latest.Restored)
+	}
 }

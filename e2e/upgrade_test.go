@@ -48,18 +48,7 @@ func TestUpgradeApplication(t *testing.T) {
 	if maxP != 3 {
 		t.Fatalf("parallelism after the upgrade %d, want 3", maxP)
 	}
-	var cps struct {
-		Latest struct {
-			Restored *struct {
-				ExternalPath string `json:"external_path"`
-				IsSavepoint  bool   `json:"is_savepoint"`
-			} `json:"restored"`
-		} `json:"latest"`
-	}
-	rest.get("/jobs/"+up.Job.JobID+"/checkpoints", &cps)
-	if r := cps.Latest.Restored; r == nil || !r.IsSavepoint || !strings.HasSuffix(up.Savepoint, filepath.Base(r.ExternalPath)) {
-		t.Fatalf("the upgraded job did not restore from %s: %+v", up.Savepoint, cps.Latest.Restored)
-	}
+	assertRestoredFrom(t, rest, up.Job.JobID, up.Savepoint)
 
 	// The chart alone: a values change is a new JobManager Job, not an immutable-field error.
 	s.helm(t, "upgrade", "app", chart, "-n", ns, "--reuse-values", "--set", "parallelism=2")
