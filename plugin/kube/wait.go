@@ -138,14 +138,20 @@ func watchPods(ctx context.Context, cs kubernetes.Interface, ns, selector string
 		},
 	}
 	pods := map[string]*corev1.Pod{}
-	// An empty selection produces no event: judge it once before watching.
-	if list, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: selector}); err == nil && len(list.Items) == 0 {
-		if done, err := cond(pods, nil); done || err != nil {
-			return err
-		}
-	}
+	// The precondition judges the synced list once, so that a selection with nothing to report
+	// (e.g. no pods at all) is decided without waiting for an event.
 	var condErr error
-	_, err := watchtools.UntilWithSync(ctx, lw, &corev1.Pod{}, nil, func(ev watch.Event) (bool, error) {
+	precondition := func(store cache.Store) (bool, error) {
+		for _, o := range store.List() {
+			if p, ok := o.(*corev1.Pod); ok {
+				pods[p.Name] = p
+			}
+		}
+		done, err := cond(pods, nil)
+		condErr = err
+		return done, err
+	}
+	_, err := watchtools.UntilWithSync(ctx, lw, &corev1.Pod{}, precondition, func(ev watch.Event) (bool, error) {
 		pod, ok := ev.Object.(*corev1.Pod)
 		if !ok {
 			return false, nil

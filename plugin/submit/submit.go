@@ -209,14 +209,18 @@ func failing(state string) bool {
 func failed(ctx context.Context, c *flink.Client, p Progress) error {
 	e := &FailedError{Progress: p}
 	// The exception history lags the state change by a moment.
-	for i := 0; i < 20 && ctx.Err() == nil; i++ {
-		if ex, err := c.Exceptions(ctx, p.JobID); err == nil {
-			if ex.Root != nil {
-				e.Root = ex.Root
-				break
-			}
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for range 20 {
+		if ex, err := c.Exceptions(ctx, p.JobID); err == nil && ex.Root != nil {
+			e.Root = ex.Root
+			return e
 		}
-		time.Sleep(100 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return e
+		case <-tick.C:
+		}
 	}
 	return e
 }
