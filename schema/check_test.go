@@ -2,7 +2,6 @@ package schema
 
 import (
 	"archive/zip"
-	"bufio"
 	"errors"
 	"flag"
 	"os"
@@ -66,38 +65,26 @@ func check(t *testing.T, ch *chart.Chart, user map[string]any, opts CheckOptions
 // header reads the "# problem: …" and "# option: --flag=value" lines of a corpus file.
 func header(t *testing.T, file string) (want []string, opts CheckOptions) {
 	t.Helper()
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		if p, ok := strings.CutPrefix(line, "# problem: "); ok {
-			want = append(want, p)
-		}
-		if o, ok := strings.CutPrefix(line, "# option: "); ok {
-			name, value, _ := strings.Cut(strings.TrimSpace(o), "=")
-			switch name {
-			case "--parallelism":
-				n, err := strconv.Atoi(value)
-				if err != nil {
-					t.Fatalf("%s: %s", file, line)
-				}
-				opts.Parallelism = n
-			case "--savepoint":
-				opts.SavepointPath = value
-			case "--entry-class":
-				opts.EntryClass = value
-			case "--release":
-				opts.ReleaseName = value
-			default:
-				t.Fatalf("%s: unknown option in %q", file, line)
+	for _, o := range comments(t, file, "option") {
+		name, value, _ := strings.Cut(o, "=")
+		switch name {
+		case "--parallelism":
+			n, err := strconv.Atoi(value)
+			if err != nil {
+				t.Fatalf("%s: option %q", file, o)
 			}
+			opts.Parallelism = n
+		case "--savepoint":
+			opts.SavepointPath = value
+		case "--entry-class":
+			opts.EntryClass = value
+		case "--release":
+			opts.ReleaseName = value
+		default:
+			t.Fatalf("%s: unknown option %q", file, o)
 		}
 	}
-	return want, opts
+	return comments(t, file, "problem"), opts
 }
 
 // Every file under testdata/<chart>/check states, in its "# problem:" lines, the exact problems

@@ -1,7 +1,6 @@
 package schema
 
 import (
-	"bufio"
 	"os"
 	"path/filepath"
 	"strings"
@@ -78,21 +77,29 @@ func readValues(t *testing.T, file string) map[string]any {
 	return vals
 }
 
-func wantPath(t *testing.T, file string) string {
+// comments is the text after "# <key>: " on each such line of a corpus file, in order.
+func comments(t *testing.T, file, key string) []string {
 	t.Helper()
-	f, err := os.Open(file)
+	data, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if p, ok := strings.CutPrefix(sc.Text(), "# want: "); ok {
-			return strings.TrimSpace(p)
+	var out []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "# "+key+": "); ok {
+			out = append(out, strings.TrimSpace(v))
 		}
 	}
-	t.Fatalf("%s has no '# want: <path>' line", file)
-	return ""
+	return out
+}
+
+func wantPath(t *testing.T, file string) string {
+	t.Helper()
+	w := comments(t, file, "want")
+	if len(w) == 0 {
+		t.Fatalf("%s has no '# want: <path>' line", file)
+	}
+	return w[0]
 }
 
 func TestProblemString(t *testing.T) {
