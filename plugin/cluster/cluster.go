@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -52,31 +53,24 @@ func Connect(ctx context.Context, cs kubernetes.Interface, cfg *rest.Config, ns,
 	if err != nil {
 		return nil, fmt.Errorf("jobmanager of release %q: %w", release, err)
 	}
-	port, err := restPort(ctx, cs, ns, pod)
+	port := restPort(pod)
+	pf, err := kube.ForwardPort(ctx, cfg, ns, pod.Name, port)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("port-forward to %s/%s:%d: %w", ns, pod.Name, port, err)
 	}
-	pf, err := kube.ForwardPort(ctx, cfg, ns, pod, port)
-	if err != nil {
-		return nil, fmt.Errorf("port-forward to %s/%s:%d: %w", ns, pod, port, err)
-	}
-	c.Pod, c.pf, c.URL, c.REST = pod, pf, pf.URL(), flink.New(pf.URL())
+	c.Pod, c.pf, c.URL, c.REST = pod.Name, pf, pf.URL(), flink.New(pf.URL())
 	return c, nil
 }
 
-func restPort(ctx context.Context, cs kubernetes.Interface, ns, pod string) (int, error) {
-	p, err := cs.CoreV1().Pods(ns).Get(ctx, pod, metav1.GetOptions{})
-	if err != nil {
-		return 0, fmt.Errorf("get pod %s: %w", pod, err)
-	}
+func restPort(p *corev1.Pod) int {
 	for _, c := range p.Spec.Containers {
 		for _, port := range c.Ports {
 			if port.Name == "rest" || port.Name == "http" {
-				return int(port.ContainerPort), nil
+				return int(port.ContainerPort)
 			}
 		}
 	}
-	return DefaultRESTPort, nil
+	return DefaultRESTPort
 }
 
 // WaitTaskManagers polls the JobManager until want TaskManagers have registered, calling progress

@@ -302,21 +302,21 @@ func firstNonEmpty(s ...string) string {
 	return "no reason given"
 }
 
-// ReadyPod is the name of a Ready pod among those selected, the oldest first so that repeated calls
-// pick the same one.
-func ReadyPod(ctx context.Context, cs kubernetes.Interface, ns, selector string) (string, error) {
+// ReadyPod is a Ready pod among those selected, the oldest first so that repeated calls pick the
+// same one.
+func ReadyPod(ctx context.Context, cs kubernetes.Interface, ns, selector string) (*corev1.Pod, error) {
 	list, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
 	if err != nil {
-		return "", fmt.Errorf("list pods %s: %w", selector, err)
+		return nil, fmt.Errorf("list pods %s: %w", selector, err)
 	}
 	pods := list.Items
 	sort.Slice(pods, func(i, j int) bool { return pods[i].CreationTimestamp.Before(&pods[j].CreationTimestamp) })
 	for i := range pods {
 		if pods[i].DeletionTimestamp == nil && IsReady(&pods[i]) {
-			return pods[i].Name, nil
+			return &pods[i], nil
 		}
 	}
-	return "", fmt.Errorf("no ready pod matches %s in namespace %s", selector, ns)
+	return nil, fmt.Errorf("no ready pod matches %s in namespace %s", selector, ns)
 }
 
 // PodSummary is a pod as `status` shows it.

@@ -60,6 +60,9 @@ type Env struct {
 	Driver string
 	// Log receives Helm's debug output (HELM_DEBUG / --debug); nil discards it.
 	Log io.Writer
+
+	cs         kubernetes.Interface
+	restConfig *rest.Config
 }
 
 // NewEnv reads Helm's environment.
@@ -115,8 +118,11 @@ func (e *Env) RESTConfig() (*rest.Config, error) {
 	return c, nil
 }
 
-// Clientset is a Kubernetes client for the cluster Helm is pointed at.
+// Clientset is a Kubernetes client for the cluster Helm is pointed at, made once per Env.
 func (e *Env) Clientset() (kubernetes.Interface, *rest.Config, error) {
+	if e.cs != nil {
+		return e.cs, e.restConfig, nil
+	}
 	c, err := e.RESTConfig()
 	if err != nil {
 		return nil, nil, err
@@ -125,6 +131,7 @@ func (e *Env) Clientset() (kubernetes.Interface, *rest.Config, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("kubernetes client: %w", err)
 	}
+	e.cs, e.restConfig = cs, c
 	return cs, c, nil
 }
 
