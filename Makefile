@@ -27,7 +27,8 @@ stack-up: ## the local real stack (idempotent); kubeconfig at .cache/stack/kubec
 stack-down:
 	bash ci/stack.sh down
 
-lint:
+lint: ## gofmt, go vet, no built binary or file over 1 MiB tracked
+	bash ci/check-tracked.sh
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	go vet ./...
 	go vet -tags e2e ./e2e/
