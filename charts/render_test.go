@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/cli/values"
@@ -23,10 +24,20 @@ var charts = []string{"flink-session", "flink-job"}
 // stack's Kubernetes version.
 func render(t *testing.T, chart string, files []string, set ...string) string {
 	t.Helper()
-	ch, err := loader.Load(chart)
+	return renderChart(t, load(t, chart), files, set...)
+}
+
+func load(t *testing.T, dir string) *chart.Chart {
+	t.Helper()
+	ch, err := loader.Load(dir)
 	if err != nil {
-		t.Fatalf("load %s: %v", chart, err)
+		t.Fatalf("load %s: %v", dir, err)
 	}
+	return ch
+}
+
+func renderChart(t *testing.T, ch *chart.Chart, files []string, set ...string) string {
+	t.Helper()
 	vals, err := (&values.Options{ValueFiles: files, Values: set}).MergeValues(getter.Providers{})
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +50,7 @@ func render(t *testing.T, chart string, files []string, set ...string) string {
 	install.APIVersions = chartutil.VersionSet{"monitoring.coreos.com/v1", "monitoring.coreos.com/v1/PodMonitor"}
 	rel, err := install.Run(ch, vals)
 	if err != nil {
-		t.Fatalf("render %s %v %v: %v", chart, files, set, err)
+		t.Fatalf("render %s %v %v: %v", ch.Name(), files, set, err)
 	}
 	var b strings.Builder
 	b.WriteString(rel.Manifest)

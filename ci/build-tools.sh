@@ -48,7 +48,9 @@ build_etcd() {
   link etcd "$ETCD_VERSION" etcd etcd
 }
 
-# go_install NAME VERSION MODULE/PATH... : plain `go install pkg@version` into the cache folder.
+# go_install NAME VERSION MODULE/PATH... : plain `go install pkg@version` into the cache folder,
+# with $ldflags added to -s -w; $modversion, when set, is the module version (VERSION then only
+# names the cache folder).
 go_install() {
   local name=$1 version=$2; shift 2
   local d; d=$(dest "$name" "$version")
@@ -57,7 +59,7 @@ go_install() {
   if [ $missing = 1 ]; then
     echo "tools: building $name $version"
     mkdir -p "$d.tmp"
-    for p in "$@"; do GOBIN="$d.tmp" go install -trimpath -ldflags "-s -w" "$p@$version"; done
+    for p in "$@"; do GOBIN="$d.tmp" go install -trimpath -ldflags "-s -w ${ldflags:-}" "$p@${modversion:-$version}"; done
     rm -rf "$d" && mv "$d.tmp" "$d"
   fi
 }
@@ -68,11 +70,20 @@ build_kwok() {
   link kwok "$KWOK_VERSION" kwokctl kwokctl
 }
 
+# Helm's release builds stamp their version and, for Helm 3, the Kubernetes version `helm template`
+# and `helm lint` assume offline (else v1.20.0, which our charts' kubeVersion refuses). Helm 4 reads
+# the latter from its client-go module version. A changed stamp is a new cache folder.
+HELM_STAMP=k8s1.37
 build_helm() {
-  go_install helm3 "$HELM3_VERSION" helm.sh/helm/v3/cmd/helm
-  go_install helm4 "$HELM4_VERSION" helm.sh/helm/v4/cmd/helm
-  link helm3 "$HELM3_VERSION" helm helm3
-  link helm4 "$HELM4_VERSION" helm helm4
+  local v3=helm.sh/helm/v3 v4=helm.sh/helm/v4
+  ldflags="-X $v3/internal/version.version=$HELM3_VERSION -X $v3/internal/version.gitTreeState=clean
+    -X $v3/pkg/chartutil.k8sVersionMajor=1 -X $v3/pkg/chartutil.k8sVersionMinor=37
+    -X $v3/pkg/lint/rules.k8sVersionMajor=1 -X $v3/pkg/lint/rules.k8sVersionMinor=37" modversion=$HELM3_VERSION \
+    go_install helm3 "$HELM3_VERSION-$HELM_STAMP" helm.sh/helm/v3/cmd/helm
+  ldflags="-X $v4/internal/version.version=$HELM4_VERSION -X $v4/internal/version.gitTreeState=clean" modversion=$HELM4_VERSION \
+    go_install helm4 "$HELM4_VERSION-$HELM_STAMP" helm.sh/helm/v4/cmd/helm
+  link helm3 "$HELM3_VERSION-$HELM_STAMP" helm helm3
+  link helm4 "$HELM4_VERSION-$HELM_STAMP" helm helm4
 }
 
 build_helmdocs() {

@@ -52,7 +52,7 @@ func Check(ch *chart.Chart, vals map[string]any, opts CheckOptions) ([]Problem, 
 	if err != nil {
 		return nil, err
 	}
-	c := &checker{vals: vals, opts: opts, chartName: ch.Name()}
+	c := &checker{vals: vals, opts: opts, chartName: ch.Name(), appVersion: ch.AppVersion()}
 	c.conf, _ = asMap(vals["flinkConfiguration"])
 	for _, p := range schemaProblems {
 		c.schemaPaths = append(c.schemaPaths, p.Path)
@@ -123,6 +123,7 @@ func validateTree(ch *chart.Chart, vals map[string]any, prefix string) ([]Proble
 
 type checker struct {
 	chartName   string
+	appVersion  string // the chart's default Flink version
 	vals        map[string]any
 	conf        map[string]any // flinkConfiguration
 	opts        CheckOptions
@@ -221,6 +222,10 @@ func flatten(prefix string, m map[string]any) []string {
 // else the image tag's leading major.minor.
 func (c *checker) version() (flinkVersion, bool) {
 	fv, tag := c.str("flinkVersion"), c.str("image", "tag")
+	if tag == "" {
+		// flink.imageTag in flink-common: the chart's appVersion on Java 17.
+		tag = c.appVersion + "-java17"
+	}
 	var ver flinkVersion
 	path := "flinkVersion"
 	if fv != "" {

@@ -499,10 +499,11 @@ func (w *worker) prepare(ctx context.Context, pod *corev1.Pod, version string) (
 }
 
 // flinkVersionOf picks the Flink release for a pod from its first container's image tag, else
-// from its app.kubernetes.io/version label (a custom tag such as prod-2026-11; the charts set it).
+// from its helm-flink.dev/flink-version annotation (a custom tag such as prod-2026-11; the charts
+// set it).
 func (r *runner) flinkVersionOf(pod *corev1.Pod) (string, error) {
 	version, err := flinkVersionFor(pod.Spec.Containers[0].Image, r.versions)
-	if v, ok := pod.Labels["app.kubernetes.io/version"]; err != nil && ok {
+	if v, ok := pod.Annotations["helm-flink.dev/flink-version"]; err != nil && ok {
 		if lv, lerr := flinkVersionFor("flink:"+v, r.versions); lerr == nil {
 			return lv, nil
 		}

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
+
 	"github.com/spf13/pflag"
 	"helm.sh/helm/v3/pkg/action"
+	"k8s.io/client-go/util/homedir"
 )
 
 // addChartFlags adds Helm's flags for locating a chart, with Helm's names and meaning.
@@ -17,6 +21,16 @@ func addChartFlags(f *pflag.FlagSet, o *action.ChartPathOptions) {
 	f.BoolVar(&o.InsecureSkipTLSverify, "insecure-skip-tls-verify", false, "skip TLS certificate checks for the chart download")
 	f.BoolVar(&o.PlainHTTP, "plain-http", false, "use insecure HTTP connections for the chart download")
 	f.BoolVar(&o.PassCredentialsAll, "pass-credentials", false, "pass credentials to all domains")
+	f.BoolVar(&o.Verify, "verify", false, "verify the chart package's provenance (.prov) before using it")
+	f.StringVar(&o.Keyring, "keyring", defaultKeyring(), "location of public keys used for verification")
+}
+
+// defaultKeyring is Helm's: pubring.gpg in $GNUPGHOME, else in ~/.gnupg.
+func defaultKeyring() string {
+	if v, ok := os.LookupEnv("GNUPGHOME"); ok {
+		return filepath.Join(v, "pubring.gpg")
+	}
+	return filepath.Join(homedir.HomeDir(), ".gnupg", "pubring.gpg")
 }
 
 // jobFlags are the flags that say which job to run.

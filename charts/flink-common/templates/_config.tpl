@@ -1,13 +1,23 @@
 {{/* The Flink configuration: chart defaults under the user's flinkConfiguration, one file. */}}
 
+{{/* The image tag: image.tag, else the chart's appVersion (its default Flink version) on Java 17. */}}
+{{- define "flink.imageTag" -}}
+{{- default (printf "%s-java17" .Chart.AppVersion) (toString .Values.image.tag) -}}
+{{- end -}}
+
+{{/* The Flink image: repository:tag, pinned with @digest when image.digest is set. */}}
+{{- define "flink.image" -}}
+{{- .Values.image.repository }}:{{ include "flink.imageTag" . }}{{ with .Values.image.digest }}@{{ . }}{{ end -}}
+{{- end -}}
+
 {{/* Flink version: flinkVersion, else the image tag's leading major.minor. */}}
 {{- define "flink.version" -}}
 {{- if .Values.flinkVersion -}}
 {{- .Values.flinkVersion -}}
 {{- else -}}
-{{- $m := regexFind "^[0-9]+\\.[0-9]+(\\.[0-9]+)?" (toString .Values.image.tag) -}}
+{{- $m := regexFind "^[0-9]+\\.[0-9]+(\\.[0-9]+)?" (include "flink.imageTag" .) -}}
 {{- if not $m -}}
-{{- fail (printf "image.tag %q names no Flink version: set flinkVersion (e.g. 1.20 or 2.1)" (toString .Values.image.tag)) -}}
+{{- fail (printf "image.tag %q names no Flink version: set flinkVersion (e.g. 1.20 or 2.1)" (include "flink.imageTag" .)) -}}
 {{- end -}}
 {{- $m -}}
 {{- end -}}

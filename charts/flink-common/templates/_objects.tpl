@@ -261,7 +261,7 @@ spec:
   template:
     metadata:
       labels:
-        {{- include "flink.componentLabels" (dict "ctx" . "component" "ha-cleanup") | nindent 8 }}
+        {{- include "flink.stablePodLabels" (dict "ctx" . "component" "ha-cleanup") | nindent 8 }}
     spec:
       serviceAccountName: {{ $name }}
       restartPolicy: Never

@@ -59,6 +59,8 @@ readinessProbe:
 
 {{- define "flink.podAnnotations" -}}
 checksum/config: {{ include "flink.configChecksum" .ctx }}
+{{- /* The Flink version the image runs (follows image.tag or flinkVersion, never the chart version). */}}
+helm-flink.dev/flink-version: {{ include "flink.version" .ctx | quote }}
 {{- with .ctx.Values.podAnnotations }}
 {{ toYaml . }}
 {{- end }}
@@ -67,8 +69,16 @@ checksum/config: {{ include "flink.configChecksum" .ctx }}
 {{- end }}
 {{- end -}}
 
+{{/* Pod template labels: only those that never change with the chart version (no helm.sh/chart,
+     no app.kubernetes.io/version), so a chart version bump restarts no Flink pod. */}}
+{{- define "flink.stablePodLabels" -}}
+{{ include "flink.componentSelectorLabels" . }}
+app.kubernetes.io/part-of: flink
+{{- end -}}
+
+{{/* Flink pods: the stable labels plus the user's podLabels. */}}
 {{- define "flink.podLabels" -}}
-{{ include "flink.componentLabels" . }}
+{{ include "flink.stablePodLabels" . }}
 {{- with .ctx.Values.podLabels }}
 {{ toYaml . }}
 {{- end }}
@@ -82,7 +92,7 @@ checksum/config: {{ include "flink.configChecksum" .ctx }}
 {{- $v := .ctx.Values -}}
 {{- $c := index $v .component -}}
 - name: {{ ternary "jobmanager" "taskmanager" (eq .component "jobmanager") }}
-  image: "{{ $v.image.repository }}:{{ $v.image.tag }}"
+  image: {{ include "flink.image" .ctx | quote }}
   imagePullPolicy: {{ $v.image.pullPolicy }}
   args:
     {{- toYaml .args | nindent 4 }}
