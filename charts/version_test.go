@@ -303,3 +303,39 @@ func TestChartVersionBumpRestartsNoPod(t *testing.T) {
 		}
 	}
 }
+
+// artifacthub.io/images lists every image the chart can run with its defaults: the Flink image
+// (appVersion's tag) and every other image a value names (jar fetcher, HA cleanup).
+func TestArtifactHubImagesListEveryImage(t *testing.T) {
+	for _, name := range charts {
+		ch := load(t, name)
+		var listed []struct {
+			Image string `json:"image"`
+		}
+		if err := yaml.Unmarshal([]byte(ch.Metadata.Annotations["artifacthub.io/images"]), &listed); err != nil {
+			t.Fatalf("%s: artifacthub.io/images: %v", name, err)
+		}
+		var got []string
+		for _, l := range listed {
+			got = append(got, l.Image)
+		}
+		img := ch.Values["image"].(map[string]any)
+		want := []string{fmt.Sprintf("%s:%s-java17", img["repository"], ch.Metadata.AppVersion)}
+		var walk func(m map[string]any)
+		walk = func(m map[string]any) {
+			for k, v := range m {
+				if s, ok := v.(string); ok && k == "image" {
+					want = append(want, s)
+				} else if sub, ok := v.(map[string]any); ok {
+					walk(sub)
+				}
+			}
+		}
+		walk(ch.Values)
+		sort.Strings(got)
+		sort.Strings(want)
+		if strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("%s/Chart.yaml: artifacthub.io/images lists %v, the chart runs %v", name, got, want)
+		}
+	}
+}
