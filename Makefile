@@ -5,8 +5,13 @@ SHELL := bash
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo v0.0.0-dev)
 COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+# The Helm SDK inside assumes Kubernetes v1.20 when it renders offline unless stamped, as Helm's
+# own release builds are.
+HELM_SDK := helm.sh/helm/v3/pkg
 LDFLAGS := -X github.com/helm-flink/helm-flink/plugin/version.Version=$(VERSION) \
-           -X github.com/helm-flink/helm-flink/plugin/version.Commit=$(COMMIT)
+           -X github.com/helm-flink/helm-flink/plugin/version.Commit=$(COMMIT) \
+           -X $(HELM_SDK)/chartutil.k8sVersionMajor=1 -X $(HELM_SDK)/chartutil.k8sVersionMinor=37 \
+           -X $(HELM_SDK)/lint/rules.k8sVersionMajor=1 -X $(HELM_SDK)/lint/rules.k8sVersionMinor=37
 RUN ?= .
 E2E_TIMEOUT ?= 45m
 
@@ -14,6 +19,10 @@ E2E_TIMEOUT ?= 45m
 
 build: ## the plugin binary, bin/helm-flink
 	go build -trimpath -ldflags '$(LDFLAGS)' -o bin/helm-flink ./cmd/helm-flink
+
+.PHONY: dist
+dist: ## release plugin tarballs (linux, darwin × amd64, arm64) + checksums.txt in dist/plugin; SIGN_KEY=<key name> KEYRING=<secret keyring> adds Helm 4 .prov files
+	SIGN_KEY='$(SIGN_KEY)' KEYRING='$(KEYRING)' bash ci/dist.sh
 
 tools: ## kube-apiserver & co, etcd, kwok, kubectl, helm v3 and v4, cached by version
 	bash ci/build-tools.sh
@@ -48,6 +57,15 @@ docs: ## the charts' READMEs, generated from values.yaml by helm-docs
 
 docs-check: docs ## fails when a chart README is stale
 	@git diff --exit-code -- 'charts/*/README.md' || { echo "chart READMEs are stale: run make docs and commit"; exit 1; }
+
+.PHONY: charts charts-push
+charts: ## chart packages + index.yaml in dist/charts (CHARTS_DIR=…); SIGN_KEY=<key name> KEYRING=<secret keyring> adds .prov files; PUBLISHED_INDEX=<url|file> keeps the released versions in the index
+	@[ -n "$${HELM:-}" ] || bash ci/build-tools.sh helm
+	bash ci/charts.sh
+
+charts-push: ## helm push of the chart packages (and their .prov) to OCI_REPO=oci://host/path; PLAIN_HTTP=1 for a local registry
+	@[ -n "$${HELM:-}" ] || bash ci/build-tools.sh helm
+	bash ci/charts.sh push
 
 test: unit docs-check e2e ## everything; .ci/run calls this
 

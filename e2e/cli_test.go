@@ -18,6 +18,8 @@ import (
 func pluginHelm(t *testing.T, name string) *helmCLI {
 	t.Helper()
 	h := newHelm(t, name)
+	// The checkout's own code, never a released binary.
+	h.extraEnv = []string{"HELM_FLINK_FROM_SOURCE=1"}
 	if out, err := h.run(t, "plugin", "install", checkoutCopy(t)); err != nil {
 		t.Fatalf("%s plugin install: %v\n%s", name, err, out)
 	}

@@ -33,6 +33,10 @@ import (
 	"k8s.io/client-go/tools/cache"
 	watchtools "k8s.io/client-go/tools/watch"
 
+	"github.com/distribution/distribution/v3/configuration"
+	"github.com/distribution/distribution/v3/registry"
+	_ "github.com/distribution/distribution/v3/registry/storage/driver/inmemory"
+
 	"github.com/helm-flink/helm-flink/plugin/kube"
 )
 
@@ -402,3 +406,22 @@ func leaderAt(port int32) bool {
 
 // restClient bounds every REST call: a port-forward to a process that went away must fail, not hang.
 var restClient = &http.Client{Timeout: 15 * time.Second}
+
+// startRegistry starts an OCI registry (the distribution registry, in memory) on 127.0.0.1 for the
+// test and returns its host:port.
+func startRegistry(t *testing.T) string {
+	t.Helper()
+	addr := freeAddr(t)
+	cfg := &configuration.Configuration{}
+	cfg.HTTP.Addr = addr
+	cfg.Storage = configuration.Storage{"inmemory": configuration.Parameters{}}
+	cfg.Log.Level = "panic" // a missing blob before a push is normal: keep the test log clean
+	cfg.Log.AccessLog.Disabled = true
+	reg, err := registry.NewRegistry(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go reg.ListenAndServe()
+	t.Cleanup(func() { reg.Shutdown(context.Background()) })
+	return addr
+}

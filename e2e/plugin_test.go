@@ -15,6 +15,8 @@ import (
 type helmCLI struct {
 	bin  string
 	home string
+	// extraEnv is added to every command's environment (e.g. a PATH without go).
+	extraEnv []string
 }
 
 func newHelm(t *testing.T, name string) *helmCLI {
@@ -24,12 +26,12 @@ func newHelm(t *testing.T, name string) *helmCLI {
 
 func (h *helmCLI) env() []string {
 	data := filepath.Join(h.home, "data")
-	return append(os.Environ(),
+	return append(append(os.Environ(),
 		"HELM_DATA_HOME="+data, "HELM_CONFIG_HOME="+filepath.Join(h.home, "config"),
 		"HELM_CACHE_HOME="+filepath.Join(h.home, "cache"),
 		// Helm 4 installs into $HELM_DATA_HOME/plugins whatever HELM_PLUGINS says; keep them one.
 		"HELM_PLUGINS="+filepath.Join(data, "plugins"),
-		"KUBECONFIG="+env.kubeconfig)
+		"KUBECONFIG="+env.kubeconfig), h.extraEnv...)
 }
 
 func (h *helmCLI) run(t *testing.T, args ...string) (string, error) {
@@ -70,6 +72,7 @@ func TestPluginInstallsInHelm3AndHelm4(t *testing.T) {
 	for _, name := range []string{"helm3", "helm4"} {
 		t.Run(name, func(t *testing.T) {
 			h := newHelm(t, name)
+			h.extraEnv = []string{"HELM_FLINK_FROM_SOURCE=1"}
 			src := checkoutCopy(t)
 			if out, err := h.run(t, "plugin", "install", src); err != nil {
 				t.Fatalf("helm plugin install: %v\n%s", err, out)

@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -19,9 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/distribution/distribution/v3/configuration"
-	"github.com/distribution/distribution/v3/registry"
-	_ "github.com/distribution/distribution/v3/registry/storage/driver/inmemory"
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -103,7 +99,8 @@ func TestChartReferences(t *testing.T) {
 	s := newStandalone(t)
 	pkgDir := t.TempDir()
 	s.helm(t, "package", filepath.Join(env.root, "charts/flink-session"), "-d", pkgDir)
-	tgz := filepath.Join(pkgDir, "flink-session-0.1.0.tgz")
+	version := chartVersion(t, "flink-session")
+	tgz := filepath.Join(pkgDir, "flink-session-"+version+".tgz")
 
 	// A chart repository: index.yaml made by helm, served over HTTP.
 	repo := httptest.NewServer(http.FileServer(http.Dir(pkgDir)))
@@ -112,37 +109,26 @@ func TestChartReferences(t *testing.T) {
 	s.helm(t, "repo", "add", "local", repo.URL)
 
 	// An OCI registry (the distribution registry, in memory), the chart pushed by helm.
-	addr := freeAddr(t)
-	cfg := &configuration.Configuration{}
-	cfg.HTTP.Addr = addr
-	cfg.Storage = configuration.Storage{"inmemory": configuration.Parameters{}}
-	cfg.Log.Level = "panic" // a missing blob before a push is normal: keep the test log clean
-	cfg.Log.AccessLog.Disabled = true
-	reg, err := registry.NewRegistry(t.Context(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go reg.ListenAndServe()
-	t.Cleanup(func() { reg.Shutdown(context.Background()) })
+	addr := startRegistry(t)
 	s.helm(t, "push", tgz, "oci://"+addr+"/charts", "--plain-http")
 
 	ns := newNamespace(t)
 	for _, ref := range [][]string{
 		{filepath.Join(env.root, "charts/flink-session")},
 		{tgz},
-		{"flink-session", "--repo", repo.URL, "--version", "0.1.0"},
+		{"flink-session", "--repo", repo.URL, "--version", version},
 		{"local/flink-session"},
-		{"oci://" + addr + "/charts/flink-session", "--version", "0.1.0", "--plain-http"},
+		{"oci://" + addr + "/charts/flink-session", "--version", version, "--plain-http"},
 	} {
 		args := append([]string{"install", "flink", ref[0], "-n", ns, "--dry-run"}, ref[1:]...)
 		out, _, code := s.run(t, args...)
-		if code != 0 || !strings.Contains(out, "helm.sh/chart: flink-session-0.1.0") || !strings.Contains(out, "kind: Deployment") {
+		if code != 0 || !strings.Contains(out, "helm.sh/chart: flink-session-"+version) || !strings.Contains(out, "kind: Deployment") {
 			t.Fatalf("%v: exit %d, no rendered flink-session manifest", ref, code)
 		}
 	}
 	// A dry run creates nothing; the OCI chart installs for real and its job runs.
 	assertNothingLeft(t, ns)
-	out, _, code := s.run(t, "install", "flink", "oci://"+addr+"/charts/flink-session", "--version", "0.1.0", "--plain-http",
+	out, _, code := s.run(t, "install", "flink", "oci://"+addr+"/charts/flink-session", "--version", version, "--plain-http",
 		"-n", ns, "--jar", exampleJar(env.versions["FLINK1_VERSION"], "TopSpeedWindowing"), "-o", "json")
 	if code != 0 || decode[cliInstall](t, out).Job.State != "RUNNING" {
 		t.Fatalf("install from oci://: exit %d", code)
@@ -182,7 +168,7 @@ func TestHelmEnvironment(t *testing.T) {
 	}
 	// Shell completion lists the namespace's releases.
 	out, _, _ = s.run(t, "__complete", "status", "")
-	if !strings.Contains(out, "env\tflink-session-0.1.0") {
+	if !strings.Contains(out, "env\tflink-session-"+chartVersion(t, "flink-session")) {
 		t.Fatalf("completion does not offer the release:\n%s", out)
 	}
 	if _, _, code := s.run(t, "uninstall", "env"); code != 0 {
