@@ -29,6 +29,9 @@ type CheckOptions struct {
 	Parallelism int
 	// SavepointPath is the savepoint to start from (--savepoint); "" when not given.
 	SavepointPath string
+	// SavepointDir is where a command stops jobs to (--savepoint-dir); "" when not given. A
+	// file:// one must be on a volume every Flink pod mounts.
+	SavepointDir string
 	// ReleaseName, when known, lets the default kubernetes.cluster-id (the release's full name)
 	// be checked.
 	ReleaseName string
@@ -67,6 +70,7 @@ func Check(ch *chart.Chart, vals map[string]any, opts CheckOptions) ([]Problem, 
 	c.highAvailability()
 	c.jar()
 	c.savepoints()
+	c.durableState(c.haDir, c.haDirPath)
 
 	return c.sorted(), nil
 }
@@ -77,6 +81,7 @@ func CheckJob(opts CheckOptions) []Problem {
 	c := &checker{vals: map[string]any{}, opts: opts}
 	c.jar()
 	c.savepoints()
+	c.durableState(c.haDir, c.haDirPath)
 	return c.sorted()
 }
 
@@ -124,6 +129,8 @@ func validateTree(ch *chart.Chart, vals map[string]any, prefix string) ([]Proble
 type checker struct {
 	chartName   string
 	appVersion  string // the chart's default Flink version
+	// haDir is the HA storage dir Flink gets and haDirPath the value it comes from; "" without HA.
+	haDir, haDirPath string
 	vals        map[string]any
 	conf        map[string]any // flinkConfiguration
 	opts        CheckOptions
@@ -476,7 +483,11 @@ func (c *checker) highAvailability() {
 			}
 		}
 		if c.clean(dirPath, "highAvailability.enabled") {
-			if why := storageURIProblem(dir); why != "" {
+			why := storageURIProblem(dir)
+			if why == "" {
+				c.haDir, c.haDirPath = dir, dirPath
+			}
+			if why != "" {
 				got := ""
 				if dir != "" {
 					got = show(dir)
@@ -669,6 +680,8 @@ func (c *checker) savepoints() {
 		why := ""
 		switch {
 		case strings.HasPrefix(s, "/"):
+		case strings.HasPrefix(s, "file:/") && !strings.HasPrefix(s, "file://"):
+			// How Flink reports a savepoint's location (file:/flink-data/savepoints/savepoint-…).
 		case strings.Contains(s, "://"):
 			why = storageURIProblem(s)
 		default:

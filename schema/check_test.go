@@ -76,6 +76,8 @@ func header(t *testing.T, file string) (want []string, opts CheckOptions) {
 			opts.Parallelism = n
 		case "--savepoint":
 			opts.SavepointPath = value
+		case "--savepoint-dir":
+			opts.SavepointDir = value
 		case "--entry-class":
 			opts.EntryClass = value
 		case "--release":

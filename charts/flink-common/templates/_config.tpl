@@ -67,6 +67,10 @@
 {{- $_ = set $c "kubernetes.cluster-id" (include "flink.clusterId" .) -}}
 {{- $_ = set $c "kubernetes.namespace" .Release.Namespace -}}
 {{- end -}}
+{{- if .Values.persistence.enabled -}}
+{{- $_ = set $c "state.savepoints.dir" (printf "file://%s/savepoints" (trimSuffix "/" .Values.persistence.mountPath)) -}}
+{{- $_ = set $c "state.checkpoints.dir" (printf "file://%s/checkpoints" (trimSuffix "/" .Values.persistence.mountPath)) -}}
+{{- end -}}
 {{- if .Values.metrics.enabled -}}
 {{- $_ = set $c "metrics.reporter.prom.factory.class" "org.apache.flink.metrics.prometheus.PrometheusReporterFactory" -}}
 {{- $_ = set $c "metrics.reporter.prom.port" (int .Values.metrics.port) -}}

@@ -46,6 +46,7 @@ app.kubernetes.io/component: {{ .component }}
 {{- define "flink.taskmanagerName" -}}{{ include "flink.fullname" . }}-taskmanager{{- end -}}
 {{- define "flink.restServiceName" -}}{{ include "flink.fullname" . }}-rest{{- end -}}
 {{- define "flink.configName" -}}{{ include "flink.fullname" . }}-config{{- end -}}
+{{- define "flink.dataClaimName" -}}{{ default (printf "%s-data" (include "flink.fullname" .)) .Values.persistence.existingClaim }}{{- end -}}
 
 {{- define "flink.clusterId" -}}
 {{- default (include "flink.fullname" .) .Values.highAvailability.clusterId -}}

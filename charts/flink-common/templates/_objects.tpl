@@ -284,3 +284,31 @@ spec:
             {{- toYaml .Values.securityContext | nindent 12 }}
 {{- end -}}
 {{- end -}}
+
+
+{{/* The claim persistence mounts on every Flink pod (unless an existing one is named); kept on
+     uninstall by default, as it holds the savepoints a reinstall starts from. */}}
+{{- define "flink.persistentVolumeClaim" -}}
+{{- if and .Values.persistence.enabled (not .Values.persistence.existingClaim) -}}
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: {{ include "flink.dataClaimName" . }}
+  namespace: {{ .Release.Namespace }}
+  labels:
+    {{- include "flink.labels" . | nindent 4 }}
+  {{- if .Values.persistence.keepOnUninstall }}
+  annotations:
+    helm.sh/resource-policy: keep
+  {{- end }}
+spec:
+  accessModes:
+    {{- toYaml .Values.persistence.accessModes | nindent 4 }}
+  {{- with .Values.persistence.storageClass }}
+  storageClassName: {{ . }}
+  {{- end }}
+  resources:
+    requests:
+      storage: {{ .Values.persistence.size }}
+{{- end -}}
+{{- end -}}

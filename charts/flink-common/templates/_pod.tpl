@@ -125,6 +125,9 @@ app.kubernetes.io/part-of: flink
     - {name: flink-config, mountPath: /opt/flink/conf, readOnly: true}
     - {name: tmp, mountPath: /tmp}
     - {name: log, mountPath: /opt/flink/log}
+    {{- if $v.persistence.enabled }}
+    - {name: flink-data, mountPath: {{ $v.persistence.mountPath }}}
+    {{- end }}
     {{- with .extraMounts }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
@@ -181,6 +184,11 @@ volumes:
         - {key: log4j-console.properties, path: log4j-console.properties}
   - {name: tmp, emptyDir: {}}
   - {name: log, emptyDir: {}}
+  {{- if $v.persistence.enabled }}
+  - name: flink-data
+    persistentVolumeClaim:
+      claimName: {{ include "flink.dataClaimName" .ctx }}
+  {{- end }}
   {{- with .extraVolumes }}
   {{- toYaml . | nindent 2 }}
   {{- end }}
