@@ -1,13 +1,10 @@
 package charts
 
 import (
-	"archive/tar"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -186,42 +183,20 @@ func TestReleasedPackagesMatchTheRecord(t *testing.T) {
 		if ch.Metadata.Version != last.Version || contentDigest(ch) != last.Digest {
 			t.Fatalf("%s is not %s %s as recorded", files[0], name, last.Version)
 		}
-		entries := tarEntries(t, files[0])
-		if n := countPrefix(entries, name+"/charts/flink-common/templates/"); n == 0 {
+		data, err := os.ReadFile(files[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := countPrefix(archiveEntries(t, data, ""), name+"/charts/flink-common/templates/"); n == 0 {
 			t.Fatalf("%s has no library chart inside", files[0])
 		}
 	}
 }
 
-func tarEntries(t *testing.T, path string) []string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(gz)
-	var out []string
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, h.Name)
-	}
-}
-
-func countPrefix(entries []string, prefix string) int {
+func countPrefix(entries []entry, prefix string) int {
 	n := 0
 	for _, e := range entries {
-		if strings.HasPrefix(e, prefix) {
+		if strings.HasPrefix(e.name, prefix) {
 			n++
 		}
 	}

@@ -5,6 +5,8 @@ package e2e
 import (
 	"bufio"
 	"fmt"
+	"io"
+	"log"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,6 +31,8 @@ var env struct {
 }
 
 func TestMain(m *testing.M) {
+	// Helm's chart loader notes every charts/ symlink on the standard logger: noise here.
+	log.SetOutput(io.Discard)
 	os.Exit(run(m))
 }
 
