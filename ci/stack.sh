@@ -8,7 +8,8 @@
 #   ci/stack.sh status  exit 0 when the stack answers
 #
 # The kubeconfig is at .cache/stack/kubeconfig. Namespaces labelled helm-flink.dev/pod-runner=enabled
-# (and `default`) get their Flink pods run for real.
+# (and `default`) get their Flink pods run for real. The default StorageClass `standard`
+# (kwok/storageclass.yaml) is provisioned by the pod runner: a folder per claim.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -65,6 +66,12 @@ down() {
     "$bin/kwokctl" delete cluster --name "$name" --kubeconfig "$kubeconfig" >/dev/null 2>&1 || true
   fi
   rm -rf "$KWOK_WORKDIR/clusters/$name" "$kubeconfig"
+  # The volumes of the cluster's claims go with the cluster.
+  rm -rf "$state/runner/pvc"
+}
+
+storage_class() {
+  kubectl_ apply -f "$here/kwok/storageclass.yaml" >/dev/null
 }
 
 up() {
@@ -77,6 +84,7 @@ up() {
     down
   fi
   if healthy; then
+    storage_class
     # A changed pod runner replaces the running one; the cluster stays.
     if [ "$(sha256sum < "$bin/podrunner")" != "$(cat "$state/podrunner.sha" 2>/dev/null)" ]; then
       stop_runner
@@ -102,6 +110,7 @@ up() {
   "$bin/kwokctl" --name "$name" scale node --replicas 2 >>"$state/kwokctl.log" 2>&1
   echo "$want" > "$state/cluster.sha"
   kubectl_ label namespace default "$label" --overwrite >/dev/null
+  storage_class
 
   start_runner
   for _ in $(seq 1 600); do

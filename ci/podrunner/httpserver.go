@@ -57,7 +57,7 @@ func parseHTTPServer(args []string, workingDir string) (httpServerArgs, error) {
 }
 
 // prepareHTTPServer runs `python3 -m http.server` with this machine's python3 on a local port,
-// serving the host folder behind the directory's volume (a ConfigMap of jars, say). The declared
+// serving the directory (on a volume: a ConfigMap of jars, say) in its mount namespace. The declared
 // port is what Services reach, so `http://<service>.<namespace>.svc:<port>/x.jar` in another pod
 // gets the file.
 func (w *worker) prepareHTTPServer(ctx context.Context, pod *corev1.Pod) (*launch, error) {
@@ -74,12 +74,11 @@ func (w *worker) prepareHTTPServer(ctx context.Context, pod *corev1.Pod) (*launc
 	if err != nil {
 		return nil, err
 	}
-	mounts, err := w.mounts(ctx, pod, c)
+	binds, fresh, err := w.containerMounts(ctx, pod, c, nil)
 	if err != nil {
 		return nil, err
 	}
-	dir := rewritePaths(hs.directory, mounts)
-	if dir == hs.directory {
+	if !onBind(hs.directory, binds) {
 		return nil, fmt.Errorf("http.server: directory %s is on no volume: the pod runner has no image file system to serve", hs.directory)
 	}
 	python, err := w.r.python3()
@@ -96,8 +95,9 @@ func (w *worker) prepareHTTPServer(ctx context.Context, pod *corev1.Pod) (*launc
 		w.setInfo(func(i *processInfo) { i.Ports = w.localPort })
 	}
 	l := &launch{java: python, logFile: filepath.Join(w.dir, "log", c.Name+".log"), readinessKeys: []string{"http"},
-		args: []string{"-u", "-m", "http.server", strconv.Itoa(int(w.localPort["http"])), "--bind", podIP, "--directory", dir},
-		env:  []string{"PATH=" + os.Getenv("PATH"), "HOME=" + w.dir}}
+		args:  []string{"-u", "-m", "http.server", strconv.Itoa(int(w.localPort["http"])), "--bind", podIP, "--directory", hs.directory},
+		env:   []string{"PATH=" + os.Getenv("PATH"), "HOME=" + w.dir},
+		binds: binds, fresh: fresh}
 	for _, k := range order {
 		l.env = append(l.env, k+"="+env[k])
 	}

@@ -77,6 +77,28 @@ func TestRewriteAddresses(t *testing.T) {
 	if !errors.As(err, &wait) {
 		t.Errorf("a Service with no ready pod: err %v, want errWaiting", err)
 	}
+	// A pod being deleted serves no Service, even while its process still runs.
+	r.workers["repo/jars-0/1"].removing = true
+	if _, err := r.rewriteAddresses(t.Context(), "repo", "http://jars:8080/b"); !errors.As(err, &wait) {
+		t.Errorf("a Service whose only pod is being deleted: err %v, want errWaiting", err)
+	}
+}
+
+// A TaskManager never gets the port of a JobManager pod that is being deleted: it waits for the
+// replacement.
+func TestResolveJobManagerSkipsDeletedPods(t *testing.T) {
+	r := testRunner(t, 1)
+	jm := &worker{r: r, ns: "ns", name: "jm-old", role: roleJobManager, labels: labels.Set{"app": "flink"},
+		localPort: map[string]int32{"jobmanager.rpc.port": 40001}, info: processInfo{Ready: true}}
+	r.workers["ns/jm-old/1"] = jm
+	if port, err := r.resolveJobManager(t.Context(), "ns", "jm-old"); err != nil || port != 40001 {
+		t.Fatalf("resolveJobManager = %d, %v", port, err)
+	}
+	jm.removing = true
+	var wait *errWaiting
+	if port, err := r.resolveJobManager(t.Context(), "ns", "jm-old"); !errors.As(err, &wait) {
+		t.Fatalf("a JobManager pod being deleted: port %d, err %v; want errWaiting", port, err)
+	}
 }
 
 func TestParseHTTPServer(t *testing.T) {

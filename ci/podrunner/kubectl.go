@@ -25,7 +25,16 @@ func (w *worker) prepareKubectl(ctx context.Context, pod *corev1.Pod) (*launch, 
 	if err != nil {
 		return nil, err
 	}
-	return commandLaunch(w, c, w.r.kubectl, env, order, nil, "PATH="+os.Getenv("PATH"), "HOME="+w.dir, "KUBECONFIG="+kubeconfig)
+	binds, fresh, err := w.containerMounts(ctx, pod, c, nil)
+	if err != nil {
+		return nil, err
+	}
+	l, err := commandLaunch(w, c, w.r.kubectl, env, order, nil, "PATH="+os.Getenv("PATH"), "HOME="+w.dir, "KUBECONFIG="+kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	l.binds, l.fresh = binds, fresh
+	return l, nil
 }
 
 // serviceAccountKubeconfig writes a kubeconfig holding a token of the pod's ServiceAccount, in the

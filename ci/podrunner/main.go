@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -24,6 +25,9 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == mountExecCmd {
+		mountExecMain(os.Args[2:])
+	}
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "podrunner:", err)
 		os.Exit(1)
@@ -45,6 +49,7 @@ func run() error {
 	flag.StringVar(&r.java, "java", "java", "java binary")
 	flag.StringVar(&r.kubectl, "kubectl", "kubectl", "kubectl binary, for pods whose command is kubectl")
 	flag.StringVar(&r.python, "python3", "python3", "python3 binary, for pods that run python3 -m http.server")
+	flag.StringVar(&r.provisioner, "provisioner", defaultProvisioner, "provisioner name of the StorageClass whose claims the runner provisions")
 	addrFile := flag.String("address-file", "", "write the status endpoint's address here once listening")
 	flag.Parse()
 	if r.workdir == "" || r.flinkCache == "" || versions == "" {
@@ -63,6 +68,16 @@ func run() error {
 	}
 	if _, err := exec.LookPath(r.java); err != nil {
 		return fmt.Errorf("java: %w", err)
+	}
+	for _, p := range []*string{&r.workdir, &r.flinkCache} {
+		abs, err := filepath.Abs(*p)
+		if err != nil {
+			return err
+		}
+		*p = abs
+	}
+	if err := checkMountNamespaces(); err != nil {
+		return err
 	}
 	cfg, err := clientcmd.BuildConfigFromFlags("", r.kubeconfig)
 	if err != nil {
@@ -99,4 +114,29 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	return r.run(ctx)
+}
+
+// checkMountNamespaces runs `true` the way the runner starts every pod's process: in a mount
+// namespace of its own, with a bind mount (as root).
+func checkMountNamespaces() error {
+	self, err := selfExe()
+	if err != nil {
+		return err
+	}
+	tr, err := exec.LookPath("true")
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "podrunner-check-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	cmd := exec.Command(self, mountExecArgs([]bindMount{{src: dir, dst: dir, readOnly: true}}, nil, dir, tr, "true", nil)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNS}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("the pod runner runs every pod's processes in a mount namespace of their own with the pod's volumes "+
+			"bind-mounted, which needs root (CAP_SYS_ADMIN): %v %s", err, out)
+	}
+	return nil
 }

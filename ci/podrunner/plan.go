@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/url"
 	"path"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -155,28 +154,52 @@ func portsOf(role string, conf flinkConf) map[string]int32 {
 	return out
 }
 
-// pathKeys are config keys holding file system locations. A file:// or absolute path in the pod
-// is mapped into the namespace's shared folder, like a ReadWriteMany volume every pod of the
-// namespace mounts, so JobManager and TaskManagers see the same savepoints and HA data.
+// pathKeys are config keys holding file system locations of Flink's state. They are not
+// rewritten: a local path (file:///x or /x) is what the process sees in its mount namespace — a
+// volume mounted there, else a folder of the container's own (see privateBinds), so that state
+// outlives the pod only on a volume that does, as on a real cluster.
 var pathKeys = []string{
 	"state.savepoints.dir", "execution.checkpointing.savepoint-dir",
 	"state.checkpoints.dir", "execution.checkpointing.dir",
 	"high-availability.storageDir", "high-availability.storage-path",
+	"execution.savepoint.path", "execution.state-recovery.path",
 }
 
-func mapSharedPath(v, sharedRoot string) string {
+// statePaths are the local paths of a Flink process's state: its config's pathKeys and the
+// savepoint an application starts from (--fromSavepoint / -s).
+func statePaths(conf flinkConf, args []string) []string {
+	var vals []string
+	for _, k := range pathKeys {
+		if v, ok := conf[k]; ok {
+			vals = append(vals, v)
+		}
+	}
+	for i := 0; i < len(args)-1; i++ {
+		if args[i] == "--fromSavepoint" || args[i] == "-s" {
+			vals = append(vals, args[i+1])
+		}
+	}
+	var out []string
+	for _, v := range vals {
+		if p := localPath(v); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// localPath is the path of a file:// URI or an absolute path, "" for any other file system.
+func localPath(v string) string {
+	v = strings.TrimSpace(v)
 	u, err := url.Parse(v)
 	if err != nil {
-		return v
+		return ""
 	}
 	switch {
-	case (u.Scheme == "file" || u.Scheme == "") && strings.HasPrefix(u.Path, sharedRoot+"/"):
-		// A path Flink reported (a savepoint's location) is already on this machine.
-		return "file://" + u.Path
-	case u.Scheme == "file":
-		return "file://" + filepath.Join(sharedRoot, u.Path)
+	case u.Scheme == "file" && strings.HasPrefix(u.Path, "/"):
+		return path.Clean(u.Path)
 	case u.Scheme == "" && strings.HasPrefix(v, "/"):
-		return "file://" + filepath.Join(sharedRoot, v)
+		return path.Clean(v)
 	}
-	return v
+	return ""
 }

@@ -139,20 +139,24 @@ func TestDynamicPropertyHandling(t *testing.T) {
 	}
 }
 
-func TestMapSharedPath(t *testing.T) {
-	for in, want := range map[string]string{
-		"file:///flink/savepoints":                     "file:///shared/ns/flink/savepoints",
-		"file:/shared/ns/flink/savepoints/savepoint-1": "file:///shared/ns/flink/savepoints/savepoint-1",
-		"/flink/ha":              "file:///shared/ns/flink/ha",
-		"s3://bucket/savepoints": "s3://bucket/savepoints",
-	} {
-		if got := mapSharedPath(in, "/shared/ns"); got != want {
-			t.Errorf("mapSharedPath(%q) = %q, want %q", in, got, want)
-		}
+// State paths are not rewritten: the runner mounts what the process sees there.
+func TestStatePaths(t *testing.T) {
+	conf := flinkConf{
+		"state.savepoints.dir":         "file:///flink-data/savepoints",
+		"state.checkpoints.dir":        "s3://bucket/checkpoints",
+		"high-availability.storageDir": "/ha/storage/",
+		"execution.checkpointing.dir":  "file:/cp",
+		"rest.port":                    "8081",
 	}
-	args := mapSavepointArg([]string{"--fromSavepoint", "file:///sp/1", "--job-classname", "C"}, "/shared/ns")
-	if args[1] != "file:///shared/ns/sp/1" {
-		t.Fatalf("--fromSavepoint not mapped: %v", args)
+	got := statePaths(conf, []string{"--job-classname", "C", "--fromSavepoint", "file:///sp/savepoint-1", "-s", "hdfs://nn/x"})
+	want := []string{"/flink-data/savepoints", "/cp", "/ha/storage", "/sp/savepoint-1"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("statePaths = %v, want %v", got, want)
+	}
+	for in, want := range map[string]string{"file:///a/b": "/a/b", "/a/../c": "/c", "s3://b/x": "", "relative/x": "", "file:relative": ""} {
+		if got := localPath(in); got != want {
+			t.Errorf("localPath(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 

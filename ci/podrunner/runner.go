@@ -40,6 +40,10 @@ type runner struct {
 	rest       *rest.Config
 	versions   map[string]string // "1.20" / "2" → cached Flink release
 	nsLabel    string            // key=value a namespace must carry
+	// provisioner: the name the stack's StorageClass gives as its provisioner (see provisioner.go).
+	provisioner string
+	keepOnce    sync.Once
+	keep        []string // host paths every process needs (keepPaths)
 
 	namespaces corelisters.NamespaceLister
 
@@ -78,11 +82,15 @@ func (r *runner) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	synced, err := r.watchVolumes(ctx, f)
+	if err != nil {
+		return err
+	}
 	f.Start(ctx.Done())
-	if !cache.WaitForCacheSync(ctx.Done(), nsInf.HasSynced, podInf.HasSynced) {
+	if !cache.WaitForCacheSync(ctx.Done(), append(synced, nsInf.HasSynced, podInf.HasSynced)...) {
 		return fmt.Errorf("pod runner: informer caches did not sync")
 	}
-	r.log.Printf("pod runner: watching Flink pods in namespaces labelled %s", r.nsLabel)
+	r.log.Printf("pod runner: watching Flink pods in namespaces labelled %s; provisioning volumes of %s", r.nsLabel, r.provisioner)
 	<-ctx.Done()
 	r.mu.Lock()
 	ws := make([]*worker, 0, len(r.workers))
@@ -207,7 +215,8 @@ func (r *runner) resolveJobManager(ctx context.Context, ns, address string) (int
 	defer r.mu.Unlock()
 	var names []string
 	for _, w := range r.workers {
-		if w.ns != ns || (w.role != roleJobManager && w.role != roleApplication) {
+		// A pod being deleted is no endpoint any more, even while its process stops.
+		if w.ns != ns || (w.role != roleJobManager && w.role != roleApplication) || w.removing {
 			continue
 		}
 		if (sel != nil && sel.Matches(w.labels)) || w.name == name {

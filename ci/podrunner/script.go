@@ -21,7 +21,8 @@ import (
 // this machine's shell. Cluster addresses — `<service>[.<namespace>[.svc[.cluster.local]]]:<port>`
 // as a whole env value, or the host of a URL anywhere in the env or the command line — are
 // rewritten to the local port of a ready pod behind that Service, as cluster DNS and the Service
-// would route them; mount paths are rewritten to the pod's host folders behind them.
+// would route them. The script sees the pod's volumes at their mount paths (its own mount
+// namespace, see mountns.go).
 const roleScript = "bash"
 
 var (
@@ -48,28 +49,28 @@ func (w *worker) prepareScript(ctx context.Context, pod *corev1.Pod) (*launch, e
 }
 
 // scriptLaunch runs a shell container (command[0] is sh or bash) with this machine's shell: its
-// env, and its command and args with $(VAR)s expanded, with cluster addresses and mount paths
-// rewritten to what they reach on this machine.
+// env, and its command and args with $(VAR)s expanded, with cluster addresses rewritten to what
+// they reach on this machine, in a mount namespace with the container's volumes.
 func (w *worker) scriptLaunch(ctx context.Context, pod *corev1.Pod, c *corev1.Container, base ...string) (*launch, error) {
 	env, order, err := containerEnv(ctx, w.r.cs, pod, c)
 	if err != nil {
 		return nil, err
 	}
-	mounts, err := w.mounts(ctx, pod, c)
+	binds, fresh, err := w.containerMounts(ctx, pod, c, nil)
 	if err != nil {
 		return nil, err
 	}
 	rewrite := func(s string) (string, error) {
-		return w.r.rewriteAddresses(ctx, pod.Namespace, rewritePaths(s, mounts))
+		return w.r.rewriteAddresses(ctx, pod.Namespace, s)
 	}
 	l, err := commandLaunch(w, c, c.Command[0], env, order, rewrite, base...)
 	if err != nil {
 		return nil, err
 	}
-	if c.WorkingDir != "" {
-		if d := rewritePaths(c.WorkingDir, mounts); d != c.WorkingDir {
-			l.dir = d
-		}
+	l.binds, l.fresh = binds, fresh
+	// A working directory on a volume is the script's; the image's folders are not on this machine.
+	if c.WorkingDir != "" && onBind(c.WorkingDir, binds) {
+		l.dir = c.WorkingDir
 	}
 	return l, nil
 }
@@ -155,7 +156,7 @@ func (r *runner) resolveService(ctx context.Context, ns, name string, port int32
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, w := range r.workers {
-		if w.ns != ns || !sel.Matches(w.labels) || !w.snapshot().Ready {
+		if w.ns != ns || w.removing || !sel.Matches(w.labels) || !w.snapshot().Ready {
 			continue
 		}
 		want := target.IntVal

@@ -6,10 +6,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -42,22 +42,39 @@ func (w *worker) volumeDir(name string) string {
 	return filepath.Join(w.dir, "volumes", name)
 }
 
-// mounts maps a container's mount paths to host folders of the pod. emptyDir volumes are folders
-// every container of the pod shares, as on a node (an init container's output is the main
-// container's input); configMap, secret and projected volumes are written out as files, binary
-// data included. Other volume types are left unmapped: the process sees the host's path.
-func (w *worker) mounts(ctx context.Context, pod *corev1.Pod, c *corev1.Container) (map[string]string, error) {
+// containerMounts is the mount table of one of the pod's containers: each volume at its mount
+// path, and the container's own folders (see privateBinds) at /flink-data and at the local paths
+// given (the state paths of its Flink config), under <pod>/rootfs/<container>. Those are fresh
+// at every start of the container: what it wrote outside its volumes is gone, as on a node.
+func (w *worker) containerMounts(ctx context.Context, pod *corev1.Pod, c *corev1.Container, paths []string) (binds []bindMount, fresh string, err error) {
+	volumes, err := w.volumeBinds(ctx, pod, c)
+	if err != nil {
+		return nil, "", err
+	}
+	fresh = filepath.Join(w.dir, "rootfs", c.Name)
+	return privateBinds(volumes, paths, fresh), fresh, nil
+}
+
+// volumeBinds maps a container's volume mounts to host folders of the pod. emptyDir volumes are
+// folders every container of the pod shares, as on a node (an init container's output is the
+// main container's input); configMap, secret and projected volumes are written out as files,
+// binary data included, and mounted read-only; a persistentVolumeClaim is the folder of the
+// hostPath PersistentVolume bound to it, shared by every pod that mounts the claim (a pod waits
+// while its claim is missing or unbound); a hostPath volume is that host path. Other volume
+// types are not mounted.
+func (w *worker) volumeBinds(ctx context.Context, pod *corev1.Pod, c *corev1.Container) ([]bindMount, error) {
 	vols := map[string]corev1.Volume{}
 	for _, v := range pod.Spec.Volumes {
 		vols[v.Name] = v
 	}
-	out := map[string]string{}
+	var out []bindMount
 	for _, m := range c.VolumeMounts {
 		v, ok := vols[m.Name]
 		if !ok {
 			return nil, fmt.Errorf("volumeMount %s: no such volume", m.Name)
 		}
 		dir := w.volumeDir(v.Name)
+		readOnly := m.ReadOnly
 		switch {
 		case v.EmptyDir != nil:
 			if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -71,12 +88,74 @@ func (w *worker) mounts(ctx context.Context, pod *corev1.Pod, c *corev1.Containe
 			if err := writeFiles(dir, files); err != nil {
 				return nil, fmt.Errorf("volume %s: %w", v.Name, err)
 			}
+			readOnly = true
+		case v.PersistentVolumeClaim != nil:
+			d, err := w.r.claimDir(ctx, pod.Namespace, v.PersistentVolumeClaim.ClaimName)
+			if err != nil {
+				return nil, fmt.Errorf("volume %s: %w", v.Name, err)
+			}
+			dir, readOnly = d, readOnly || v.PersistentVolumeClaim.ReadOnly
+		case v.HostPath != nil:
+			dir = v.HostPath.Path
+			if err := hostPathReady(v.HostPath); err != nil {
+				return nil, fmt.Errorf("volume %s: %w", v.Name, err)
+			}
 		default:
 			continue
 		}
-		out[path.Clean(m.MountPath)] = filepath.Join(dir, filepath.FromSlash(m.SubPath))
+		src := dir
+		if m.SubPath != "" {
+			src = filepath.Join(dir, filepath.FromSlash(m.SubPath))
+			if _, err := os.Stat(src); os.IsNotExist(err) && v.ConfigMap == nil && v.Secret == nil && v.Projected == nil {
+				// The kubelet creates a missing subPath of a writable volume as a folder.
+				if err := os.MkdirAll(src, 0o755); err != nil {
+					return nil, err
+				}
+			} else if err != nil {
+				return nil, fmt.Errorf("volume %s: subPath %s: %w", v.Name, m.SubPath, err)
+			}
+		}
+		out = append(out, bindMount{src: src, dst: path.Clean(m.MountPath), readOnly: readOnly})
 	}
 	return out, nil
+}
+
+// hostPathReady checks (or creates) a hostPath volume's path by its type, as the kubelet does.
+func hostPathReady(h *corev1.HostPathVolumeSource) error {
+	t := corev1.HostPathUnset
+	if h.Type != nil {
+		t = *h.Type
+	}
+	fi, err := os.Stat(h.Path)
+	switch {
+	case err == nil && (t == corev1.HostPathDirectory || t == corev1.HostPathDirectoryOrCreate) && !fi.IsDir():
+		return fmt.Errorf("hostPath %s is not a directory", h.Path)
+	case err == nil:
+		return nil
+	case !os.IsNotExist(err):
+		return err
+	case t == corev1.HostPathUnset || t == corev1.HostPathDirectoryOrCreate:
+		return os.MkdirAll(h.Path, 0o755)
+	case t == corev1.HostPathFileOrCreate:
+		if err := os.MkdirAll(filepath.Dir(h.Path), 0o755); err != nil {
+			return err
+		}
+		f, err := os.OpenFile(h.Path, os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			return err
+		}
+		return f.Close()
+	}
+	return fmt.Errorf("hostPath %s: %w", h.Path, err)
+}
+
+// mountTable is a container's mounts as GET /processes reports them: mount path → host folder.
+func mountTable(binds []bindMount) map[string]string {
+	out := map[string]string{}
+	for _, b := range binds {
+		out[b.dst] = b.src
+	}
+	return out
 }
 
 // volumeContent is the files of a configMap, secret or projected volume, as the kubelet would
@@ -102,7 +181,7 @@ func (w *worker) volumeContent(ctx context.Context, ns string, v corev1.Volume) 
 			if optional != nil && *optional {
 				return nil
 			}
-			return fmt.Errorf("configMap %s: %w", name, err)
+			return missing("configmap", name, err)
 		}
 		data := map[string][]byte{}
 		for k, d := range cm.Data {
@@ -120,7 +199,7 @@ func (w *worker) volumeContent(ctx context.Context, ns string, v corev1.Volume) 
 			if optional != nil && *optional {
 				return nil
 			}
-			return fmt.Errorf("secret %s: %w", name, err)
+			return missing("secret", name, err)
 		}
 		add(s.Data, items)
 		return nil
@@ -147,6 +226,15 @@ func (w *worker) volumeContent(ctx context.Context, ns string, v corev1.Volume) 
 	return files, nil
 }
 
+// missing is a failed read of a volume's ConfigMap or Secret: one that does not exist (yet) is
+// waited for, as the kubelet retries the mount.
+func missing(kind, name string, err error) error {
+	if apierrors.IsNotFound(err) {
+		return &errWaiting{fmt.Sprintf("%s %q not found", kind, name)}
+	}
+	return fmt.Errorf("%s %s: %w", kind, name, err)
+}
+
 func writeFiles(dir string, files map[string][]byte) error {
 	for name, content := range files {
 		p := filepath.Join(dir, filepath.FromSlash(name))
@@ -158,41 +246,6 @@ func writeFiles(dir string, files map[string][]byte) error {
 		}
 	}
 	return os.MkdirAll(dir, 0o755)
-}
-
-// rewritePaths replaces mount paths in s with the host folders behind them, as whole path
-// components: /opt/flink/usrlib and /opt/flink/usrlib/x.jar are rewritten, /opt/flink/usrlib2 and
-// /data/opt/flink/usrlib are not. The longest mount path wins (a mount inside another).
-func rewritePaths(s string, mounts map[string]string) string {
-	if len(mounts) == 0 {
-		return s
-	}
-	paths := make([]string, 0, len(mounts))
-	for p := range mounts {
-		paths = append(paths, p)
-	}
-	sort.Slice(paths, func(i, j int) bool { return len(paths[i]) > len(paths[j]) })
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		if s[i] == '/' && (i == 0 || !nameChar(s[i-1])) {
-			matched := false
-			for _, p := range paths {
-				end := i + len(p)
-				if p == "/" || !strings.HasPrefix(s[i:], p) || (end < len(s) && s[end] != '/' && nameChar(s[end])) {
-					continue
-				}
-				b.WriteString(mounts[p])
-				i, matched = end, true
-				break
-			}
-			if matched {
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-		i++
-	}
-	return b.String()
 }
 
 // nameChar tells whether c can be part of a file name, so that a path next to it is not a whole one.

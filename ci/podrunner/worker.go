@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -60,7 +61,10 @@ type processInfo struct {
 	Restarts     int32            `json:"restarts"`
 	State        string           `json:"state"`
 	LogFile      string           `json:"logFile,omitempty"`
-	Dir          string           `json:"dir"` // the pod's folder: usrlib/, volumes/, log/
+	Dir          string           `json:"dir"` // the pod's folder: usrlib/, volumes/, rootfs/, log/
+	// Mounts: what the container's process sees where (mount path → host folder): its volumes,
+	// and its own folders at /flink-data and its Flink config's state paths.
+	Mounts map[string]string `json:"mounts,omitempty"`
 }
 
 func (w *worker) logf(format string, args ...any) {
@@ -124,6 +128,7 @@ func (w *worker) run(ctx context.Context, pod *corev1.Pod) {
 	for {
 		l, err := prepare(ctx, pod)
 		if err == nil {
+			w.setInfo(func(i *processInfo) { i.Mounts = mountTable(l.binds) })
 			w.loop(ctx, pod, l)
 			return
 		}
@@ -238,21 +243,45 @@ func exitCodeOf(err error) int32 {
 	return 128
 }
 
+// start starts a container's process in a mount namespace of its own (see mountns.go), with
+// its private folders fresh.
 func (w *worker) start(l *launch) (*exec.Cmd, *criLog, error) {
+	prog, err := exec.LookPath(l.java)
+	if err != nil {
+		return nil, nil, err
+	}
+	if l.fresh != "" {
+		if err := os.RemoveAll(l.fresh); err != nil {
+			return nil, nil, err
+		}
+	}
+	for _, b := range l.binds {
+		if strings.HasPrefix(b.src, l.fresh+string(filepath.Separator)) {
+			if err := os.MkdirAll(b.src, 0o755); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	self, err := selfExe()
+	if err != nil {
+		return nil, nil, err
+	}
 	logw, err := newCRILog(l.logFile)
 	if err != nil {
 		return nil, nil, err
 	}
-	cmd := exec.Command(l.java, l.args...)
-	cmd.Dir = w.dir
+	dir := w.dir
 	if l.dir != "" {
-		cmd.Dir = l.dir
+		dir = l.dir
 	}
+	cmd := exec.Command(self, mountExecArgs(l.binds, w.r.keepPaths(prog), dir, prog, l.java, l.args)...)
+	cmd.Dir = w.dir
 	cmd.Env = l.env
 	cmd.Stdout = logw.stream("stdout")
 	cmd.Stderr = logw.stream("stderr")
-	// Own process group, so that stopping it stops whatever the JVM forked; and die with the runner.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	// Own process group, so that stopping it stops whatever the JVM forked; die with the runner;
+	// own mount namespace.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL, Cloneflags: syscall.CLONE_NEWNS}
 	if err := cmd.Start(); err != nil {
 		logw.Close()
 		return nil, nil, fmt.Errorf("start %s: %w", l.java, err)
@@ -319,14 +348,16 @@ type errWaiting struct{ msg string }
 
 func (e *errWaiting) Error() string { return e.msg }
 
-// launch is the resolved command line of a pod's Flink process.
+// launch is the resolved command line of a pod's process (Flink, a script, kubectl, python3).
 type launch struct {
-	java          string
+	java          string // the program
 	args          []string
 	env           []string
-	dir           string // working directory; the pod's folder when empty
+	dir           string // working directory, as the container sees it; the pod's folder when empty
 	logFile       string
 	readinessKeys []string
+	binds         []bindMount // the container's mounts (containerMounts)
+	fresh         string      // the container's private folders, emptied at each start
 }
 
 func (w *worker) prepare(ctx context.Context, pod *corev1.Pod, version string) (*launch, error) {
@@ -364,6 +395,12 @@ func (w *worker) prepare(ctx context.Context, pod *corev1.Pod, version string) (
 	for k, v := range userDyn {
 		conf[k] = v
 	}
+	// State paths stay as the pod gives them: the process sees its volumes there, or folders of
+	// its own that go with the container.
+	binds, fresh, err := w.containerMounts(ctx, pod, c, statePaths(conf, args))
+	if err != nil {
+		return nil, err
+	}
 
 	if w.localPort == nil {
 		w.declaredPort = portsOf(w.role, conf)
@@ -389,18 +426,12 @@ func (w *worker) prepare(ctx context.Context, pod *corev1.Pod, version string) (
 	over["web.tmpdir"] = filepath.Join(w.dir, "tmp", "web")
 	over["blob.storage.directory"] = filepath.Join(w.dir, "tmp", "blob")
 	over["process.working-dir"] = filepath.Join(w.dir, "work")
-	shared := filepath.Join(w.r.workdir, "shared", pod.Namespace)
-	for _, k := range pathKeys {
-		if v, ok := conf[k]; ok {
-			over[k] = mapSharedPath(v, shared)
-		}
-	}
 	ha := conf["high-availability.type"]
 	if ha == "" {
 		ha = conf["high-availability"]
 	}
 	haEnabled := ha != "" && !strings.EqualFold(ha, "none") && !strings.EqualFold(ha, "NONE")
-	l := &launch{java: w.r.java, logFile: filepath.Join(w.dir, "log", c.Name+".log")}
+	l := &launch{java: w.r.java, logFile: filepath.Join(w.dir, "log", c.Name+".log"), binds: binds, fresh: fresh}
 	switch w.role {
 	case roleJobManager, roleApplication:
 		for k, v := range map[string]string{
@@ -448,7 +479,6 @@ func (w *worker) prepare(ctx context.Context, pod *corev1.Pod, version string) (
 				return nil, err
 			}
 		}
-		args = mapSavepointArg(args, shared)
 	} else {
 		args = dropHostArg(args)
 	}
@@ -584,16 +614,6 @@ func dropHostArg(args []string) []string {
 	return rest
 }
 
-func mapSavepointArg(args []string, shared string) []string {
-	out := append([]string(nil), args...)
-	for i := 0; i < len(out)-1; i++ {
-		if out[i] == "--fromSavepoint" || out[i] == "-s" {
-			out[i+1] = mapSharedPath(out[i+1], shared)
-		}
-	}
-	return out
-}
-
 // stageUserJars puts the application's jar into the pod's usrlib, where Flink's application
 // entrypoint looks for it: the example job named by pipeline.jars or by the entry class.
 func (w *worker) stageUserJars(args []string, conf flinkConf) error {
@@ -658,13 +678,35 @@ func (w *worker) stageExamples(names []string) error {
 	return nil
 }
 
+// Pod ports come from below the kernel's ephemeral range (32768 and up here), where port 0
+// listeners and outgoing connections take theirs: a port checked free and released before the
+// JVM binds it can then not be taken by a test's server or a port-forward in between. Each is
+// handed out once per cycle through the range.
+const podPortFirst, podPortLast = 20000, 32000
+
+var podPorts struct {
+	sync.Mutex
+	next int32
+}
+
 func freePort() (int32, error) {
-	l, err := net.Listen("tcp", podIP+":0")
-	if err != nil {
-		return 0, err
+	podPorts.Lock()
+	defer podPorts.Unlock()
+	for range podPortLast - podPortFirst {
+		switch {
+		case podPorts.next == 0: // a random start: two stacks on one machine rarely meet
+			podPorts.next = podPortFirst + rand.Int32N(podPortLast-podPortFirst)
+		case podPorts.next > podPortLast:
+			podPorts.next = podPortFirst
+		}
+		p := podPorts.next
+		podPorts.next++
+		if l, err := net.Listen("tcp", fmt.Sprintf("%s:%d", podIP, p)); err == nil {
+			l.Close()
+			return p, nil
+		}
 	}
-	defer l.Close()
-	return int32(l.Addr().(*net.TCPAddr).Port), nil
+	return 0, fmt.Errorf("no free port in %d-%d", podPortFirst, podPortLast)
 }
 
 // taskManagerMemory sets the resource options taskmanager.sh would compute, capped so that a

@@ -1,0 +1,496 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"text/template"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// The stack makes paths real: every pod's processes see the pod's volumes at their mount paths
+// and write anywhere else into their container's own file system. A savepoint written outside a
+// volume is lost with its JobManager pod; one on a PersistentVolumeClaim, which the stack
+// provisions as a real cluster's storage class would, survives it.
+
+// A savepoint into file:///flink-data/sp with no volume there lands in the JobManager pod's own
+// folder — not on this machine's /flink-data, not in a TaskManager — and is gone with the pod:
+// the replacement JobManager cannot start a job from it, with Flink's own error.
+func TestPathsSavepointOutsideVolumeIsLostWithPod(t *testing.T) {
+	t.Parallel()
+	ns := newNamespace(t)
+	apply(t, ns, pathsSession(t, false))
+	rest, jm := pathsSessionUp(t, ns, "")
+	version := env.versions["FLINK1_VERSION"]
+	job := rest.run(rest.upload(exampleJar(version, "TopSpeedWindowing")), 2)
+	rest.waitAllTasksRunning(job, jobTimeout)
+	sp := stopWithSavepointTo(t, rest, job, "file:///flink-data/sp")
+	if !strings.HasPrefix(sp, "/flink-data/sp/savepoint-") {
+		t.Fatalf("savepoint at %q, want it where the pod asked for it: /flink-data/sp/savepoint-…", sp)
+	}
+
+	procs := mountsOf(t, ns)
+	jmProc := procs[jm]
+	own := jmProc.Mounts["/flink-data"]
+	if own == "" || !strings.HasPrefix(own, jmProc.Dir+string(filepath.Separator)) {
+		t.Fatalf("the JobManager's /flink-data is %q, want a folder of its pod (%s); mounts %v", own, jmProc.Dir, jmProc.Mounts)
+	}
+	metadata := filepath.Join(own, strings.TrimPrefix(sp, "/flink-data"), "_metadata")
+	if _, err := os.Stat(metadata); err != nil {
+		t.Fatalf("the savepoint is not in the JobManager pod's own /flink-data: %v", err)
+	}
+	if _, err := os.Stat(sp); !os.IsNotExist(err) {
+		t.Fatalf("the savepoint is on this machine's %s (%v): the pod wrote outside its container", sp, err)
+	}
+	for pod, p := range procs {
+		if p.Role == "taskmanager" {
+			if _, err := os.Stat(filepath.Join(p.Mounts["/flink-data"], strings.TrimPrefix(sp, "/flink-data"), "_metadata")); err == nil {
+				t.Fatalf("TaskManager %s sees the JobManager's savepoint", pod)
+			}
+		}
+	}
+
+	// The JobManager pod (with its TaskManagers) is deleted and replaced.
+	rest = replaceSessionPods(t, ns, jm)
+	eventually(t, timeout(t, 30*time.Second), "the old JobManager pod's folder is deleted", func() (bool, string) {
+		_, err := os.Stat(jmProc.Dir)
+		return os.IsNotExist(err), fmt.Sprint(err)
+	})
+	id := rest.upload(exampleJar(version, "TopSpeedWindowing"))
+	failure := runFromSavepoint(t, rest, id, "file:"+sp, true)
+	if !strings.Contains(failure, "Cannot find checkpoint or savepoint") || !strings.Contains(failure, "FileNotFoundException") {
+		t.Fatalf("starting from the lost savepoint did not fail with Flink's FileNotFoundException:\n%s", failure)
+	}
+}
+
+// The same with a PersistentVolumeClaim at /flink-data on the JobManager and the TaskManagers: the
+// savepoint is in the claim's folder, which every pod of the cluster mounts, and the replacement
+// JobManager restores the job from it.
+func TestPathsSavepointOnClaimSurvivesPod(t *testing.T) {
+	t.Parallel()
+	ns := newNamespace(t)
+	apply(t, ns, pathsSession(t, true))
+	claimFolder := boundClaimFolder(t, ns, "flink-data")
+	rest, jm := pathsSessionUp(t, ns, "")
+	for pod, p := range mountsOf(t, ns) {
+		if p.Mounts["/flink-data"] != claimFolder {
+			t.Fatalf("pod %s mounts %q at /flink-data, want the claim's folder %s", pod, p.Mounts["/flink-data"], claimFolder)
+		}
+	}
+	version := env.versions["FLINK1_VERSION"]
+	job := rest.run(rest.upload(exampleJar(version, "TopSpeedWindowing")), 2)
+	rest.waitAllTasksRunning(job, jobTimeout)
+	sp := stopWithSavepointTo(t, rest, job, "file:///flink-data/sp")
+	if _, err := os.Stat(filepath.Join(claimFolder, strings.TrimPrefix(sp, "/flink-data"), "_metadata")); err != nil {
+		t.Fatalf("the savepoint %s is not in the claim's folder: %v", sp, err)
+	}
+
+	rest = replaceSessionPods(t, ns, jm)
+	id := rest.upload(exampleJar(version, "TopSpeedWindowing"))
+	restored := runFromSavepoint(t, rest, id, "file:"+sp, false)
+	rest.waitAllTasksRunning(restored, jobTimeout)
+	assertRestoredFrom(t, rest, restored, sp)
+}
+
+// A claim's life on the stack: the default StorageClass is given to a claim without one, the
+// pod runner provisions a volume (a folder), the real PV controller binds it; two pods that mount
+// the claim see each other's files while their own /flink-data stays their own; deleting the
+// claim deletes the volume and its folder.
+func TestPathsClaimLifecycle(t *testing.T) {
+	t.Parallel()
+	ns := newNamespace(t)
+	pvc := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: "shared"}, Spec: corev1.PersistentVolumeClaimSpec{
+		AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteMany},
+		Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("64Mi")}},
+	}}
+	if _, err := env.cs.CoreV1().PersistentVolumeClaims(ns).Create(t.Context(), pvc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	folder := boundClaimFolder(t, ns, "shared")
+	pvc, err := env.cs.CoreV1().PersistentVolumeClaims(ns).Get(t.Context(), "shared", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pvc.Spec.StorageClassName == nil || *pvc.Spec.StorageClassName != "standard" {
+		t.Fatalf("claim without a class got class %v, want the default standard", pvc.Spec.StorageClassName)
+	}
+	pv, err := env.cs.CoreV1().PersistentVolumes().Get(t.Context(), pvc.Spec.VolumeName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := pv.Spec.Capacity[corev1.ResourceStorage]
+	if pv.Annotations["pv.kubernetes.io/provisioned-by"] != "podrunner.helm-flink.dev/local" || size.String() != "64Mi" ||
+		pv.Spec.PersistentVolumeReclaimPolicy != corev1.PersistentVolumeReclaimDelete || pv.Spec.ClaimRef == nil || pv.Spec.ClaimRef.UID != pvc.UID {
+		t.Fatalf("provisioned volume %s: %+v", pv.Name, pv)
+	}
+
+	// Each pod writes its file on the claim and one into its own /flink-data, then waits for the
+	// other's file on the claim: both succeed only if they share the claim.
+	script := func(me, other string) string {
+		return fmt.Sprintf(`set -eu
+echo "from %[1]s" > /shared/%[1]s
+echo private > /flink-data/%[1]s
+for i in $(seq 1 240); do [ -f /shared/%[2]s ] && break; sleep 0.25; done
+cat /shared/%[2]s
+if [ -e /flink-data/%[2]s ]; then echo "%[2]s's /flink-data is mine" >&2; exit 1; fi`, me, other)
+	}
+	for _, me := range []string{"a", "b"} {
+		other := map[string]string{"a": "b", "b": "a"}[me]
+		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "pod-" + me, Labels: map[string]string{"app": "claim-user"}}, Spec: corev1.PodSpec{
+			RestartPolicy: corev1.RestartPolicyNever,
+			Containers: []corev1.Container{{Name: "main", Image: "bash:5", Command: []string{"bash", "-c", script(me, other)},
+				VolumeMounts: []corev1.VolumeMount{{Name: "shared", MountPath: "/shared"}}}},
+			Volumes: []corev1.Volume{{Name: "shared", VolumeSource: corev1.VolumeSource{
+				PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: "shared"}}}},
+		}}
+		if _, err := env.cs.CoreV1().Pods(ns).Create(t.Context(), pod, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitPods(t, ns, "app=claim-user", podTimeout, "both pods saw each other's file on the claim", func(pods []corev1.Pod) bool {
+		done := 0
+		for _, p := range pods {
+			if p.Status.Phase == corev1.PodFailed {
+				t.Fatalf("pod %s failed:\n%s", p.Name, runnerLog(t, ns, p.Name, "main"))
+			}
+			if p.Status.Phase == corev1.PodSucceeded {
+				done++
+			}
+		}
+		return done == 2
+	})
+	for me, other := range map[string]string{"a": "b", "b": "a"} {
+		if logs := runnerLog(t, ns, "pod-"+me, "main"); !strings.Contains(logs, "from "+other) {
+			t.Fatalf("pod-%s did not read pod-%s's file:\n%s", me, other, logs)
+		}
+		if got, err := os.ReadFile(filepath.Join(folder, me)); err != nil || string(got) != "from "+me+"\n" {
+			t.Fatalf("the claim's folder has %q (%v) for pod-%s", got, err, me)
+		}
+	}
+	entries, _ := os.ReadDir(folder)
+	if len(entries) != 2 {
+		t.Fatalf("the claim's folder holds %d files, want only the two written to the claim", len(entries))
+	}
+
+	// The claim goes (once no pod uses it): the volume and its folder go with it.
+	if err := env.cs.CoreV1().Pods(ns).DeleteCollection(t.Context(), metav1.DeleteOptions{}, metav1.ListOptions{LabelSelector: "app=claim-user"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.cs.CoreV1().PersistentVolumeClaims(ns).Delete(t.Context(), "shared", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, timeout(t, 90*time.Second), "the released volume and its folder are deleted", func() (bool, string) {
+		_, err := env.cs.CoreV1().PersistentVolumes().Get(t.Context(), pv.Name, metav1.GetOptions{})
+		_, ferr := os.Stat(folder)
+		return apierrors.IsNotFound(err) && os.IsNotExist(ferr), fmt.Sprintf("volume: %v; folder: %v", err, ferr)
+	})
+}
+
+func timeout(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// pathsSession is ci/smoke/session.yaml's session cluster (Flink 1.20), with a claim
+// `flink-data` mounted at /flink-data on the JobManager and the TaskManagers when claim is set.
+func pathsSession(t *testing.T, claim bool) string {
+	var b bytes.Buffer
+	if err := pathsSessionTemplate.Execute(&b, map[string]any{"Claim": claim, "Image": "flink:1.20-java17"}); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+var pathsSessionTemplate = template.Must(template.New("session").Parse(`
+{{- define "volumes" }}
+        volumeMounts:
+        - {name: flink-config-volume, mountPath: /opt/flink/conf}
+        {{- if .Claim }}
+        - {name: flink-data, mountPath: /flink-data}
+        {{- end }}
+      volumes:
+      - name: flink-config-volume
+        configMap:
+          name: flink-config
+          items:
+          - {key: config.yaml, path: config.yaml}
+          - {key: log4j-console.properties, path: log4j-console.properties}
+      {{- if .Claim }}
+      - name: flink-data
+        persistentVolumeClaim: {claimName: flink-data}
+      {{- end }}
+{{- end }}
+{{- if .Claim }}
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: flink-data
+spec:
+  accessModes: [ReadWriteMany]
+  resources:
+    requests: {storage: 1Gi}
+---
+{{- end }}
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: flink-config
+  labels: {app: flink}
+data:
+  config.yaml: |
+    jobmanager:
+      rpc: {address: flink-jobmanager, port: 6123}
+      memory: {process: {size: 1600m}}
+    blob: {server: {port: 6124}}
+    rest: {port: 8081}
+    taskmanager:
+      numberOfTaskSlots: 2
+      rpc: {port: 6122}
+      memory: {process: {size: 1728m}}
+    parallelism: {default: 2}
+  log4j-console.properties: |
+    rootLogger.level = INFO
+    rootLogger.appenderRef.console.ref = ConsoleAppender
+    appender.console.name = ConsoleAppender
+    appender.console.type = CONSOLE
+    appender.console.layout.type = PatternLayout
+    appender.console.layout.pattern = %d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c %x - %m%n
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: flink-jobmanager
+spec:
+  selector: {app: flink, component: jobmanager}
+  ports:
+  - {name: rpc, port: 6123}
+  - {name: blob-server, port: 6124}
+  - {name: webui, port: 8081}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: flink-jobmanager
+spec:
+  replicas: 1
+  strategy: {type: Recreate}
+  selector:
+    matchLabels: {app: flink, component: jobmanager}
+  template:
+    metadata:
+      labels: {app: flink, component: jobmanager}
+    spec:
+      containers:
+      - name: jobmanager
+        image: {{ .Image }}
+        args: ["jobmanager"]
+        ports:
+        - {containerPort: 6123, name: rpc}
+        - {containerPort: 6124, name: blob-server}
+        - {containerPort: 8081, name: webui}
+{{- template "volumes" . }}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: flink-taskmanager
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: flink, component: taskmanager}
+  template:
+    metadata:
+      labels: {app: flink, component: taskmanager}
+    spec:
+      containers:
+      - name: taskmanager
+        image: {{ .Image }}
+        args: ["taskmanager"]
+        ports:
+        - {containerPort: 6122, name: rpc}
+{{- template "volumes" . }}
+`))
+
+// pathsSessionUp waits for the session cluster's pods (a JobManager other than old) and for both
+// TaskManagers to register; it returns the REST API and the JobManager pod's name.
+func pathsSessionUp(t *testing.T, ns, old string) (*flinkREST, string) {
+	t.Helper()
+	jms := waitPods(t, ns, jmSelector, podTimeout, "the JobManager is ready", func(pods []corev1.Pod) bool {
+		return allReady(1)(pods) && pods[0].Name != old
+	})
+	waitPods(t, ns, tmSelector, podTimeout, "2 TaskManagers are ready", allReady(2))
+	rest := forwardREST(t, ns, jms[0].Name)
+	eventually(t, timeout(t, 60*time.Second), "2 TaskManagers registered", func() (bool, string) {
+		var o overview
+		if err := rest.try(http.MethodGet, "/overview", nil, "", &o); err != nil {
+			return false, err.Error()
+		}
+		return o.TaskManagers == 2 && o.SlotsTotal == 4, fmt.Sprintf("%+v", o)
+	})
+	return rest, jms[0].Name
+}
+
+// replaceSessionPods deletes the JobManager pod — and the TaskManager pods, which the pod runner
+// connects to a JobManager's local port when they start — and waits for their replacements.
+func replaceSessionPods(t *testing.T, ns, jm string) *flinkREST {
+	t.Helper()
+	if err := env.cs.CoreV1().Pods(ns).DeleteCollection(t.Context(), metav1.DeleteOptions{}, metav1.ListOptions{LabelSelector: "app=flink"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, timeout(t, 60*time.Second), "JobManager pod "+jm+" is gone", func() (bool, string) {
+		_, err := env.cs.CoreV1().Pods(ns).Get(t.Context(), jm, metav1.GetOptions{})
+		return apierrors.IsNotFound(err), fmt.Sprint(err)
+	})
+	rest, _ := pathsSessionUp(t, ns, jm)
+	return rest
+}
+
+// stopWithSavepointTo stops a job with a savepoint into dir and returns the savepoint's path as
+// Flink reports it (the path the pods see).
+func stopWithSavepointTo(t *testing.T, rest *flinkREST, jobID, dir string) string {
+	t.Helper()
+	var trig struct {
+		RequestID string `json:"request-id"`
+	}
+	body := fmt.Sprintf(`{"drain": false, "targetDirectory": %q}`, dir)
+	rest.do(http.MethodPost, "/jobs/"+jobID+"/stop", strings.NewReader(body), "application/json", &trig)
+	var location string
+	eventually(t, timeout(t, 2*time.Minute), "the savepoint completes", func() (bool, string) {
+		var st struct {
+			Status    struct{ ID string } `json:"status"`
+			Operation struct {
+				Location     string `json:"location"`
+				FailureCause *struct {
+					StackTrace string `json:"stack-trace"`
+				} `json:"failure-cause"`
+			} `json:"operation"`
+		}
+		rest.get("/jobs/"+jobID+"/savepoints/"+trig.RequestID, &st)
+		if st.Operation.FailureCause != nil {
+			t.Fatalf("savepoint failed: %s", st.Operation.FailureCause.StackTrace)
+		}
+		location = st.Operation.Location
+		return st.Status.ID == "COMPLETED", st.Status.ID
+	})
+	return strings.TrimPrefix(location, "file:")
+}
+
+// runFromSavepoint runs an uploaded jar from a savepoint. With fail it returns Flink's error
+// (the run's, or the failed job's exceptions); otherwise the job's id.
+func runFromSavepoint(t *testing.T, rest *flinkREST, jarID, savepoint string, fail bool) string {
+	t.Helper()
+	var res struct {
+		JobID string `json:"jobid"`
+	}
+	body := fmt.Sprintf(`{"parallelism": 2, "savepointPath": %q}`, savepoint)
+	err := rest.try(http.MethodPost, "/jars/"+jarID+"/run", strings.NewReader(body), "application/json", &res)
+	if !fail {
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.JobID
+	}
+	if err != nil {
+		return err.Error()
+	}
+	// Accepted: the JobManager fails the job when it initializes it.
+	var exceptions json.RawMessage
+	eventually(t, timeout(t, 60*time.Second), "job "+res.JobID+" fails", func() (bool, string) {
+		var d jobDetails
+		if err := rest.try(http.MethodGet, "/jobs/"+res.JobID, nil, "", &d); err != nil {
+			return false, err.Error()
+		}
+		if d.State == "RUNNING" || d.State == "FINISHED" {
+			t.Fatalf("job %s from the lost savepoint is %s", res.JobID, d.State)
+		}
+		return d.State == "FAILED", d.State
+	})
+	rest.get("/jobs/"+res.JobID+"/exceptions", &exceptions)
+	return string(exceptions)
+}
+
+// boundClaimFolder waits until the real PV controller bound a claim and returns the folder of its
+// volume on this machine.
+func boundClaimFolder(t *testing.T, ns, claim string) string {
+	t.Helper()
+	var folder string
+	eventually(t, timeout(t, 60*time.Second), "claim "+claim+" is bound", func() (bool, string) {
+		pvc, err := env.cs.CoreV1().PersistentVolumeClaims(ns).Get(t.Context(), claim, metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		if pvc.Status.Phase != corev1.ClaimBound {
+			return false, string(pvc.Status.Phase)
+		}
+		pv, err := env.cs.CoreV1().PersistentVolumes().Get(t.Context(), pvc.Spec.VolumeName, metav1.GetOptions{})
+		if err != nil || pv.Spec.HostPath == nil {
+			return false, fmt.Sprintf("volume %s: %v", pvc.Spec.VolumeName, err)
+		}
+		folder = pv.Spec.HostPath.Path
+		return true, ""
+	})
+	if fi, err := os.Stat(folder); err != nil || !fi.IsDir() {
+		t.Fatalf("the claim's folder %s: %v", folder, err)
+	}
+	return folder
+}
+
+// mountedProcess is the pod runner's view of a pod's process with its mounts.
+type mountedProcess struct {
+	Pod    string            `json:"pod"`
+	Role   string            `json:"role"`
+	Dir    string            `json:"dir"`
+	Mounts map[string]string `json:"mounts"` // mount path → host folder
+}
+
+func mountsOf(t *testing.T, ns string) map[string]mountedProcess {
+	t.Helper()
+	resp, err := http.Get("http://" + env.runnerAddr + "/processes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var all []struct {
+		Namespace string `json:"namespace"`
+		mountedProcess
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&all); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]mountedProcess{}
+	for _, p := range all {
+		if p.Namespace == ns {
+			out[p.Pod] = p.mountedProcess
+		}
+	}
+	return out
+}
+
+// runnerLog is the output of a pod's container that the pod runner ran, from its log file (the
+// runner serves `kubectl logs` only for Flink and python3 pods and shell init containers).
+func runnerLog(t *testing.T, ns, pod, container string) string {
+	t.Helper()
+	p, ok := mountsOf(t, ns)[pod]
+	if !ok {
+		t.Fatalf("the pod runner has no pod %s/%s", ns, pod)
+	}
+	data, err := os.ReadFile(filepath.Join(p.Dir, "log", container+".log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
