@@ -145,19 +145,26 @@ func TestJobChartValuesSets(t *testing.T) {
 
 func TestJobChartFromSavepoint(t *testing.T) {
 	ns := restrictedNamespace(t)
-	// The savepoint goes to the configured state.savepoints.dir, a path on the namespace's shared
-	// volume, as a platform would set it up.
+	// The savepoint goes to the default state.savepoints.dir on the release's claim, which the
+	// uninstall keeps (persistence.keepOnUninstall) for the reinstall to start from.
 	first := installChart(t, ns, "flink-job", filepath.Join(env.root, "charts/flink-job/ci/default-values.yaml"),
-		"flinkConfiguration.state\\.savepoints\\.dir=file:///flink-data/savepoints")
+		"persistence.enabled=true", "persistence.size=1Gi")
 	rest, _ := first.jobRunning(t)
-	savepoint := stopWithSavepoint(t, rest, first.jobID(t))
+	const claim = "flink-flink-job-data"
+	savepoint := stopWithSavepoint(t, rest, first.jobID(t), ns, claim)
 	first.uninstall(t)
+	if _, err := env.cs.CoreV1().PersistentVolumeClaims(ns).Get(t.Context(), claim, metav1.GetOptions{}); err != nil {
+		t.Fatalf("the uninstall did not keep claim %s: %v", claim, err)
+	}
 
 	r := installChart(t, ns, "flink-job", filepath.Join(env.root, "charts/flink-job/ci/savepoint-values.yaml"),
-		"job.fromSavepoint="+savepoint)
+		"job.fromSavepoint="+savepoint, "persistence.existingClaim="+claim)
 	rest, _ = r.jobRunning(t)
 	assertRestoredFrom(t, rest, r.jobID(t), savepoint)
 	r.uninstall(t)
+	if err := env.cs.CoreV1().PersistentVolumeClaims(ns).Delete(t.Context(), claim, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // The http-jar values set: every Flink pod's init container really downloads the jar from the
@@ -509,46 +516,28 @@ func (r *release) uninstall(t *testing.T) {
 	assertNothingLeft(t, r.ns)
 }
 
-// stopWithSavepoint stops a job with a savepoint into its configured savepoint dir and returns
-// the savepoint's path as the pods see it.
-func stopWithSavepoint(t *testing.T, rest *flinkREST, jobID string) string {
+// stopWithSavepoint stops a job with a savepoint into its configured savepoint dir on the
+// release's claim (persistence, mounted at /flink-data), checks the savepoint on the claim's
+// folder and returns it as a file:// URI.
+func stopWithSavepoint(t *testing.T, rest *flinkREST, jobID, ns, claim string) string {
 	t.Helper()
-	var trig struct {
-		RequestID string `json:"request-id"`
+	sp := stopWithSavepointTo(t, rest, jobID, "")
+	assertOnClaim(t, ns, claim, sp)
+	return "file://" + sp
+}
+
+// assertOnClaim checks that a savepoint (as Flink reports it: /x, file:/x or file:///x) is on
+// the claim the release mounts at /flink-data, with its _metadata.
+func assertOnClaim(t *testing.T, ns, claim, savepoint string) {
+	t.Helper()
+	sp := strings.TrimPrefix(strings.TrimPrefix(savepoint, "file://"), "file:")
+	rel, ok := strings.CutPrefix(sp, "/flink-data/")
+	if !ok {
+		t.Fatalf("savepoint %q is not on the claim mounted at /flink-data", savepoint)
 	}
-	rest.do(http.MethodPost, "/jobs/"+jobID+"/stop", strings.NewReader(`{"drain":false}`), "application/json", &trig)
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	var location string
-	eventually(t, ctx, "the savepoint completes", func() (bool, string) {
-		var st struct {
-			Status struct {
-				ID string `json:"id"`
-			} `json:"status"`
-			Operation struct {
-				Location     string `json:"location"`
-				FailureCause *struct {
-					Class      string `json:"class"`
-					StackTrace string `json:"stack-trace"`
-				} `json:"failure-cause"`
-			} `json:"operation"`
-		}
-		rest.get("/jobs/"+jobID+"/savepoints/"+trig.RequestID, &st)
-		if st.Operation.FailureCause != nil {
-			t.Fatalf("savepoint failed: %s", st.Operation.FailureCause.StackTrace)
-		}
-		location = st.Operation.Location
-		return st.Status.ID == "COMPLETED", st.Status.ID
-	})
-	// The pod runner keeps a namespace's shared volume under .../shared/<namespace>; pods see /.
-	i := strings.Index(location, "/flink-data/savepoints/")
-	if i < 0 || !strings.Contains(location, "/shared/") {
-		t.Fatalf("savepoint %q is not in the namespace's shared /flink-data/savepoints", location)
+	if _, err := os.Stat(filepath.Join(boundClaimFolder(t, ns, claim), rel, "_metadata")); err != nil {
+		t.Fatalf("savepoint %s is not on claim %s: %v", savepoint, claim, err)
 	}
-	if _, err := os.Stat(strings.TrimPrefix(location, "file:")); err != nil {
-		t.Fatalf("savepoint directory is not on disk: %v", err)
-	}
-	return "file://" + location[i:]
 }
 
 // haLeader is the JobManager pod that leads (the others are standbys without a REST leader).

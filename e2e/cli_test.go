@@ -5,7 +5,6 @@ package e2e
 import (
 	"encoding/json"
 	"errors"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -97,8 +96,10 @@ func TestPluginSessionFlow(t *testing.T) {
 			chart := filepath.Join(env.root, "charts/flink-session")
 			flink1 := env.versions["FLINK1_VERSION"]
 
+			// Savepoints go to the release's claim, which outlives the pods (and the release).
+			const claim = "flink-flink-session-data"
 			out := h.flinkOK(t, "install", "flink", chart, "-n", ns, "--jar", exampleJar(flink1, "TopSpeedWindowing"),
-				"--timeout", "4m", "-o", "json")
+				"--set", "persistence.enabled=true", "--set", "persistence.size=1Gi", "--timeout", "4m", "-o", "json")
 			inst := decode[cliInstall](t, out)
 			if inst.Job.State != "RUNNING" || inst.Job.Total == 0 || inst.Job.Running+inst.Job.Finished != inst.Job.Total {
 				t.Fatalf("install returned before every task ran: %+v", inst.Job)
@@ -120,15 +121,19 @@ func TestPluginSessionFlow(t *testing.T) {
 			}
 			if helm == "helm4" {
 				// Uninstall stops the running job with a savepoint first.
-				dir := t.TempDir()
 				res := decode[struct {
 					Savepoints map[string]string `json:"savepoints"`
-				}](t, h.flinkOK(t, "uninstall", "flink", "-n", ns, "--stop-jobs", "--savepoint-dir", "file://"+dir, "-o", "json"))
-				sp := strings.TrimPrefix(res.Savepoints[inst.Job.JobID], "file:")
-				if _, err := os.Stat(filepath.Join(sp, "_metadata")); err != nil || !strings.HasPrefix(sp, dir) {
-					t.Fatalf("uninstall --stop-jobs: savepoints %v, want one for %s under %s: %v", res.Savepoints, inst.Job.JobID, dir, err)
+				}](t, h.flinkOK(t, "uninstall", "flink", "-n", ns, "--stop-jobs", "--savepoint-dir", "file:///flink-data/uninstall", "-o", "json"))
+				sp := res.Savepoints[inst.Job.JobID]
+				if !strings.Contains(sp, "/flink-data/uninstall/") {
+					t.Fatalf("uninstall --stop-jobs: savepoints %v, want one for %s under /flink-data/uninstall", res.Savepoints, inst.Job.JobID)
 				}
 				assertNothingLeft(t, ns)
+				// The kept claim holds it after the release is gone.
+				assertOnClaim(t, ns, claim, sp)
+				if err := env.cs.CoreV1().PersistentVolumeClaims(ns).Delete(t.Context(), claim, metav1.DeleteOptions{}); err != nil {
+					t.Fatal(err)
+				}
 				return
 			}
 
@@ -182,16 +187,13 @@ func TestPluginSessionFlow(t *testing.T) {
 				t.Fatalf("status %+v, Flink says %+v", st, o)
 			}
 
-			dir := t.TempDir()
 			sp := decode[struct {
 				Savepoint string `json:"savepoint"`
-			}](t, h.flinkOK(t, "stop", "flink", inst.Job.JobID, "-n", ns, "--savepoint-dir", "file://"+dir, "-o", "json"))
-			if _, err := os.Stat(strings.TrimPrefix(sp.Savepoint, "file:")); err != nil || !strings.HasPrefix(strings.TrimPrefix(sp.Savepoint, "file:"), dir) {
-				t.Fatalf("savepoint %q is not on disk under %s: %v", sp.Savepoint, dir, err)
+			}](t, h.flinkOK(t, "stop", "flink", inst.Job.JobID, "-n", ns, "--savepoint-dir", "file:///flink-data/stopped", "-o", "json"))
+			if !strings.Contains(sp.Savepoint, "/flink-data/stopped/") {
+				t.Fatalf("savepoint %q is not under --savepoint-dir", sp.Savepoint)
 			}
-			if _, err := os.Stat(filepath.Join(strings.TrimPrefix(sp.Savepoint, "file:"), "_metadata")); err != nil {
-				t.Fatalf("savepoint has no _metadata: %v", err)
-			}
+			assertOnClaim(t, ns, claim, sp.Savepoint)
 
 			h.flinkOK(t, "cancel", "flink", sub.Job.JobID, "-n", ns)
 			var d jobDetails

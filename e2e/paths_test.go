@@ -359,14 +359,17 @@ func replaceSessionPods(t *testing.T, ns, jm string) *flinkREST {
 	return rest
 }
 
-// stopWithSavepointTo stops a job with a savepoint into dir and returns the savepoint's path as
-// Flink reports it (the path the pods see).
+// stopWithSavepointTo stops a job with a savepoint into dir ("" for the cluster's
+// state.savepoints.dir) and returns the savepoint's path as the pods see it.
 func stopWithSavepointTo(t *testing.T, rest *flinkREST, jobID, dir string) string {
 	t.Helper()
 	var trig struct {
 		RequestID string `json:"request-id"`
 	}
 	body := fmt.Sprintf(`{"drain": false, "targetDirectory": %q}`, dir)
+	if dir == "" { // the cluster's state.savepoints.dir
+		body = `{"drain": false}`
+	}
 	rest.do(http.MethodPost, "/jobs/"+jobID+"/stop", strings.NewReader(body), "application/json", &trig)
 	var location string
 	eventually(t, timeout(t, 2*time.Minute), "the savepoint completes", func() (bool, string) {

@@ -16,7 +16,9 @@ func TestUpgradeApplication(t *testing.T) {
 	ns := newNamespace(t)
 	s := newStandalone(t)
 	chart := filepath.Join(env.root, "charts/flink-job")
-	if _, _, code := s.run(t, "install", "app", chart, "-n", ns, "--set-string", `flinkConfiguration.state\.savepoints\.dir=file:///flink-data/savepoints`); code != 0 {
+	// Savepoints on the release's claim: the upgraded JobManager (a new pod) restores from there.
+	if _, _, code := s.run(t, "install", "app", chart, "-n", ns, "--set", "persistence.enabled=true", "--set", "persistence.size=1Gi",
+		"--set", "persistence.keepOnUninstall=false"); code != 0 {
 		t.Fatalf("install: exit %d", code)
 	}
 	out, _, code := s.run(t, "upgrade", "app", chart, "-n", ns, "--reuse-values", "--set", "parallelism=3", "-o", "json")
