@@ -203,7 +203,7 @@ func (w *worker) writeFlinkCLI(version string) (string, error) {
 	}
 	examples := filepath.Join(w.r.flinkCache, version, "examples")
 	var b strings.Builder
-	b.WriteString("#!/usr/bin/env bash\n# flink CLI of Flink " + version + " (pod runner)\nargs=()\nfor a in \"$@\"; do\n  case \"$(basename \"$a\")\" in\n")
+	b.WriteString("#!/usr/bin/env bash\n# flink CLI of Flink " + version + " (pod runner)\nargs=()\nfor a in \"$@\"; do\n  case \"$(basename -- \"$a\")\" in\n")
 	for _, n := range exampleNames {
 		fmt.Fprintf(&b, "    %s.jar) a=%q ;;\n", n, filepath.Join(examples, n+".jar"))
 	}
