@@ -7,6 +7,9 @@ import (
 	"github.com/spf13/pflag"
 	"helm.sh/helm/v3/pkg/action"
 	"k8s.io/client-go/util/homedir"
+
+	"github.com/helm-flink/helm-flink/plugin/jobmanager"
+	"github.com/helm-flink/helm-flink/plugin/values"
 )
 
 // addChartFlags adds Helm's flags for locating a chart, with Helm's names and meaning.
@@ -33,21 +36,23 @@ func defaultKeyring() string {
 	return filepath.Join(homedir.HomeDir(), ".gnupg", "pubring.gpg")
 }
 
-// jobFlags are the flags that say which job to run.
-type jobFlags struct {
-	jar, entryClass, savepoint string
-	args                       []string
-	parallelism                int
-	allowNonRestored           bool
-	noWaitRunning              bool
+// addValueFlags adds Helm's value flags with Helm's names, shorthands and help texts.
+func addValueFlags(f *pflag.FlagSet, o *values.Options) {
+	f.StringSliceVarP(&o.ValueFiles, "values", "f", []string{}, "specify values in a YAML file or a URL (can specify multiple)")
+	f.StringArrayVar(&o.Values, "set", []string{}, "set values on the command line (can specify multiple or separate values with commas: key1=val1,key2=val2)")
+	f.StringArrayVar(&o.StringValues, "set-string", []string{}, "set STRING values on the command line (can specify multiple or separate values with commas: key1=val1,key2=val2)")
+	f.StringArrayVar(&o.FileValues, "set-file", []string{}, "set values from respective files specified via the command line (can specify multiple or separate values with commas: key1=path1,key2=path2)")
+	f.StringArrayVar(&o.JSONValues, "set-json", []string{}, "set JSON values on the command line (can specify multiple or separate values with commas: key1=jsonval1,key2=jsonval2)")
+	f.StringArrayVar(&o.LiteralValues, "set-literal", []string{}, "set a literal STRING value on the command line")
 }
 
-func (j *jobFlags) add(f *pflag.FlagSet) {
-	f.StringVar(&j.jar, "jar", "", "job jar: a local path or an http(s) URL (flink-job: local:///opt/flink/usrlib/… or http(s))")
-	f.StringVar(&j.entryClass, "entry-class", "", "the job's main class (default: the jar manifest's)")
-	f.StringArrayVar(&j.args, "args", nil, "an argument of the job's main method (repeat for more)")
-	f.IntVar(&j.parallelism, "parallelism", 0, "job parallelism (default: the cluster's parallelism.default)")
-	f.StringVar(&j.savepoint, "savepoint", "", "savepoint or retained checkpoint to start the job from")
-	f.BoolVar(&j.allowNonRestored, "allow-non-restored-state", false, "allow savepoint state that maps to no operator of the job")
-	f.BoolVar(&j.noWaitRunning, "no-wait-running", false, "return once the job is submitted instead of when every task is RUNNING")
+// addJobFlags adds the flags that say which job to run, and whether to wait for it.
+func addJobFlags(f *pflag.FlagSet, j *jobmanager.Spec, noWaitRunning *bool) {
+	f.StringVar(&j.Jar, "jar", "", "job jar: a local path or an http(s) URL (flink-job: local:///opt/flink/usrlib/… or http(s))")
+	f.StringVar(&j.EntryClass, "entry-class", "", "the job's main class (default: the jar manifest's)")
+	f.StringArrayVar(&j.Args, "args", nil, "an argument of the job's main method (repeat for more)")
+	f.IntVar(&j.Parallelism, "parallelism", 0, "job parallelism (default: the cluster's parallelism.default)")
+	f.StringVar(&j.Savepoint, "savepoint", "", "savepoint or retained checkpoint to start the job from")
+	f.BoolVar(&j.AllowNonRestoredState, "allow-non-restored-state", false, "allow savepoint state that maps to no operator of the job")
+	f.BoolVar(noWaitRunning, "no-wait-running", false, "return once the job is submitted instead of when every task is RUNNING")
 }

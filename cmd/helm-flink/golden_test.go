@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/helm-flink/helm-flink/plugin/exit"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -55,8 +57,8 @@ func TestHelpGolden(t *testing.T) {
 func TestValidateReportGolden(t *testing.T) {
 	noCluster(t)
 	_, err := runSplit(t, "validate", "../../charts/flink-session", "-f", "../../schema/testdata/flink-session/multi-mistake.yaml")
-	if exitCode(err) != 1 {
-		t.Fatalf("exit %d: %v", exitCode(err), err)
+	if exit.Code(err) != 1 {
+		t.Fatalf("exit %d: %v", exit.Code(err), err)
 	}
 	golden(t, "validate-multi-mistake", "Error: "+err.Error()+"\n")
 }

@@ -1,17 +1,16 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
-	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
+	"helm.sh/helm/v3/pkg/chartutil"
 
+	"github.com/helm-flink/helm-flink/plugin/act"
 	"github.com/helm-flink/helm-flink/plugin/exit"
 	"github.com/helm-flink/helm-flink/plugin/install"
-	"github.com/helm-flink/helm-flink/plugin/release"
-	"github.com/helm-flink/helm-flink/plugin/submit"
 	"github.com/helm-flink/helm-flink/plugin/values"
 )
 
@@ -28,117 +27,90 @@ Examples:
   helm flink install wordcount charts/flink-session --jar TopSpeedWindowing.jar
   helm flink install fraud oci://registry.example.com/charts/flink-job -f values.yaml --atomic`
 
-type installCmd struct {
-	env    *release.Env
-	out    io.Writer
-	opts   *install.Options
-	common commonFlags
-	job    jobFlags
-	dryRun string
+type installOptions struct {
+	clusterOptions
+	chart   act.ChartRef
+	values  values.Options
+	dryRun  string
+	install *install.Install
 }
 
-func newInstallCmd(env *release.Env, out, errOut io.Writer) *cobra.Command {
-	o := &installCmd{env: env, out: out, opts: install.NewOptions()}
-	o.opts.Progress = errOut
+func newInstallCmd(cfg *act.Config, out io.Writer) *cobra.Command {
+	o := &installOptions{clusterOptions: clusterOptions{cfg: cfg, out: out}, install: install.New(cfg)}
 	cmd := &cobra.Command{
 		Use:               "install RELEASE CHART",
 		Short:             "Install a Flink chart and run a job on it until every task is RUNNING",
 		Long:              installHelp,
 		Args:              args("RELEASE", "CHART"),
 		ValidArgsFunction: noMoreArgs(2),
-		RunE: func(cmd *cobra.Command, a []string) error {
-			if err := o.complete(a); err != nil {
-				return err
-			}
-			if err := o.validate(); err != nil {
-				return err
-			}
-			return o.run(cmd)
-		},
+		RunE:              runE(cfg, o),
 	}
 	f := cmd.Flags()
-	values.AddFlags(f, &o.opts.Values)
-	o.job.add(f)
-	o.common.add(cmd, true)
-	f.BoolVar(&o.opts.Release.CreateNamespace, "create-namespace", false, "create the release namespace if not present")
-	addChartFlags(f, &o.opts.Chart.ChartPathOptions)
-	f.BoolVar(&o.opts.Release.Atomic, "atomic", false, "uninstall the release again if any step fails, the job included")
+	addValueFlags(f, &o.values)
+	addJobFlags(f, &o.install.Job, &o.install.NoWaitRunning)
+	o.addFlags(cmd)
+	f.BoolVar(&o.install.CreateNamespace, "create-namespace", false, "create the release namespace if not present")
+	addChartFlags(f, &o.chart.ChartPathOptions)
+	f.BoolVar(&o.install.Atomic, "atomic", false, "uninstall the release again if any step fails, the job included")
 	f.StringVar(&o.dryRun, "dry-run", "", `validate and render, print the manifest, install nothing: "client" (the default when given) or "server" (also runs lookups)`)
 	f.Lookup("dry-run").NoOptDefVal = "client"
-	f.StringVar(&o.opts.Release.Description, "description", "", "a custom description of the release")
+	f.StringVar(&o.install.Description, "description", "", "a custom description of the release")
 	return cmd
 }
 
-func (o *installCmd) complete(a []string) error {
-	o.opts.Release.ReleaseName, o.opts.Chart.Name = a[0], a[1]
-	o.opts.Release.Namespace = o.env.Namespace()
-	o.opts.Release.Timeout = o.common.timeout
-	o.opts.RESTURL = o.common.restURL
-	o.opts.NoWaitRunning = o.job.noWaitRunning
-	o.opts.Job = submit.Job{Jar: o.job.jar, EntryClass: o.job.entryClass, Args: o.job.args,
-		Parallelism: o.job.parallelism, Savepoint: o.job.savepoint, AllowNonRestoredState: o.job.allowNonRestored}
-	return nil
+func (o *installOptions) Complete(a []string) error {
+	o.install.ReleaseName, o.chart.Name = a[0], a[1]
+	return o.clusterOptions.Complete(a)
 }
 
-func (o *installCmd) validate() error {
-	if err := o.common.validate(); err != nil {
+func (o *installOptions) Validate() error {
+	if err := o.clusterOptions.Validate(); err != nil {
 		return err
 	}
 	switch o.dryRun {
 	case "", "false", "none":
-		o.opts.Release.DryRun = ""
+		o.install.DryRun = ""
 	case "client", "true":
-		o.opts.Release.DryRun = "client"
+		o.install.DryRun = "client"
 	case "server":
-		o.opts.Release.DryRun = "server"
+		o.install.DryRun = "server"
 	default:
 		return exit.InputError(fmt.Errorf("--dry-run=%s: want client or server", o.dryRun))
 	}
-	if err := validateReleaseName(o.opts.Release.ReleaseName); err != nil {
-		return err
+	// Helm's own rule, before anything else happens, so that the error names the argument.
+	if err := chartutil.ValidateReleaseName(o.install.ReleaseName); err != nil {
+		return exit.InputError(fmt.Errorf("release name %q: %w", o.install.ReleaseName, err))
 	}
-	if o.job.parallelism < 0 {
-		return exit.InputError(fmt.Errorf("--parallelism %d: want a positive number", o.job.parallelism))
+	if o.install.Job.Parallelism < 0 {
+		return exit.InputError(fmt.Errorf("--parallelism %d: want a positive number", o.install.Job.Parallelism))
 	}
 	return nil
 }
 
-func (o *installCmd) run(cmd *cobra.Command) error {
-	res, err := o.opts.Run(cmd.Context(), o.env)
+func (o *installOptions) Run(ctx context.Context) error {
+	p, err := o.install.Prepare(o.chart, o.values)
 	if err != nil {
 		return err
 	}
-	if o.opts.Release.DryRun != "" && o.common.output == "table" {
+	res, err := o.install.Run(ctx, p)
+	if err != nil {
+		return err
+	}
+	if o.install.DryRun != "" && o.output == "table" {
 		_, err := io.WriteString(o.out, res.Manifest)
 		return err
 	}
-	return write(o.out, o.common.output, res, func(w io.Writer) {
+	return o.write(res, func(w io.Writer) {
 		fmt.Fprintf(w, "RELEASE\t%s\nNAMESPACE\t%s\nREVISION\t%d\nCHART\t%s\n", res.Release, res.Namespace, res.Revision, res.Chart)
 		if res.Job != nil {
-			fmt.Fprintf(w, "JOB ID\t%s\nSTATE\t%s\nTASKS\t%d/%d running\n", res.Job.JobID, orDash(res.Job.State), res.Job.Running+res.Job.Finished, res.Job.Total)
+			jobRows(w, res.Job)
 			if res.Parallelism > 0 {
 				fmt.Fprintf(w, "PARALLELISM\t%d\n", res.Parallelism)
 			}
 		}
-		fmt.Fprintf(w, "TOOK\t%s\n", time.Duration(res.Elapsed).Round(100*time.Millisecond))
+		tookRow(w, res.Elapsed)
 		if res.UI != "" {
 			fmt.Fprintf(w, "UI\t%s\n", res.UI)
 		}
 	})
-}
-
-func orDash(s string) string {
-	if strings.TrimSpace(s) == "" {
-		return "-"
-	}
-	return s
-}
-
-// validateReleaseName applies Helm's rule (DNS-1123 label, at most 53 characters) before anything
-// else happens, so the error names the argument.
-func validateReleaseName(name string) error {
-	if len(name) == 0 || len(name) > 53 || !releaseName.MatchString(name) {
-		return exit.InputError(fmt.Errorf("release name %q: want at most 53 lower-case letters, digits and '-', starting and ending with a letter or digit", name))
-	}
-	return nil
 }

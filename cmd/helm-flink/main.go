@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/helm-flink/helm-flink/plugin/exit"
 )
 
 func main() {
@@ -21,6 +23,6 @@ func main() {
 		} else {
 			fmt.Fprintln(os.Stderr, "Error:", err)
 		}
-		os.Exit(exitCode(err))
+		os.Exit(exit.Code(err))
 	}
 }

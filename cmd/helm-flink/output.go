@@ -4,12 +4,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
 
 	"github.com/helm-flink/helm-flink/plugin/exit"
+	"github.com/helm-flink/helm-flink/plugin/jobmanager"
 )
 
 func addOutputFlag(cmd *cobra.Command, dst *string) {
@@ -43,5 +46,26 @@ func write(out io.Writer, format string, v any, table func(w io.Writer)) error {
 		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 		table(tw)
 		return tw.Flush()
+	}
+}
+
+// jobRows are the rows install, submit and upgrade print for the job they waited for.
+func jobRows(w io.Writer, p *jobmanager.Progress) {
+	state := p.State
+	if strings.TrimSpace(state) == "" {
+		state = "-"
+	}
+	fmt.Fprintf(w, "JOB ID\t%s\nSTATE\t%s\nTASKS\t%s\n", p.JobID, state, p.Tasks())
+}
+
+func tookRow(w io.Writer, elapsed jobmanager.Seconds) {
+	fmt.Fprintf(w, "TOOK\t%s\n", time.Duration(elapsed).Round(100*time.Millisecond))
+}
+
+func jobsTable(w io.Writer, jobs []jobmanager.Job) {
+	fmt.Fprintln(w, "JOB ID\tNAME\tSTATE\tTASKS\tSTARTED\tDURATION")
+	for _, j := range jobs {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d/%d\t%s\t%s\n", j.ID, j.Name, j.State, j.Running, j.Total,
+			j.Started.UTC().Format(time.RFC3339), j.Duration)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/helm-flink/helm-flink/plugin/exit"
 	"github.com/helm-flink/helm-flink/plugin/version"
 )
 
@@ -47,7 +48,7 @@ func TestVersionBadOutputIsUserError(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "want table, json or yaml") {
 		t.Fatalf("want an error naming the valid formats, got %v", err)
 	}
-	if exitCode(err) != 1 {
-		t.Fatalf("exit code %d, want 1", exitCode(err))
+	if exit.Code(err) != 1 {
+		t.Fatalf("exit code %d, want 1", exit.Code(err))
 	}
 }

@@ -1,46 +1,35 @@
 package main
 
 import (
-	"fmt"
+	"context"
 	"io"
 
 	"github.com/spf13/cobra"
 
-	"github.com/helm-flink/helm-flink/plugin/exit"
-	"github.com/helm-flink/helm-flink/plugin/release"
+	"github.com/helm-flink/helm-flink/plugin/act"
 	"github.com/helm-flink/helm-flink/plugin/submit"
 )
 
-func newSubmitCmd(env *release.Env, out, errOut io.Writer) *cobra.Command {
-	var common commonFlags
-	var job jobFlags
-	o := submit.NewOptions()
-	o.Progress = errOut
-	cmd := &cobra.Command{
-		Use:               "submit RELEASE --jar JAR",
-		Short:             "Submit a job to a session release and wait until every task is RUNNING",
-		Args:              args("RELEASE"),
-		ValidArgsFunction: completeReleases(env, 1),
-		RunE: func(cmd *cobra.Command, a []string) error {
-			if err := common.validate(); err != nil {
-				return err
-			}
-			if job.parallelism < 0 {
-				return exit.InputError(fmt.Errorf("--parallelism %d: want a positive number", job.parallelism))
-			}
-			o.Release, o.Namespace, o.Timeout, o.RESTURL, o.NoWaitRunning = a[0], env.Namespace(), common.timeout, common.restURL, job.noWaitRunning
-			o.Job = submit.Job{Jar: job.jar, EntryClass: job.entryClass, Args: job.args, Parallelism: job.parallelism,
-				Savepoint: job.savepoint, AllowNonRestoredState: job.allowNonRestored}
-			res, err := o.Run(cmd.Context(), env)
-			if err != nil {
-				return timeoutCode(err)
-			}
-			return write(out, common.output, res, func(w io.Writer) {
-				fmt.Fprintf(w, "JOB ID\t%s\nSTATE\t%s\nTASKS\t%d/%d running\n", res.Job.JobID, orDash(res.Job.State), res.Job.Running+res.Job.Finished, res.Job.Total)
-			})
-		},
-	}
-	job.add(cmd.Flags())
-	common.add(cmd, true)
+type submitOptions struct {
+	releaseOptions
+	submit *submit.Submit
+}
+
+func newSubmitCmd(cfg *act.Config, out io.Writer) *cobra.Command {
+	o := &submitOptions{releaseOptions: newReleaseOptions(cfg, out), submit: submit.New(cfg)}
+	cmd := releaseCmd(cfg, o, "submit RELEASE --jar JAR", "Submit a job to a session release and wait until every task is RUNNING")
+	addJobFlags(cmd.Flags(), &o.submit.Job, &o.submit.NoWaitRunning)
 	return cmd
+}
+
+func (o *submitOptions) Validate() error {
+	return firstError(o.releaseOptions.Validate(), o.submit.Validate())
+}
+
+func (o *submitOptions) Run(ctx context.Context) error {
+	res, err := o.submit.Run(ctx)
+	if err != nil {
+		return err
+	}
+	return o.write(res, func(w io.Writer) { jobRows(w, &res.Job) })
 }

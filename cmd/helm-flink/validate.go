@@ -1,15 +1,15 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
 
+	"github.com/helm-flink/helm-flink/plugin/act"
 	"github.com/helm-flink/helm-flink/plugin/install"
-	"github.com/helm-flink/helm-flink/plugin/release"
-	"github.com/helm-flink/helm-flink/plugin/submit"
 	"github.com/helm-flink/helm-flink/plugin/values"
 	"github.com/helm-flink/helm-flink/schema"
 )
@@ -25,10 +25,17 @@ there is any.
 
 CHART defaults to the chart in the current directory.`
 
-func newValidateCmd(env *release.Env, out io.Writer) *cobra.Command {
-	o := install.NewOptions()
-	var job jobFlags
-	var output string
+// validateOptions check what install would: its Prepare, and nothing after it.
+type validateOptions struct {
+	out     io.Writer
+	output  string
+	chart   act.ChartRef
+	values  values.Options
+	install *install.Install
+}
+
+func newValidateCmd(cfg *act.Config, out io.Writer) *cobra.Command {
+	o := &validateOptions{out: out, install: install.New(cfg)}
 	cmd := &cobra.Command{
 		Use:   "validate [CHART]",
 		Short: "Validate values (and a job jar) for a Flink chart; never contacts the cluster",
@@ -39,33 +46,37 @@ func newValidateCmd(env *release.Env, out io.Writer) *cobra.Command {
 			}
 			return nil
 		},
-		RunE: func(cmd *cobra.Command, a []string) error {
-			if err := validateOutput(output); err != nil {
-				return err
-			}
-			o.Chart.Name = "."
-			if len(a) == 1 {
-				o.Chart.Name = a[0]
-			}
-			o.Release.Namespace = env.Namespace()
-			o.Job = submit.Job{Jar: job.jar, EntryClass: job.entryClass, Args: job.args, Parallelism: job.parallelism, Savepoint: job.savepoint}
-			_, err := o.Prepare(env)
-			var pe *schema.InvalidError
-			if errors.As(err, &pe) && output != "table" {
-				_ = write(out, output, map[string]any{"valid": false, "problems": pe.Problems}, nil)
-				return err
-			}
-			if err != nil {
-				return err
-			}
-			return write(out, output, map[string]any{"valid": true, "problems": []schema.Problem{}}, func(w io.Writer) {
-				fmt.Fprintf(w, "%s: values are valid\n", o.Chart.Name)
-			})
-		},
+		RunE: runE(cfg, o),
 	}
-	values.AddFlags(cmd.Flags(), &o.Values)
-	job.add(cmd.Flags())
-	addChartFlags(cmd.Flags(), &o.Chart.ChartPathOptions)
-	addOutputFlag(cmd, &output)
+	f := cmd.Flags()
+	addValueFlags(f, &o.values)
+	addJobFlags(f, &o.install.Job, &o.install.NoWaitRunning)
+	addChartFlags(f, &o.chart.ChartPathOptions)
+	addOutputFlag(cmd, &o.output)
 	return cmd
+}
+
+func (o *validateOptions) Complete(a []string) error {
+	o.chart.Name = "."
+	if len(a) == 1 {
+		o.chart.Name = a[0]
+	}
+	return nil
+}
+
+func (o *validateOptions) Validate() error { return validateOutput(o.output) }
+
+func (o *validateOptions) Run(context.Context) error {
+	_, err := o.install.Prepare(o.chart, o.values)
+	var invalid *schema.InvalidError
+	if errors.As(err, &invalid) && o.output != "table" {
+		_ = write(o.out, o.output, map[string]any{"valid": false, "problems": invalid.Problems}, nil)
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	return write(o.out, o.output, map[string]any{"valid": true, "problems": []schema.Problem{}}, func(w io.Writer) {
+		fmt.Fprintf(w, "%s: values are valid\n", o.chart.Name)
+	})
 }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/helm-flink/helm-flink/plugin/exit"
 )
 
 // noCluster points every Kubernetes client at a server that is not there: commands that must not
@@ -71,8 +73,8 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	_, err := runSplit(t, "validate", "../../charts/flink-session",
 		"--set", "taskmanager.replica=3", "--set-string", "taskmanager.numberOfTaskSlots=two",
 		"--set", "jobmanager.memoryProcessSize=1600MB", "--jar", jar, "--entry-class", "com.example.Jbo")
-	if exitCode(err) != 1 {
-		t.Fatalf("exit %d, want 1: %v", exitCode(err), err)
+	if exit.Code(err) != 1 {
+		t.Fatalf("exit %d, want 1: %v", exit.Code(err), err)
 	}
 	msg := err.Error()
 	for _, want := range []string{
@@ -94,8 +96,8 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 func TestValidateJSON(t *testing.T) {
 	noCluster(t)
 	out, err := runSplit(t, "validate", "../../charts/flink-job", "--set", "taskmanager.replicas=-1", "-o", "json")
-	if exitCode(err) != 1 || !strings.Contains(out, `"valid": false`) || !strings.Contains(out, `"path": "taskmanager.replicas"`) {
-		t.Fatalf("exit %d: %v\n%s", exitCode(err), err, out)
+	if exit.Code(err) != 1 || !strings.Contains(out, `"valid": false`) || !strings.Contains(out, `"path": "taskmanager.replicas"`) {
+		t.Fatalf("exit %d: %v\n%s", exit.Code(err), err, out)
 	}
 }
 
@@ -103,8 +105,8 @@ func TestValidateJSON(t *testing.T) {
 func TestInstallRefusesBadValuesBeforeTheCluster(t *testing.T) {
 	noCluster(t)
 	_, err := runSplit(t, "install", "flink", "../../charts/flink-session", "--set", "taskmanager.replicas=lots")
-	if exitCode(err) != 1 || !strings.Contains(err.Error(), "taskmanager.replicas") || strings.Contains(err.Error(), "127.0.0.1:1") {
-		t.Fatalf("exit %d: %v", exitCode(err), err)
+	if exit.Code(err) != 1 || !strings.Contains(err.Error(), "taskmanager.replicas") || strings.Contains(err.Error(), "127.0.0.1:1") {
+		t.Fatalf("exit %d: %v", exit.Code(err), err)
 	}
 }
 
@@ -124,8 +126,8 @@ func TestUserErrorsExit1(t *testing.T) {
 		{"submit", "r"},
 	} {
 		_, err := runSplit(t, args...)
-		if err == nil || exitCode(err) != 1 {
-			t.Errorf("%v: exit %d (%v), want 1", args, exitCode(err), err)
+		if err == nil || exit.Code(err) != 1 {
+			t.Errorf("%v: exit %d (%v), want 1", args, exit.Code(err), err)
 		}
 	}
 }
@@ -134,7 +136,7 @@ func TestUserErrorsExit1(t *testing.T) {
 func TestUnreachableClusterIsNotAnInputError(t *testing.T) {
 	noCluster(t)
 	_, err := runSplit(t, "status", "r", "--timeout", "5s")
-	if err == nil || exitCode(err) == 0 || exitCode(err) == 1 {
-		t.Fatalf("exit %d: %v", exitCode(err), err)
+	if err == nil || exit.Code(err) == 0 || exit.Code(err) == 1 {
+		t.Fatalf("exit %d: %v", exit.Code(err), err)
 	}
 }

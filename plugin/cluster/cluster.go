@@ -1,120 +1,134 @@
-// Package cluster reaches the Flink cluster of a release: it finds a ready JobManager pod, opens a
-// port-forward to its REST port through the API server and hands out a Flink REST client.
+// Package cluster is the commands on a release's running Flink cluster: jobs, status, cancel, stop and savepoint.
 package cluster
 
 import (
 	"context"
-	"fmt"
-	"strings"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
-
-	"github.com/helm-flink/helm-flink/plugin/flink"
+	"github.com/helm-flink/helm-flink/plugin/act"
+	"github.com/helm-flink/helm-flink/plugin/jobmanager"
 	"github.com/helm-flink/helm-flink/plugin/kube"
 )
 
-// DefaultRESTPort is Flink's rest.port, used when the JobManager container names no "rest" port.
-const DefaultRESTPort = 8081
+// Jobs lists cfg's release's jobs.
+type Jobs struct{ cfg *act.Config }
 
-// Cluster is a connection to a release's JobManager REST API.
-type Cluster struct {
-	Namespace string
-	Release   string
-	// Pod is the JobManager pod forwarded to; empty with a --rest-url.
-	Pod  string
-	REST *flink.Client
-	// Kube is the client the cluster was found with.
-	Kube kubernetes.Interface
-	// URL is the base URL the REST client talks to.
-	URL string
-	pf  *kube.PortForward
-}
+// NewJobs is the job list of cfg's release.
+func NewJobs(cfg *act.Config) *Jobs { return &Jobs{cfg: cfg} }
 
-// Close stops the port-forward, if any. Safe to call more than once.
-func (c *Cluster) Close() {
-	if c != nil && c.pf != nil {
-		c.pf.Close()
-	}
-}
-
-// Connect reaches release's JobManager: restURL when set, else a port-forward to a ready
-// JobManager pod's REST port.
-func Connect(ctx context.Context, cs kubernetes.Interface, cfg *rest.Config, ns, release, restURL string) (*Cluster, error) {
-	c := &Cluster{Namespace: ns, Release: release, Kube: cs}
-	if restURL != "" {
-		c.URL, c.REST = restURL, flink.New(restURL)
-		return c, nil
-	}
-	pod, err := kube.ReadyPod(ctx, cs, ns, kube.Selector(release, kube.JobManager))
+// Run lists the jobs, newest first.
+func (a *Jobs) Run(ctx context.Context) ([]jobmanager.Job, error) {
+	jm, err := a.cfg.JobManager(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("jobmanager of release %q: %w", release, err)
+		return nil, err
 	}
-	port := restPort(pod)
-	pf, err := kube.ForwardPort(ctx, cfg, ns, pod.Name, port)
+	return jm.Jobs(ctx)
+}
+
+// Cancel cancels a job of cfg's release, with no savepoint.
+type Cancel struct{ cfg *act.Config }
+
+// NewCancel is a cancellation on cfg's release.
+func NewCancel(cfg *act.Config) *Cancel { return &Cancel{cfg: cfg} }
+
+// Run cancels the job and waits until it is CANCELED.
+func (a *Cancel) Run(ctx context.Context, jobID string) error {
+	jm, err := a.cfg.JobManager(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("port-forward to %s/%s:%d: %w", ns, pod.Name, port, err)
+		return err
 	}
-	c.Pod, c.pf, c.URL, c.REST = pod.Name, pf, pf.URL(), flink.New(pf.URL())
-	return c, nil
+	return jm.Cancel(ctx, jobID)
 }
 
-func restPort(p *corev1.Pod) int {
-	for _, c := range p.Spec.Containers {
-		for _, port := range c.Ports {
-			if port.Name == "rest" || port.Name == "http" {
-				return int(port.ContainerPort)
-			}
-		}
-	}
-	return DefaultRESTPort
+// Savepoint takes a savepoint of a running job of cfg's release; with Stop the job ends with it.
+type Savepoint struct {
+	cfg *act.Config
+
+	// Dir is where the JobManager writes the savepoint.
+	Dir string
+	// Stop ends the job with the savepoint, draining its sources first with Drain.
+	Stop, Drain bool
 }
 
-// WaitTaskManagers polls the JobManager until want TaskManagers have registered, calling progress
-// when the count changes. Flink has no watch API, so this one wait polls.
-func (c *Cluster) WaitTaskManagers(ctx context.Context, want int, progress func(registered, want int)) error {
-	last := -1
-	var lastErr error
-	tick := time.NewTicker(250 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		ov, err := c.REST.Overview(ctx)
-		if err == nil {
-			lastErr = nil
-			if ov.TaskManagers != last && progress != nil {
-				progress(ov.TaskManagers, want)
-			}
-			last = ov.TaskManagers
-			if ov.TaskManagers >= want {
-				return nil
-			}
-		} else {
-			lastErr = err
-		}
-		select {
-		case <-ctx.Done():
-			if lastErr != nil {
-				return fmt.Errorf("taskmanagers registered: unknown (last error: %v): %w", lastErr, context.Cause(ctx))
-			}
-			return fmt.Errorf("%d/%d taskmanagers registered: %w", max(last, 0), want, context.Cause(ctx))
-		case <-tick.C:
-		}
+// NewSavepoint is a savepoint on cfg's release.
+func NewSavepoint(cfg *act.Config) *Savepoint { return &Savepoint{cfg: cfg} }
+
+// Run takes the savepoint and returns its path once it is complete.
+func (a *Savepoint) Run(ctx context.Context, jobID string) (string, error) {
+	jm, err := a.cfg.JobManager(ctx)
+	if err != nil {
+		return "", err
 	}
+	if a.Stop {
+		return jm.Stop(ctx, jobID, a.Dir, a.Drain)
+	}
+	return jm.Savepoint(ctx, jobID, a.Dir)
 }
 
-// UIHint tells how to open the Flink UI: a port-forward to the release's REST service, whose
-// name (unlike a pod's) stays the same.
-func UIHint(ctx context.Context, cs kubernetes.Interface, ns, release string) string {
-	svcs, err := cs.CoreV1().Services(ns).List(ctx, metav1.ListOptions{LabelSelector: kube.Selector(release, "")})
-	if err == nil {
-		for _, s := range svcs.Items {
-			if strings.HasSuffix(s.Name, "-rest") {
-				return fmt.Sprintf("kubectl port-forward -n %s svc/%s 8081, then open http://localhost:8081", ns, s.Name)
-			}
-		}
+// Status reports on cfg's release.
+type Status struct{ cfg *act.Config }
+
+// NewStatus is the status of cfg's release.
+func NewStatus(cfg *act.Config) *Status { return &Status{cfg: cfg} }
+
+// Report is `helm flink status`.
+type Report struct {
+	Release      ReleaseInfo       `json:"release"`
+	Pods         []kube.PodSummary `json:"pods"`
+	FlinkVersion string            `json:"flinkVersion,omitempty"`
+	TaskManagers int               `json:"taskManagers"`
+	SlotsTotal   int               `json:"slotsTotal"`
+	SlotsFree    int               `json:"slotsFree"`
+	// Jobs carry each job's outcome by the rule install and upgrade wait for.
+	Jobs []jobmanager.Job `json:"jobs"`
+	// JobManagerError is why the Flink part is missing when the JobManager could not be reached.
+	JobManagerError string `json:"jobManagerError,omitempty"`
+}
+
+// ReleaseInfo is the Helm side of a status.
+type ReleaseInfo struct {
+	Name      string    `json:"name"`
+	Namespace string    `json:"namespace"`
+	Revision  int       `json:"revision"`
+	Status    string    `json:"status"`
+	Chart     string    `json:"chart"`
+	Updated   time.Time `json:"updated"`
+	FluxOwner string    `json:"fluxOwner,omitempty"`
+}
+
+// Run gathers pods from Kubernetes and TaskManagers, slots and jobs from the JobManager; an
+// unreachable JobManager still gives the Kubernetes part, with the reason.
+func (a *Status) Run(ctx context.Context) (*Report, error) {
+	rel := a.cfg.Release
+	info := ReleaseInfo{Name: rel.Name, Namespace: rel.Namespace, Revision: rel.Version}
+	if rel.Info != nil {
+		info.Status, info.Updated = rel.Info.Status.String(), rel.Info.LastDeployed.Time
 	}
-	return fmt.Sprintf("helm flink status %s -n %s", release, ns)
+	if rel.Chart != nil && rel.Chart.Metadata != nil {
+		info.Chart = rel.Chart.Metadata.Name + "-" + rel.Chart.Metadata.Version
+	}
+	info.FluxOwner, _ = act.FluxOwner(rel)
+	cs, _, err := a.cfg.Clientset()
+	if err != nil {
+		return nil, err
+	}
+	r := &Report{Release: info}
+	if r.Pods, err = kube.Pods(ctx, cs, rel.Namespace, rel.Name); err != nil {
+		return nil, err
+	}
+	jm, err := a.cfg.JobManager(ctx)
+	if err != nil {
+		r.JobManagerError = err.Error()
+		return r, nil
+	}
+	ov, err := jm.REST.Overview(ctx)
+	if err != nil {
+		r.JobManagerError = err.Error()
+		return r, nil
+	}
+	r.FlinkVersion, r.TaskManagers, r.SlotsTotal, r.SlotsFree = ov.FlinkVersion, ov.TaskManagers, ov.SlotsTotal, ov.SlotsAvailable
+	if r.Jobs, err = jm.Jobs(ctx); err != nil {
+		r.JobManagerError = err.Error()
+	}
+	return r, nil
 }

@@ -1,15 +1,18 @@
-// Package exit gives errors the process exit code the plugin documents:
+// Package exit maps errors to the exit codes the plugin documents, in one place.
 //
-//	0 success
-//	1 user or input error (bad values, flags, chart reference; nothing was installed)
-//	2 timeout (the last known state is in the message)
-//	3 the Flink job failed, restarted or was not found running
-//	4 anything else that went wrong (cluster, network, Helm)
+//	0   success
+//	1   user or input error (bad values, flags, chart reference; nothing was changed)
+//	2   timeout (the last known state is in the message)
+//	3   the Flink job failed, restarted or could not be submitted
+//	4   anything else that went wrong (cluster, network, Helm)
+//	130 interrupted (Ctrl-C)
 package exit
 
 import (
 	"context"
 	"errors"
+	"fmt"
+	"time"
 )
 
 // Codes, as documented in the README.
@@ -19,6 +22,8 @@ const (
 	Timeout   = 2
 	JobFailed = 3
 	Other     = 4
+	// Interrupted is what shells report for a death by SIGINT.
+	Interrupted = 130
 )
 
 // Error carries the exit code with the error it wraps.
@@ -44,10 +49,14 @@ func With(code int, err error) error {
 // InputError marks err as the user's mistake.
 func InputError(err error) error { return With(Input, err) }
 
-// Code is the exit code for err: its own when it carries one, Timeout for a deadline, else Other.
+// Code is the exit code for err: Interrupted after Ctrl-C whatever else it says, then its own
+// code when it carries one, Timeout for a deadline, else Other.
 func Code(err error) int {
 	if err == nil {
 		return OK
+	}
+	if errors.Is(err, context.Canceled) {
+		return Interrupted
 	}
 	var e interface{ ExitCode() int }
 	if errors.As(err, &e) {
@@ -57,4 +66,14 @@ func Code(err error) int {
 		return Timeout
 	}
 	return Other
+}
+
+// AfterDeadline is err of a command whose context had timeout: once that deadline has passed,
+// whatever failed failed because time ran out (a wait, a Helm call, a request), so it is a
+// timeout saying how long was waited — unless the job itself failed, which says more.
+func AfterDeadline(ctx context.Context, timeout time.Duration, err error) error {
+	if err == nil || !errors.Is(ctx.Err(), context.DeadlineExceeded) || Code(err) == JobFailed {
+		return err
+	}
+	return With(Timeout, fmt.Errorf("timed out after %s: %w", timeout, err))
 }

@@ -1,5 +1,7 @@
-// Package flink is a typed client for the REST API of a Flink JobManager, written against the
-// real Flink 1.20 and 2.x servers (see testdata/ for their captured answers). Standard library only.
+// Package flink is a typed client for a Flink JobManager's REST API, and the rule jobs are judged by.
+//
+// It is written against the real Flink 1.20 and 2.x servers (see testdata/ for their captured
+// answers), with the standard library and the plugin's stacktrace package only.
 //
 // Differences between the versions that the client absorbs:
 //   - POST /jars/:id/run: the claim mode of a restore is `claimMode` on Flink ≥ 1.20 (both 1.20 and
@@ -9,7 +11,8 @@
 //   - GET /jobs/:id/exceptions: 1.20 still has `root-exception`/`timestamp`; 2.x has only
 //     `exceptionHistory`. Both are normalized into [Exceptions].
 //   - 2.x adds fields (`application-id`, `schedulerType`, `pending-operators`, TaskManager
-//     `assignedTasks`); they are zero on 1.20.
+//     `assignedTasks`); they are zero on 1.20. A pending operator keeps a job from running by
+//     [Outcome]'s rule.
 package flink
 
 import (
@@ -103,6 +106,30 @@ func (c *Client) getJSON(ctx context.Context, path string, out any) error {
 	return c.do(ctx, request{method: http.MethodGet, path: path}, out)
 }
 
+// get does a GET and decodes the answer into a T.
+func get[T any](ctx context.Context, c *Client, path string) (*T, error) {
+	var out T
+	if err := c.getJSON(ctx, path, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// getList does a GET whose answer is an object holding a list under field.
+func getList[T any](ctx context.Context, c *Client, path, field string) ([]T, error) {
+	obj, err := get[map[string]json.RawMessage](ctx, c, path)
+	if err != nil {
+		return nil, err
+	}
+	var list []T
+	if raw, ok := (*obj)[field]; ok {
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return nil, fmt.Errorf("get %s: decoding the answer: %w", path, err)
+		}
+	}
+	return list, nil
+}
+
 // sendJSON sends in (nil: no body) and decodes the answer into out (nil: ignored).
 func (c *Client) sendJSON(ctx context.Context, method, path string, in, out any) error {
 	r := request{method: method, path: path}
@@ -186,14 +213,11 @@ type Features struct {
 
 // Config is GET /config. It also teaches the client the cluster's version.
 func (c *Client) Config(ctx context.Context) (*Config, error) {
-	var cfg Config
-	if err := c.getJSON(ctx, "/config", &cfg); err != nil {
-		return nil, err
-	}
-	if cfg.FlinkVersion != "" {
+	cfg, err := get[Config](ctx, c, "/config")
+	if err == nil && cfg.FlinkVersion != "" {
 		c.rememberVersion(cfg.FlinkVersion)
 	}
-	return &cfg, nil
+	return cfg, err
 }
 
 // Overview is GET /overview: the cluster in numbers.
@@ -211,11 +235,7 @@ type Overview struct {
 
 // Overview is GET /overview.
 func (c *Client) Overview(ctx context.Context) (*Overview, error) {
-	var o Overview
-	if err := c.getJSON(ctx, "/overview", &o); err != nil {
-		return nil, err
-	}
-	return &o, nil
+	return get[Overview](ctx, c, "/overview")
 }
 
 // TaskManager is one entry of GET /taskmanagers.
@@ -270,13 +290,7 @@ type MemoryConfiguration struct {
 
 // TaskManagers is GET /taskmanagers.
 func (c *Client) TaskManagers(ctx context.Context) ([]TaskManager, error) {
-	var out struct {
-		TaskManagers []TaskManager `json:"taskmanagers"`
-	}
-	if err := c.getJSON(ctx, "/taskmanagers", &out); err != nil {
-		return nil, err
-	}
-	return out.TaskManagers, nil
+	return getList[TaskManager](ctx, c, "/taskmanagers", "taskmanagers")
 }
 
 // Timestamp is a Flink time in epoch milliseconds; -1 and 0 (Flink's "not yet") are the zero time.

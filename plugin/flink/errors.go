@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/helm-flink/helm-flink/plugin/stacktrace"
 )
 
 // APIError is an answer of status 300 or more. Flink's body is {"errors": ["...", ...]}, where an
@@ -44,7 +46,7 @@ func (e *APIError) Error() string {
 // trace, e.g. "java.lang.ClassNotFoundException: com.example.Nope" for a wrong entry class, or
 // the first plain message. Generic wrappers ("Internal server error.") are skipped.
 func (e *APIError) Summary() string {
-	for _, chain := range e.Causes() {
+	for _, chain := range e.causes() {
 		if s := summarize(chain); s != "" {
 			return s
 		}
@@ -52,31 +54,17 @@ func (e *APIError) Summary() string {
 	return ""
 }
 
-// Causes parses each meaningful errors string into its exception chain, outermost first.
-func (e *APIError) Causes() [][]Throwable {
-	var out [][]Throwable
+// causes parses each meaningful errors string into its exception chain, outermost first.
+func (e *APIError) causes() [][]stacktrace.Throwable {
+	var out [][]stacktrace.Throwable
 	for _, s := range e.Errors {
 		s = unwrapServerSide(s)
 		if s == "" || isGenericError(s) {
 			continue
 		}
-		if chain := ParseStackTrace(s); len(chain) > 0 {
+		if chain := stacktrace.Parse(s); len(chain) > 0 {
 			out = append(out, chain)
 		}
-	}
-	return out
-}
-
-// Details are the messages of the whole chain of the first stack trace, outermost first, one
-// line each, for a verbose report.
-func (e *APIError) Details() []string {
-	chains := e.Causes()
-	if len(chains) == 0 {
-		return nil
-	}
-	out := make([]string, 0, len(chains[0]))
-	for _, t := range chains[0] {
-		out = append(out, firstLine(t.String()))
 	}
 	return out
 }
@@ -107,7 +95,7 @@ var envelopes = map[string]bool{
 }
 
 // summarize renders the innermost exception of a chain on one line.
-func summarize(chain []Throwable) string {
+func summarize(chain []stacktrace.Throwable) string {
 	if len(chain) == 0 {
 		return ""
 	}
@@ -134,14 +122,3 @@ func StatusCode(err error) int {
 
 // IsNotFound: Flink answered 404 (an unknown job, jar, trigger or path).
 func IsNotFound(err error) bool { return StatusCode(err) == http.StatusNotFound }
-
-// Summary is a one-line description of err: an *APIError's Summary, else err.Error().
-func Summary(err error) string {
-	var ae *APIError
-	if errors.As(err, &ae) {
-		if s := ae.Summary(); s != "" {
-			return s
-		}
-	}
-	return err.Error()
-}

@@ -84,13 +84,7 @@ type JarEntry struct {
 
 // Jars is GET /jars: the jars uploaded to this JobManager.
 func (c *Client) Jars(ctx context.Context) ([]Jar, error) {
-	var out struct {
-		Files []Jar `json:"files"`
-	}
-	if err := c.getJSON(ctx, "/jars", &out); err != nil {
-		return nil, err
-	}
-	return out.Files, nil
+	return getList[Jar](ctx, c, "/jars", "files")
 }
 
 // DeleteJar is DELETE /jars/:jarid. Flink answers 400 (not 404) for a jar it does not have.
@@ -147,7 +141,7 @@ func (r RunRequest) validate() error {
 		return fmt.Errorf("claim mode %q: want CLAIM, NO_CLAIM or LEGACY", r.ClaimMode)
 	}
 	if r.JobID != "" && !IsJobID(r.JobID) {
-		return fmt.Errorf("job id %q: want 32 hex digits", r.JobID)
+		return fmt.Errorf("job id %q: want 32 lower-case hex digits", r.JobID)
 	}
 	if r.Parallelism < 0 {
 		return fmt.Errorf("parallelism %d: want 1 or more (0 for the default)", r.Parallelism)
@@ -163,7 +157,7 @@ func (r RunRequest) body(version string) runBody {
 		EntryClass:            r.EntryClass,
 		ProgramArgsList:       r.Args,
 		Parallelism:           r.Parallelism,
-		JobID:                 strings.ToLower(r.JobID),
+		JobID:                 r.JobID,
 		SavepointPath:         r.SavepointPath,
 		AllowNonRestoredState: r.AllowNonRestoredState,
 		FlinkConfiguration:    r.FlinkConfiguration,
@@ -210,13 +204,14 @@ func parseVersion(v string) (major, minor int, ok bool) {
 	return major, minor, err1 == nil && err2 == nil
 }
 
-// IsJobID: 32 hex digits, Flink's JobID.
+// IsJobID is the one rule for a job id: 32 lower-case hex digits, a JobID as Flink prints it (and
+// as the flink-job chart's schema takes it).
 func IsJobID(s string) bool {
 	if len(s) != 32 {
 		return false
 	}
 	for _, r := range s {
-		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f' || r >= 'A' && r <= 'F') {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
 			return false
 		}
 	}

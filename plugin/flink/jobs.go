@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/helm-flink/helm-flink/plugin/stacktrace"
 )
 
 // JobState is a Flink JobStatus.
@@ -25,19 +27,40 @@ const (
 	JobReconciling  JobState = "RECONCILING"
 )
 
-// IsTerminal: the job is over for good (FAILED, CANCELED, FINISHED).
-func (s JobState) IsTerminal() bool {
-	return s == JobFailed || s == JobCanceled || s == JobFinished
-}
+// Outcome is how a job stands by the one rule the plugin judges every job by: it runs when every
+// task runs, not when Flink says RUNNING (as soon as scheduling starts), and a bounded job that
+// ran to its end succeeded.
+type Outcome string
 
-// IsFailing: the job failed or is failing or restarting after a failure (FAILING, FAILED,
-// RESTARTING).
-func (s JobState) IsFailing() bool {
-	return s == JobFailing || s == JobFailed || s == JobRestarting
-}
+// The outcomes.
+const (
+	// Starting: not (yet) known to the JobManager, or some task or (Flink 2.x) operator is not
+	// running yet.
+	Starting Outcome = "starting"
+	// Running: RUNNING, every task RUNNING or FINISHED, and no operator pending.
+	Running Outcome = "running"
+	// Finished: FINISHED, a bounded job that ran to its end: success.
+	Finished Outcome = "finished"
+	// Failed: failing, failed, restarting, cancelled or suspended: waiting will not make it run.
+	Failed Outcome = "failed"
+)
 
-// IsCancelled: CANCELLING or CANCELED.
-func (s JobState) IsCancelled() bool { return s == JobCancelling || s == JobCanceled }
+// OK: the job runs, or ran to its end.
+func (o Outcome) OK() bool { return o == Running || o == Finished }
+
+func outcomeOf(state JobState, t TaskCounts, pendingOperators int) Outcome {
+	switch state {
+	case JobFinished:
+		return Finished
+	case JobFailing, JobFailed, JobRestarting, JobCancelling, JobCanceled, JobSuspended:
+		return Failed
+	case JobRunning:
+		if pendingOperators == 0 && t.Total > 0 && t.Running+t.Finished == t.Total {
+			return Running
+		}
+	}
+	return Starting
+}
 
 // TaskCounts are a job's tasks (subtasks) by execution state.
 type TaskCounts struct {
@@ -52,11 +75,6 @@ type TaskCounts struct {
 	Canceled     int `json:"canceled"`
 	Failed       int `json:"failed"`
 	Reconciling  int `json:"reconciling"`
-}
-
-// AllRunning: every task is RUNNING or FINISHED (and there is at least one).
-func (t TaskCounts) AllRunning() bool {
-	return t.Total > 0 && t.Running+t.Finished == t.Total
 }
 
 func (t *TaskCounts) add(state string, n int) {
@@ -100,21 +118,12 @@ type JobOverview struct {
 	PendingOperators int    `json:"pending-operators"`
 }
 
-// AllTasksRunning: RUNNING with every task running or finished — when the plugin calls a job
-// running (Flink says RUNNING as soon as scheduling starts).
-func (j JobOverview) AllTasksRunning() bool {
-	return j.State == JobRunning && j.PendingOperators == 0 && j.Tasks.AllRunning()
-}
+// Outcome of the job by the plugin's rule (see [Outcome]).
+func (j JobOverview) Outcome() Outcome { return outcomeOf(j.State, j.Tasks, j.PendingOperators) }
 
 // Jobs is GET /jobs/overview: every job the JobManager knows, with task counts.
 func (c *Client) Jobs(ctx context.Context) ([]JobOverview, error) {
-	var out struct {
-		Jobs []JobOverview `json:"jobs"`
-	}
-	if err := c.getJSON(ctx, "/jobs/overview", &out); err != nil {
-		return nil, err
-	}
-	return out.Jobs, nil
+	return getList[JobOverview](ctx, c, "/jobs/overview", "jobs")
 }
 
 // Job is GET /jobs/:jobid.
@@ -155,48 +164,24 @@ type Vertex struct {
 	Tasks map[string]int `json:"tasks"`
 }
 
-// TaskCounts of the vertex; Total is its parallelism.
-func (v Vertex) TaskCounts() TaskCounts {
-	t := TaskCounts{Total: v.Parallelism}
-	for state, n := range v.Tasks {
-		t.add(state, n)
-	}
-	return t
-}
-
-// Tasks sums the vertices' task counts.
+// Tasks sums the vertices' tasks by state; a vertex has as many as its parallelism.
 func (j Job) Tasks() TaskCounts {
 	var t TaskCounts
 	for _, v := range j.Vertices {
-		vt := v.TaskCounts()
-		t.Total += vt.Total
-		t.Created += vt.Created
-		t.Scheduled += vt.Scheduled
-		t.Deploying += vt.Deploying
-		t.Initializing += vt.Initializing
-		t.Running += vt.Running
-		t.Finished += vt.Finished
-		t.Canceling += vt.Canceling
-		t.Canceled += vt.Canceled
-		t.Failed += vt.Failed
-		t.Reconciling += vt.Reconciling
+		t.Total += v.Parallelism
+		for state, n := range v.Tasks {
+			t.add(state, n)
+		}
 	}
 	return t
 }
 
-// AllTasksRunning: RUNNING with every task of every vertex running or finished, and no operator
-// still pending.
-func (j Job) AllTasksRunning() bool {
-	return j.State == JobRunning && j.PendingOperators == 0 && j.Tasks().AllRunning()
-}
+// Outcome of the job by the plugin's rule (see [Outcome]).
+func (j Job) Outcome() Outcome { return outcomeOf(j.State, j.Tasks(), j.PendingOperators) }
 
 // Job is GET /jobs/:jobid.
 func (c *Client) Job(ctx context.Context, jobID string) (*Job, error) {
-	var j Job
-	if err := c.getJSON(ctx, "/jobs/"+escape(jobID), &j); err != nil {
-		return nil, err
-	}
-	return &j, nil
+	return get[Job](ctx, c, "/jobs/"+escape(jobID))
 }
 
 // Exceptions is GET /jobs/:jobid/exceptions, the same shape for Flink 1.20 and 2.x.
@@ -218,7 +203,7 @@ type RootCause struct {
 	// Timestamp of the failure; zero when unknown.
 	Timestamp time.Time
 	// Causes is the whole "Caused by:" chain, outermost (Class/Message) first.
-	Causes []Throwable
+	Causes []stacktrace.Throwable
 	// StackTrace is Flink's text.
 	StackTrace string
 	// TaskName, Endpoint and TaskManagerID locate a task's failure; empty for a global one.
@@ -231,20 +216,20 @@ type RootCause struct {
 }
 
 // Innermost is the deepest cause, which names what really went wrong.
-func (r RootCause) Innermost() Throwable {
+func (r RootCause) Innermost() stacktrace.Throwable {
 	if len(r.Causes) == 0 {
-		return Throwable{Class: r.Class, Message: r.Message, Frames: r.Frames}
+		return stacktrace.Throwable{Class: r.Class, Message: r.Message, Frames: r.Frames}
 	}
 	return r.Causes[len(r.Causes)-1]
 }
 
 // Summary is the innermost cause on one line, e.g. "java.io.FileNotFoundException: File ... does
 // not exist".
-func (r RootCause) Summary() string { return summarize([]Throwable{r.Innermost()}) }
+func (r RootCause) Summary() string { return summarize([]stacktrace.Throwable{r.Innermost()}) }
 
 // newRootCause parses a stack trace.
 func newRootCause(stack string, ts time.Time) RootCause {
-	r := RootCause{StackTrace: stack, Timestamp: ts, Causes: ParseStackTrace(stack)}
+	r := RootCause{StackTrace: stack, Timestamp: ts, Causes: stacktrace.Parse(stack)}
 	if len(r.Causes) > 0 {
 		r.Class, r.Message, r.Frames = r.Causes[0].Class, r.Causes[0].Message, r.Causes[0].Frames
 	}

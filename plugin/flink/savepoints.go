@@ -63,14 +63,6 @@ type SavepointStatus struct {
 // Completed: the operation ended, successfully or not.
 func (s SavepointStatus) Completed() bool { return s.State == SavepointCompleted }
 
-// Err is a *SavepointError for a failed operation, else nil.
-func (s SavepointStatus) Err() error {
-	if s.Failure == nil {
-		return nil
-	}
-	return &SavepointError{Cause: *s.Failure}
-}
-
 // SavepointError is a savepoint operation that ended in failure.
 type SavepointError struct {
 	JobID, TriggerID string

@@ -1,5 +1,7 @@
-// Package kube holds what the plugin does with the Kubernetes API beyond Helm: port-forwarding
-// to pods through the API server, and waiting on pods with watches.
+// Package kube is what the plugin does with the Kubernetes API beyond Helm: watches and port-forwards.
+//
+// Pods are waited for with watches (saying why one cannot start, with its container's log), and
+// reached through port-forwards via the API server, as kubectl port-forward does.
 package kube
 
 import (

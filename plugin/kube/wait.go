@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -15,19 +14,22 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 	watchtools "k8s.io/client-go/tools/watch"
+
+	"github.com/helm-flink/helm-flink/plugin/stacktrace"
 )
 
-// Components of a Flink release, as the charts label them (app.kubernetes.io/component).
+// Components of a Flink release, as the charts label them.
 const (
-	JobManager  = "jobmanager"
-	TaskManager = "taskmanager"
+	ComponentLabel = "app.kubernetes.io/component"
+	JobManager     = "jobmanager"
+	TaskManager    = "taskmanager"
 )
 
 // Selector selects a release's pods of one component ("" for all of them).
 func Selector(release, component string) string {
 	s := "app.kubernetes.io/instance=" + release
 	if component != "" {
-		s += ",app.kubernetes.io/component=" + component
+		s += "," + ComponentLabel + "=" + component
 	}
 	return s
 }
@@ -178,15 +180,15 @@ func watchPods(ctx context.Context, cs kubernetes.Interface, ns, selector string
 func countReady(pods map[string]*corev1.Pod) int {
 	n := 0
 	for _, p := range pods {
-		if p.DeletionTimestamp == nil && IsReady(p) {
+		if p.DeletionTimestamp == nil && isReady(p) {
 			n++
 		}
 	}
 	return n
 }
 
-// IsReady says whether the pod's Ready condition is true.
-func IsReady(p *corev1.Pod) bool {
+// isReady says whether the pod's Ready condition is true.
+func isReady(p *corev1.Pod) bool {
 	for _, c := range p.Status.Conditions {
 		if c.Type == corev1.PodReady {
 			return c.Status == corev1.ConditionTrue
@@ -226,9 +228,6 @@ func cannotStart(p *corev1.Pod) (reason, container string, init bool) {
 	return "", "", false
 }
 
-// javaException is the first line of a Java exception as Flink logs it.
-var javaException = regexp.MustCompile(`^(Caused by: )?[A-Za-z_$][\w$]*(\.[\w$]+)+(Exception|Error|Throwable)\b(: .*)?$`)
-
 // containerLog is the part of a failed container's log that says why: the last Java exception
 // with its "Caused by" lines, else the last lines. Best effort: no log, no excerpt.
 func containerLog(ctx context.Context, cs kubernetes.Interface, ns, pod, container string, init bool) []string {
@@ -242,38 +241,11 @@ func containerLog(ctx context.Context, cs kubernetes.Interface, ns, pod, contain
 	}
 	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
 	if !init {
-		if ex := lastException(lines); len(ex) > 0 {
-			return ex
+		if ex := stacktrace.Lines(stacktrace.Last(lines)); len(ex) > 0 {
+			return ex[:min(len(ex), 8)]
 		}
 	}
 	return lines[max(0, len(lines)-5):]
-}
-
-func lastException(lines []string) []string {
-	start := -1
-	for i, l := range lines {
-		if javaException.MatchString(l) && !strings.HasPrefix(l, "Caused by: ") {
-			start = i
-		}
-	}
-	if start < 0 {
-		return nil
-	}
-	out := []string{lines[start]}
-	for _, l := range lines[start+1:] {
-		switch {
-		case strings.HasPrefix(l, "Caused by: "):
-			out = append(out, l)
-		case strings.HasPrefix(l, "\t"), strings.HasPrefix(l, "    "):
-			// a frame or "... n more"
-		default:
-			return out
-		}
-		if len(out) == 8 {
-			break
-		}
-	}
-	return out
 }
 
 func terminated(p *corev1.Pod) string {
@@ -312,7 +284,7 @@ func ReadyPod(ctx context.Context, cs kubernetes.Interface, ns, selector string)
 	pods := list.Items
 	sort.Slice(pods, func(i, j int) bool { return pods[i].CreationTimestamp.Before(&pods[j].CreationTimestamp) })
 	for i := range pods {
-		if pods[i].DeletionTimestamp == nil && IsReady(&pods[i]) {
+		if pods[i].DeletionTimestamp == nil && isReady(&pods[i]) {
 			return &pods[i], nil
 		}
 	}
@@ -342,8 +314,8 @@ func Pods(ctx context.Context, cs kubernetes.Interface, ns, release string) ([]P
 		for _, s := range p.Status.ContainerStatuses {
 			restarts += s.RestartCount
 		}
-		out = append(out, PodSummary{Name: p.Name, Component: p.Labels["app.kubernetes.io/component"],
-			Phase: string(p.Status.Phase), Ready: IsReady(p), Restarts: restarts, Node: p.Spec.NodeName})
+		out = append(out, PodSummary{Name: p.Name, Component: p.Labels[ComponentLabel],
+			Phase: string(p.Status.Phase), Ready: isReady(p), Restarts: restarts, Node: p.Spec.NodeName})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Component != out[j].Component {

@@ -45,25 +45,3 @@ func TestSelector(t *testing.T) {
 		t.Fatal(got)
 	}
 }
-
-func TestLastException(t *testing.T) {
-	log := []string{
-		"2026-11-24 21:40:00,001 INFO  org.apache.flink.runtime.entrypoint.ClusterEntrypoint [] - Starting",
-		"2026-11-24 21:40:01,002 ERROR org.apache.flink.runtime.entrypoint.ClusterEntrypoint [] - Could not start cluster entrypoint StandaloneApplicationClusterEntryPoint.",
-		"org.apache.flink.util.FlinkException: Could not load the provided entrypoint class.",
-		"\tat org.apache.flink.client.program.DefaultPackagedProgramRetriever.getPackagedProgram(DefaultPackagedProgramRetriever.java:215) ~[flink-clients-1.20.0.jar:1.20.0]",
-		"Caused by: org.apache.flink.client.program.ProgramInvocationException: The program's entry point class 'com.example.Nope' was not found in the jar file.",
-		"\t... 2 more",
-		"Caused by: java.lang.ClassNotFoundException: com.example.Nope",
-		"\tat java.net.URLClassLoader.findClass(URLClassLoader.java:445) ~[?:?]",
-		"2026-11-24 21:40:01,003 INFO  org.apache.flink.runtime.blob.BlobServer [] - Stopped BLOB server",
-	}
-	got := lastException(log)
-	want := []string{log[2], log[4], log[6]}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
-	if lastException(log[:2]) != nil {
-		t.Fatal("no exception, yet an excerpt")
-	}
-}

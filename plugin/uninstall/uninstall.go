@@ -1,36 +1,36 @@
-// Package uninstall is `helm flink uninstall`: optionally stop every running job with a savepoint
-// first, uninstall the release, and remove the HA ConfigMaps Flink created without owner
-// references (which `helm uninstall` alone would leave behind).
+// Package uninstall is `helm flink uninstall`: a release removed with its HA config maps, its jobs optionally stopped first.
+//
+// Every running job can be stopped with a savepoint first (when one fails, nothing is
+// uninstalled); the HA ConfigMaps Flink created without owner references, which `helm uninstall`
+// alone would leave behind, are removed after the release.
 package uninstall
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"io"
-	"regexp"
-	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/helm-flink/helm-flink/plugin/cluster"
+	"github.com/helm-flink/helm-flink/plugin/act"
 	"github.com/helm-flink/helm-flink/plugin/exit"
-	"github.com/helm-flink/helm-flink/plugin/release"
+	"github.com/helm-flink/helm-flink/plugin/flink"
+	"github.com/helm-flink/helm-flink/plugin/manifest"
 )
 
-// Options of one uninstall; NewOptions sets the defaults.
-type Options struct {
-	Release      string
-	Namespace    string
+// Uninstall removes cfg's release; New sets the defaults.
+type Uninstall struct {
+	cfg *act.Config
+
+	// StopJobs stops every running job with a savepoint into SavepointDir first (draining its
+	// sources with Drain).
 	StopJobs     bool
 	SavepointDir string
 	Drain        bool
-	Timeout      time.Duration
-	RESTURL      string
-	Progress     io.Writer
 }
 
-// NewOptions are the defaults.
-func NewOptions() *Options { return &Options{Timeout: 5 * time.Minute} }
+// New is an uninstall of cfg's release.
+func New(cfg *act.Config) *Uninstall { return &Uninstall{cfg: cfg} }
 
 // Result is what an uninstall did.
 type Result struct {
@@ -41,95 +41,88 @@ type Result struct {
 }
 
 // Validate checks the options before anything is contacted.
-func (o *Options) Validate() error {
-	if o.StopJobs && o.SavepointDir == "" {
-		return exit.InputError(fmt.Errorf("--stop-jobs needs --savepoint-dir (e.g. s3://bucket/savepoints or file:///flink/savepoints)"))
+func (u *Uninstall) Validate() error {
+	if u.StopJobs && u.SavepointDir == "" {
+		return exit.InputError(errors.New("--stop-jobs needs --savepoint-dir (e.g. s3://bucket/savepoints or file:///flink/savepoints)"))
 	}
-	if !o.StopJobs && o.SavepointDir != "" {
-		return exit.InputError(fmt.Errorf("--savepoint-dir is used only with --stop-jobs"))
+	if !u.StopJobs && u.SavepointDir != "" {
+		return exit.InputError(errors.New("--savepoint-dir is used only with --stop-jobs"))
 	}
 	return nil
 }
 
-func (o *Options) progressf(format string, a ...any) {
-	if o.Progress != nil {
-		fmt.Fprintf(o.Progress, format+"\n", a...)
-	}
-}
-
 // Run uninstalls. When stopping a job fails nothing is uninstalled.
-func (o *Options) Run(ctx context.Context, env *release.Env) (*Result, error) {
-	if err := o.Validate(); err != nil {
+func (u *Uninstall) Run(ctx context.Context) (*Result, error) {
+	rel := u.cfg.Release
+	if err := act.RefuseFlux(rel, "install it again"); err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
-	defer cancel()
-	cfg, err := env.ActionConfig(o.Namespace)
+	m, err := manifest.Parse(rel.Manifest)
 	if err != nil {
-		return nil, err
-	}
-	rel, err := release.ForChange(cfg, o.Release, o.Namespace, "install it again")
-	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("release %q: %w", rel.Name, err)
 	}
 	res := &Result{Release: rel.Name, Namespace: rel.Namespace}
-	cs, restCfg, err := env.Clientset()
+	if u.StopJobs {
+		if res.Savepoints, err = u.stopJobs(ctx); err != nil {
+			return res, fmt.Errorf("nothing uninstalled: %w", err)
+		}
+	}
+	u.cfg.Close()
+	u.cfg.Progressf("Uninstalling release %s", rel.Name)
+	if err := u.cfg.Uninstall(rel.Name, act.HelmTimeout(ctx)); err != nil {
+		return res, err
+	}
+	res.HAConfigMaps, err = u.deleteHAConfigMaps(ctx, m.ClusterID())
+	return res, err
+}
+
+// stopJobs stops every running job with a savepoint and returns the savepoints by job id.
+func (u *Uninstall) stopJobs(ctx context.Context) (map[string]string, error) {
+	jm, err := u.cfg.JobManager(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if o.StopJobs {
-		c, err := cluster.Connect(ctx, cs, restCfg, o.Namespace, o.Release, o.RESTURL)
-		if err != nil {
-			return nil, err
-		}
-		jobs, err := c.Jobs(ctx)
-		if err != nil {
-			c.Close()
-			return nil, err
-		}
-		res.Savepoints = map[string]string{}
-		for _, j := range jobs {
-			if j.State != "RUNNING" {
-				continue
-			}
-			o.progressf("Stopping job %s (%s) with a savepoint", j.ID, j.Name)
-			loc, err := c.Stop(ctx, j.ID, o.SavepointDir, o.Drain)
-			if err != nil {
-				c.Close()
-				return res, fmt.Errorf("nothing uninstalled: %w", err)
-			}
-			o.progressf("  savepoint %s", loc)
-			res.Savepoints[j.ID] = loc
-		}
-		c.Close()
+	jobs, err := jm.Jobs(ctx)
+	if err != nil {
+		return nil, err
 	}
-	clusterID := ClusterID(rel.Manifest)
-	o.progressf("Uninstalling release %s", rel.Name)
-	if err := release.Uninstall(cfg, rel.Name, o.Timeout); err != nil {
-		return res, err
-	}
-	if clusterID != "" {
-		sel := "app=" + clusterID + ",configmap-type=high-availability"
-		list, err := cs.CoreV1().ConfigMaps(o.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel})
+	out := map[string]string{}
+	for _, j := range jobs {
+		if j.State != string(flink.JobRunning) {
+			continue
+		}
+		u.cfg.Progressf("Stopping job %s (%s) with a savepoint", j.ID, j.Name)
+		loc, err := jm.Stop(ctx, j.ID, u.SavepointDir, u.Drain)
 		if err != nil {
-			return res, fmt.Errorf("list HA config maps: %w", err)
+			return out, err
 		}
-		for _, cm := range list.Items {
-			if err := cs.CoreV1().ConfigMaps(o.Namespace).Delete(ctx, cm.Name, metav1.DeleteOptions{}); err != nil {
-				return res, fmt.Errorf("delete HA config map %s: %w", cm.Name, err)
-			}
-			res.HAConfigMaps = append(res.HAConfigMaps, cm.Name)
-		}
+		u.cfg.Progressf("  savepoint %s", loc)
+		out[j.ID] = loc
 	}
-	return res, nil
+	return out, nil
 }
 
-var clusterIDLine = regexp.MustCompile(`(?m)^\s*kubernetes\.cluster-id:\s*"?([A-Za-z0-9.-]+)"?\s*$`)
-
-// ClusterID is the kubernetes.cluster-id the release's Flink config sets (only HA setups), or "".
-func ClusterID(manifest string) string {
-	if m := clusterIDLine.FindStringSubmatch(manifest); m != nil {
-		return m[1]
+// deleteHAConfigMaps deletes the config maps Flink's Kubernetes HA keeps for clusterID (none
+// without HA); Flink gives them no owner, so the release's removal leaves them behind.
+func (u *Uninstall) deleteHAConfigMaps(ctx context.Context, clusterID string) ([]string, error) {
+	if clusterID == "" {
+		return nil, nil
 	}
-	return ""
+	cs, _, err := u.cfg.Clientset()
+	if err != nil {
+		return nil, err
+	}
+	cms := cs.CoreV1().ConfigMaps(u.cfg.Release.Namespace)
+	list, err := cms.List(ctx, metav1.ListOptions{LabelSelector: "app=" + clusterID + ",configmap-type=high-availability"})
+	if err != nil {
+		return nil, fmt.Errorf("list HA config maps: %w", err)
+	}
+	var deleted []string
+	for _, cm := range list.Items {
+		if err := cms.Delete(ctx, cm.Name, metav1.DeleteOptions{}); err != nil {
+			return deleted, fmt.Errorf("delete HA config map %s: %w", cm.Name, err)
+		}
+		deleted = append(deleted, cm.Name)
+	}
+	return deleted, nil
 }

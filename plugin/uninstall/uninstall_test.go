@@ -1,32 +1,71 @@
 package uninstall
 
 import (
-	"os"
+	"context"
+	"strings"
 	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/helm-flink/helm-flink/plugin/act"
+	"github.com/helm-flink/helm-flink/plugin/exit"
+	"github.com/helm-flink/helm-flink/plugin/internal/fake"
 )
 
-// The cluster id is read from the rendered config as the golden HA render has it.
-func TestClusterIDFromRenderedConfig(t *testing.T) {
-	data, err := os.ReadFile("../../charts/testdata/flink-session/ha.golden.yaml")
-	if err != nil {
+var ctx = context.Background()
+
+func TestStopJobsNeedsASavepointDir(t *testing.T) {
+	u := New(act.New())
+	u.StopJobs = true
+	if err := u.Validate(); err == nil {
+		t.Fatal("--stop-jobs without --savepoint-dir must be refused")
+	}
+	u.SavepointDir = "file:///sp"
+	if err := u.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if got := ClusterID(string(data)); got != "golden-flink-session" {
-		t.Fatalf("cluster id %q", got)
-	}
-	if got := ClusterID("kind: ConfigMap\ndata:\n  config.yaml: |\n    rest.port: 8081\n"); got != "" {
-		t.Fatalf("no HA, yet cluster id %q", got)
+	if err := (&Uninstall{SavepointDir: "file:///sp"}).Validate(); err == nil {
+		t.Fatal("--savepoint-dir without --stop-jobs must be refused")
 	}
 }
 
-func TestStopJobsNeedsASavepointDir(t *testing.T) {
-	o := NewOptions()
-	o.StopJobs = true
-	if err := o.Validate(); err == nil {
-		t.Fatal("--stop-jobs without --savepoint-dir must be refused")
+func configMap(name string, labels map[string]string) *corev1.ConfigMap {
+	return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "flink", Labels: labels}}
+}
+
+// The HA config maps of the release's cluster id go with it; others stay.
+func TestHAConfigMapsGoWithTheRelease(t *testing.T) {
+	ha := map[string]string{"app": "flink-flink-session", "configmap-type": "high-availability"}
+	cfg := fake.Config(t, "", configMap("leader", ha), configMap("other", map[string]string{"app": "other", "configmap-type": "high-availability"}))
+	fake.Install(t, cfg, "flink", "flink-session", map[string]any{"highAvailability": map[string]any{"enabled": true, "storageDir": "file:///ha"}})
+	res, err := New(cfg).Run(ctx)
+	if err != nil || len(res.HAConfigMaps) != 1 || res.HAConfigMaps[0] != "leader" {
+		t.Fatalf("%+v, %v", res, err)
 	}
-	o.SavepointDir = "file:///sp"
-	if err := o.Validate(); err != nil {
-		t.Fatal(err)
+	left, _ := cfg.Kube.CoreV1().ConfigMaps("flink").List(ctx, metav1.ListOptions{})
+	if len(left.Items) != 1 || left.Items[0].Name != "other" {
+		t.Fatalf("left %v", left.Items)
+	}
+	if _, err := cfg.Get("flink"); err == nil {
+		t.Fatal("the release is still there")
+	}
+}
+
+// When stopping a job fails, and for a release Flux manages, nothing is uninstalled.
+func TestNothingUninstalled(t *testing.T) {
+	cfg := fake.Config(t, fake.Serve(t)) // a JobManager that knows no route
+	fake.Install(t, cfg, "flink", "flink-session", nil)
+	u := New(cfg)
+	u.StopJobs, u.SavepointDir = true, "file:///sp"
+	if _, err := u.Run(ctx); err == nil || !strings.HasPrefix(err.Error(), "nothing uninstalled: list jobs: ") {
+		t.Fatalf("%v", err)
+	}
+	cfg.Release.Labels = map[string]string{"helm.toolkit.fluxcd.io/name": "flink"}
+	if _, err := New(cfg).Run(ctx); exit.Code(err) != exit.Input {
+		t.Fatalf("a Flux release: %v", err)
+	}
+	if _, err := cfg.Get("flink"); err != nil {
+		t.Fatalf("the release is gone: %v", err)
 	}
 }

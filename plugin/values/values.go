@@ -1,7 +1,8 @@
-// Package values merges chart values exactly as `helm install` does: the user's -f files and
-// --set, --set-string, --set-file, --set-json and --set-literal flags through Helm's own
-// values.Options, then the chart's defaults coalesced under them. What validation sees is
-// therefore what the chart's templates would get under .Values. Nothing here talks to a cluster.
+// Package values merges chart values exactly as `helm install` does, so validation sees what the templates get.
+//
+// The user's -f files and --set, --set-string, --set-file, --set-json and --set-literal values go
+// through Helm's own values.Options, then the chart's defaults are coalesced under them. Nothing
+// here talks to a cluster.
 package values
 
 import (
@@ -9,7 +10,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/spf13/pflag"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chartutil"
 	helmvalues "helm.sh/helm/v3/pkg/cli/values"
@@ -20,16 +20,6 @@ import (
 // Options are Helm's value flags, in Helm's own type: -f/--values, --set, --set-string,
 // --set-file, --set-json and --set-literal.
 type Options = helmvalues.Options
-
-// AddFlags registers the value flags on fs with Helm's names, shorthands and help texts.
-func AddFlags(fs *pflag.FlagSet, o *Options) {
-	fs.StringSliceVarP(&o.ValueFiles, "values", "f", []string{}, "specify values in a YAML file or a URL (can specify multiple)")
-	fs.StringArrayVar(&o.Values, "set", []string{}, "set values on the command line (can specify multiple or separate values with commas: key1=val1,key2=val2)")
-	fs.StringArrayVar(&o.StringValues, "set-string", []string{}, "set STRING values on the command line (can specify multiple or separate values with commas: key1=val1,key2=val2)")
-	fs.StringArrayVar(&o.FileValues, "set-file", []string{}, "set values from respective files specified via the command line (can specify multiple or separate values with commas: key1=path1,key2=path2)")
-	fs.StringArrayVar(&o.JSONValues, "set-json", []string{}, "set JSON values on the command line (can specify multiple or separate values with commas: key1=jsonval1,key2=jsonval2)")
-	fs.StringArrayVar(&o.LiteralValues, "set-literal", []string{}, "set a literal STRING value on the command line")
-}
 
 // User merges the values the user gave, in Helm's order: the -f files one after the other, then
 // --set-json, --set, --set-string, --set-file and --set-literal. p fetches -f and --set-file

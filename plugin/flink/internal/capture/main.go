@@ -1,7 +1,8 @@
-// Command capture drives a live Flink JobManager through every call of package flink — with the
-// package's own client — and writes each answer that the unit tests replay to
-// <out>/<flink version>/<name>.json: the request (method, path, JSON body) and the answer
-// (status, body) exactly as the server sent them.
+// Command capture records what a live Flink JobManager answers to every call of package flink.
+//
+// It drives the JobManager with the package's own client and writes each answer that the unit
+// tests replay to <out>/<flink version>/<name>.json: the request (method, path, JSON body) and the
+// answer (status, body) exactly as the server sent them.
 //
 //	go run ./plugin/flink/internal/capture -url http://127.0.0.1:8081 \
 //	    -jar ~/.cache/helm-flink/flink/2.3.0/examples/TopSpeedWindowing.jar -savepoint-dir /tmp/sp
@@ -226,7 +227,7 @@ func (s *session) run(ctx context.Context) error {
 		return err
 	}
 	s.save("run")
-	if err := s.waitJob(ctx, a, "every task running", flink.Job.AllTasksRunning); err != nil {
+	if err := s.waitJob(ctx, a, "every task running", running); err != nil {
 		return err
 	}
 	s.save("job-running")
@@ -288,7 +289,7 @@ func (s *session) run(ctx context.Context) error {
 		return err
 	}
 	s.save("run-from-savepoint")
-	if err := s.waitJob(ctx, b, "every task running", flink.Job.AllTasksRunning); err != nil {
+	if err := s.waitJob(ctx, b, "every task running", running); err != nil {
 		return err
 	}
 	stopID, err := c.Stop(ctx, b, s.spDir, false)
@@ -443,6 +444,9 @@ func (s *session) waitJob(ctx context.Context, id, what string, ok func(flink.Jo
 		return ok(*j), nil
 	})
 }
+
+// running is the plugin's rule for a job that runs.
+func running(j flink.Job) bool { return j.Outcome() == flink.Running }
 
 // poll calls f every 200ms until it says done, fails, or 3 minutes pass.
 func poll(ctx context.Context, what string, f func() (bool, error)) error {

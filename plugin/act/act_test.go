@@ -1,0 +1,101 @@
+package act_test
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/release"
+
+	"github.com/helm-flink/helm-flink/plugin/act"
+	"github.com/helm-flink/helm-flink/plugin/exit"
+	"github.com/helm-flink/helm-flink/plugin/internal/fake"
+)
+
+func TestChartMode(t *testing.T) {
+	for dir, want := range map[string]act.Mode{"../../charts/flink-session": act.Session, "../../charts/flink-job": act.Application} {
+		ch, err := loader.Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := act.ChartMode(ch); got != want {
+			t.Errorf("%s: %s, want %s", dir, got, want)
+		}
+	}
+	renamed := &chart.Chart{Metadata: &chart.Metadata{Name: "streams", Annotations: map[string]string{act.ModeAnnotation: "application"}}}
+	if act.ChartMode(renamed) != act.Application {
+		t.Error("the annotation must win over the name")
+	}
+}
+
+// The plugin waits for exactly the job id the chart gives the application's JobManager.
+func TestJobIDIsTheChartsOwn(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		vals map[string]any
+	}{
+		{"app", nil},
+		{"fraud-detection", nil},
+		{"app", map[string]any{"job": map[string]any{"jobId": "00000000000000000000000000000abc"}}},
+	} {
+		cfg := fake.Config(t, "")
+		rel := fake.Install(t, cfg, tc.name, "flink-job", tc.vals)
+		m := regexp.MustCompile(`- "?--job-id"?\n\s*- "?([0-9a-f]{32})"?`).FindStringSubmatch(rel.Manifest)
+		got, err := act.JobID(rel)
+		if m == nil || err != nil || got != m[1] {
+			t.Errorf("%s: plugin waits for %q (%v), chart runs %v", tc.name, got, err, m)
+		}
+	}
+	if _, err := act.JobID(fake.Install(t, fake.Config(t, ""), "s", "flink-session", nil)); err == nil {
+		t.Error("a session release runs no job of its own")
+	}
+}
+
+func TestLoad(t *testing.T) {
+	cfg := fake.Config(t, "")
+	err := cfg.Load("nope")
+	if exit.Code(err) != exit.Input || !strings.Contains(err.Error(), "in namespace flink (see helm list -n flink)") {
+		t.Fatalf("a release that does not exist: exit %d: %v", exit.Code(err), err)
+	}
+	fake.Install(t, cfg, "there", "flink-session", nil)
+	cfg.Release = nil
+	if err := cfg.Load("there"); err != nil || cfg.Release == nil || cfg.Release.Name != "there" {
+		t.Fatalf("%v, %v", err, cfg.Release)
+	}
+}
+
+func TestFluxOwner(t *testing.T) {
+	byLabels := &release.Release{Name: "r", Namespace: "apps", Labels: map[string]string{
+		"helm.toolkit.fluxcd.io/name": "flink", "helm.toolkit.fluxcd.io/namespace": "flux-system"}}
+	if got, ok := act.FluxOwner(byLabels); !ok || got != "flux-system/flink" {
+		t.Errorf("storage labels: %q %v", got, ok)
+	}
+	err := act.RefuseFlux(byLabels, "undo this upgrade")
+	if exit.Code(err) != exit.Input || !strings.Contains(err.Error(), "managed by Flux HelmRelease flux-system/flink, which would undo this upgrade") {
+		t.Errorf("refusal: %v", err)
+	}
+	byManifest := &release.Release{Namespace: "apps", Manifest: "---\n# Source: x/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  labels:\n    helm.toolkit.fluxcd.io/name: \"flink\"\n"}
+	if got, ok := act.FluxOwner(byManifest); !ok || got != "apps/flink" {
+		t.Errorf("object labels: %q %v", got, ok)
+	}
+	plain := &release.Release{Manifest: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n"}
+	if _, ok := act.FluxOwner(plain); ok || act.RefuseFlux(plain, "x") != nil {
+		t.Error("a plain release is not Flux's")
+	}
+}
+
+// Helm's own timeouts get what is left of the command's.
+func TestHelmTimeout(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if d := act.HelmTimeout(ctx); d <= 50*time.Second || d > time.Minute {
+		t.Errorf("%s left of a minute", d)
+	}
+	if d := act.HelmTimeout(context.Background()); d != 5*time.Minute {
+		t.Errorf("no deadline: %s", d)
+	}
+}

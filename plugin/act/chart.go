@@ -1,0 +1,110 @@
+package act
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/registry"
+	"helm.sh/helm/v3/pkg/release"
+
+	"github.com/helm-flink/helm-flink/plugin/manifest"
+)
+
+// Mode is how a chart runs Flink.
+type Mode string
+
+const (
+	// Session is a standalone session cluster (flink-session): jobs are submitted to it.
+	Session Mode = "session"
+	// Application is a per-job cluster (flink-job): the JobManager runs the chart's job itself.
+	Application Mode = "application"
+)
+
+// ModeAnnotation on Chart.yaml says which Mode a chart is; charts without it are judged by name.
+const ModeAnnotation = "helm-flink.dev/mode"
+
+// ChartMode is the Mode of ch.
+func ChartMode(ch *chart.Chart) Mode {
+	if ch == nil || ch.Metadata == nil {
+		return Session
+	}
+	if m := ch.Metadata.Annotations[ModeAnnotation]; m != "" {
+		return Mode(m)
+	}
+	if strings.HasSuffix(ch.Metadata.Name, "-job") {
+		return Application
+	}
+	return Session
+}
+
+// JobID is the id of the job an application release runs, as its chart renders it into the
+// JobManager's arguments.
+func JobID(rel *release.Release) (string, error) {
+	m, err := manifest.Parse(rel.Manifest)
+	if err != nil {
+		return "", fmt.Errorf("the job id of release %q: %w", rel.Name, err)
+	}
+	if m.JobID() == "" {
+		return "", fmt.Errorf("the job id of release %q: its JobManager is started with no --job-id", rel.Name)
+	}
+	return m.JobID(), nil
+}
+
+// ChartRef is a chart as Helm takes it: a directory, a .tgz, repo/chart, a URL or oci://, with
+// Helm's chart-locating options (--version, --repo, --plain-http, credentials, TLS files).
+type ChartRef struct {
+	Name string
+	action.ChartPathOptions
+}
+
+// LoadChart locates (downloading when needed) and loads a chart. It needs no cluster.
+func (c *Config) LoadChart(ref ChartRef) (*chart.Chart, error) {
+	rc, err := c.registryClient(ref.ChartPathOptions)
+	if err != nil {
+		return nil, fmt.Errorf("registry client: %w", err)
+	}
+	// Helm's options take a registry client only through an action.
+	install := action.NewInstall(&action.Configuration{})
+	install.ChartPathOptions = ref.ChartPathOptions
+	install.SetRegistryClient(rc)
+	path, err := install.ChartPathOptions.LocateChart(ref.Name, c.Settings)
+	if err != nil {
+		return nil, fmt.Errorf("chart %q: %w", ref.Name, err)
+	}
+	ch, err := loader.Load(path)
+	if err != nil {
+		return nil, fmt.Errorf("chart %q: %w", ref.Name, err)
+	}
+	if ch.Metadata.Type != "" && ch.Metadata.Type != "application" {
+		return nil, fmt.Errorf("chart %q is a %s chart and cannot be installed", ref.Name, ch.Metadata.Type)
+	}
+	if err := action.CheckDependencies(ch, ch.Metadata.Dependencies); err != nil {
+		return nil, fmt.Errorf("chart %q: %w", ref.Name, err)
+	}
+	return ch, nil
+}
+
+// registryClient reaches OCI registries for oci:// charts as `helm install` would with the same
+// TLS, plain-HTTP and credential flags.
+func (c *Config) registryClient(o action.ChartPathOptions) (*registry.Client, error) {
+	if o.CertFile != "" || o.KeyFile != "" || o.CaFile != "" || o.InsecureSkipTLSverify {
+		return registry.NewRegistryClientWithTLS(io.Discard, o.CertFile, o.KeyFile, o.CaFile, o.InsecureSkipTLSverify, c.Settings.RegistryConfig, c.Settings.Debug)
+	}
+	opts := []registry.ClientOption{
+		registry.ClientOptDebug(c.Settings.Debug),
+		registry.ClientOptEnableCache(true),
+		registry.ClientOptWriter(io.Discard),
+		registry.ClientOptCredentialsFile(c.Settings.RegistryConfig),
+	}
+	if o.PlainHTTP {
+		opts = append(opts, registry.ClientOptPlainHTTP())
+	}
+	if o.Username != "" || o.Password != "" {
+		opts = append(opts, registry.ClientOptBasicAuth(o.Username, o.Password))
+	}
+	return registry.NewClient(opts...)
+}

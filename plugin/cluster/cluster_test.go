@@ -1,0 +1,97 @@
+package cluster_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/helm-flink/helm-flink/plugin/cluster"
+	"github.com/helm-flink/helm-flink/plugin/exit"
+	"github.com/helm-flink/helm-flink/plugin/flink"
+	"github.com/helm-flink/helm-flink/plugin/internal/fake"
+)
+
+var ctx = context.Background()
+
+func pod(name, component string, ready bool) *corev1.Pod {
+	status := corev1.ConditionFalse
+	if ready {
+		status = corev1.ConditionTrue
+	}
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "flink", Labels: map[string]string{
+			"app.kubernetes.io/instance": "flink", "app.kubernetes.io/component": component}},
+		Status: corev1.PodStatus{Phase: corev1.PodRunning, Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: status}},
+			ContainerStatuses: []corev1.ContainerStatus{{RestartCount: 1}}},
+	}
+}
+
+// Status puts Helm's, Kubernetes' and Flink's parts together, each job with its outcome.
+func TestStatus(t *testing.T) {
+	for _, v := range fake.Versions {
+		jm := fake.Serve(t, fake.Load(t, v, "overview"), fake.Load(t, v, "jobs"))
+		cfg := fake.Config(t, jm, pod("flink-tm-b", "taskmanager", true), pod("flink-jm", "jobmanager", true), pod("flink-tm-a", "taskmanager", false))
+		fake.Install(t, cfg, "flink", "flink-session", nil)
+		r, err := cluster.NewStatus(cfg).Run(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Release.Name != "flink" || r.Release.Revision != 1 || r.Release.Status != "deployed" || !strings.HasPrefix(r.Release.Chart, "flink-session-") || r.Release.FluxOwner != "" {
+			t.Errorf("%s: release %+v", v, r.Release)
+		}
+		if len(r.Pods) != 3 || r.Pods[0].Name != "flink-jm" || r.Pods[1].Name != "flink-tm-a" || r.Pods[1].Ready || r.Pods[2].Restarts != 1 {
+			t.Errorf("%s: pods %+v", v, r.Pods)
+		}
+		if r.JobManagerError != "" || r.TaskManagers != 2 || r.SlotsTotal != 4 || r.FlinkVersion != v || len(r.Jobs) < 5 {
+			t.Errorf("%s: flink part %+v", v, r)
+		}
+		for _, j := range r.Jobs {
+			if j.Outcome == "" || (j.State == "RUNNING" && j.Outcome != flink.Starting) {
+				t.Errorf("%s: job %+v", v, j)
+			}
+		}
+	}
+}
+
+// A JobManager that cannot be reached still gives the Kubernetes part, with the reason.
+func TestStatusWithoutJobManager(t *testing.T) {
+	cfg := fake.Config(t, "", pod("flink-jm", "jobmanager", false))
+	fake.Install(t, cfg, "flink", "flink-session", nil)
+	r, err := cluster.NewStatus(cfg).Run(ctx)
+	if err != nil || len(r.Pods) != 1 || !strings.Contains(r.JobManagerError, "no ready pod") || r.Jobs != nil {
+		t.Fatalf("%+v, %v", r, err)
+	}
+}
+
+func TestJobActions(t *testing.T) {
+	v := "2.3.0"
+	canceled := fake.Load(t, v, "job-canceled")
+	id := strings.TrimPrefix(canceled.Request.Path, "/jobs/")
+	trigger, taken := fake.Load(t, v, "savepoint-trigger"), fake.Load(t, v, "savepoint-completed")
+	cfg := fake.Config(t, fake.Serve(t, fake.Load(t, v, "jobs"), fake.Load(t, v, "job-running").At(canceled.Route()),
+		fake.Load(t, v, "cancel"), canceled, trigger, taken))
+	fake.Install(t, cfg, "flink", "flink-session", nil)
+	if jobs, err := cluster.NewJobs(cfg).Run(ctx); err != nil || len(jobs) < 5 {
+		t.Fatalf("jobs: %v %v", jobs, err)
+	}
+	if err := cluster.NewCancel(cfg).Run(ctx, id); err != nil {
+		t.Fatalf("cancel: %v", err)
+	}
+	sp := cluster.NewSavepoint(cfg)
+	sp.Dir = "file:///sp"
+	// The job is CANCELED by now: a savepoint is refused as the user's mistake.
+	if _, err := sp.Run(ctx, id); exit.Code(err) != exit.Input {
+		t.Fatalf("savepoint of a cancelled job: exit %d: %v", exit.Code(err), err)
+	}
+	sid := strings.Split(trigger.Request.Path, "/")[2]
+	cfg = fake.Config(t, fake.Serve(t, fake.Load(t, v, "job-running").At("GET /jobs/"+sid), trigger, taken))
+	fake.Install(t, cfg, "flink", "flink-session", nil)
+	sp = cluster.NewSavepoint(cfg)
+	sp.Dir = "file:///sp"
+	if loc, err := sp.Run(ctx, sid); err != nil || !strings.Contains(loc, "savepoint-") {
+		t.Fatalf("savepoint: %q %v", loc, err)
+	}
+}

@@ -1,0 +1,174 @@
+// Package jobmanager reaches a release's Flink JobManager and runs, lists, stops and follows its jobs.
+//
+// It finds a ready JobManager pod, forwards to its REST port through the API server (or uses
+// --rest-url), waits for the cluster to come up, submits jars, and follows a job to its outcome
+// by the one rule of [flink.Outcome].
+package jobmanager
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/helm-flink/helm-flink/plugin/exit"
+	"github.com/helm-flink/helm-flink/plugin/flink"
+	"github.com/helm-flink/helm-flink/plugin/kube"
+)
+
+// defaultRESTPort is Flink's rest.port, used when the JobManager container names no "rest" port.
+const defaultRESTPort = 8081
+
+// JobManager is a connection to a release's JobManager REST API.
+type JobManager struct {
+	Namespace string
+	Release   string
+	// Pod is the JobManager pod forwarded to; empty with a --rest-url.
+	Pod  string
+	REST *flink.Client
+	pf   *kube.PortForward
+}
+
+// Close stops the port-forward, if any. Safe to call more than once.
+func (jm *JobManager) Close() {
+	if jm != nil && jm.pf != nil {
+		jm.pf.Close()
+	}
+}
+
+// Connect reaches release's JobManager: restURL when set, else a port-forward to a ready
+// JobManager pod's REST port.
+func Connect(ctx context.Context, cs kubernetes.Interface, cfg *rest.Config, ns, release, restURL string) (*JobManager, error) {
+	jm := &JobManager{Namespace: ns, Release: release}
+	if restURL != "" {
+		jm.REST = flink.New(restURL)
+		return jm, nil
+	}
+	pod, err := kube.ReadyPod(ctx, cs, ns, kube.Selector(release, kube.JobManager))
+	if err != nil {
+		return nil, fmt.Errorf("jobmanager of release %q: %w", release, err)
+	}
+	port := restPort(pod)
+	pf, err := kube.ForwardPort(ctx, cfg, ns, pod.Name, port)
+	if err != nil {
+		return nil, fmt.Errorf("port-forward to %s/%s:%d: %w", ns, pod.Name, port, err)
+	}
+	jm.Pod, jm.pf, jm.REST = pod.Name, pf, flink.New(pf.URL())
+	return jm, nil
+}
+
+func restPort(p *corev1.Pod) int {
+	for _, c := range p.Spec.Containers {
+		for _, port := range c.Ports {
+			if port.Name == "rest" || port.Name == "http" {
+				return int(port.ContainerPort)
+			}
+		}
+	}
+	return defaultRESTPort
+}
+
+// UpOptions say how to wait for a release's cluster.
+type UpOptions struct {
+	RESTURL string
+	// JobManagers to wait for; 0 counts them from the release's workloads.
+	JobManagers int
+	// Application: the JobManager runs the job's main(), so its crash is the job's failure.
+	Application bool
+	// Progress receives one line per change.
+	Progress func(format string, a ...any)
+}
+
+// Up waits with watches until the release's JobManager and TaskManager pods are ready, connects
+// to the JobManager, and waits until every TaskManager has registered with it.
+func Up(ctx context.Context, cs kubernetes.Interface, cfg *rest.Config, ns, release string, o UpOptions) (*JobManager, error) {
+	progress := o.Progress
+	if progress == nil {
+		progress = func(string, ...any) {}
+	}
+	wantJM, wantTM, err := kube.Want(ctx, cs, ns, release)
+	if err != nil {
+		return nil, err
+	}
+	if o.JobManagers > 0 {
+		wantJM = o.JobManagers
+	}
+	if err := kube.WaitReady(ctx, cs, ns, kube.Selector(release, kube.JobManager), wantJM, func(r, w int) {
+		progress("  jobmanager pods ready %d/%d", r, w)
+	}); err != nil {
+		err = fmt.Errorf("wait for jobmanager: %w", err)
+		var crash *kube.PodStartError
+		if o.Application && errors.As(err, &crash) && len(crash.Log) > 0 {
+			return nil, exit.With(exit.JobFailed, err)
+		}
+		return nil, err
+	}
+	if err := kube.WaitReady(ctx, cs, ns, kube.Selector(release, kube.TaskManager), wantTM, func(r, w int) {
+		progress("  taskmanager pods ready %d/%d", r, w)
+	}); err != nil {
+		return nil, fmt.Errorf("wait for taskmanagers: %w", err)
+	}
+	jm, err := Connect(ctx, cs, cfg, ns, release, o.RESTURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := jm.WaitTaskManagers(ctx, wantTM, func(r, w int) {
+		progress("  taskmanagers registered %d/%d", r, w)
+	}); err != nil {
+		jm.Close()
+		return nil, fmt.Errorf("wait for taskmanagers to register: %w", err)
+	}
+	return jm, nil
+}
+
+// WaitTaskManagers polls the JobManager until want TaskManagers have registered, calling progress
+// when the count changes. Flink has no watch API, so this one wait polls.
+func (jm *JobManager) WaitTaskManagers(ctx context.Context, want int, progress func(registered, want int)) error {
+	last := -1
+	var lastErr error
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		ov, err := jm.REST.Overview(ctx)
+		if err == nil {
+			lastErr = nil
+			if ov.TaskManagers != last && progress != nil {
+				progress(ov.TaskManagers, want)
+			}
+			last = ov.TaskManagers
+			if ov.TaskManagers >= want {
+				return nil
+			}
+		} else {
+			lastErr = err
+		}
+		select {
+		case <-ctx.Done():
+			if lastErr != nil {
+				return fmt.Errorf("taskmanagers registered: unknown (last error: %v): %w", lastErr, context.Cause(ctx))
+			}
+			return fmt.Errorf("%d/%d taskmanagers registered: %w", max(last, 0), want, context.Cause(ctx))
+		case <-tick.C:
+		}
+	}
+}
+
+// UIHint tells how to open the Flink UI: a port-forward to the release's REST service, whose
+// name (unlike a pod's) stays the same.
+func UIHint(ctx context.Context, cs kubernetes.Interface, ns, release string) string {
+	svcs, err := cs.CoreV1().Services(ns).List(ctx, metav1.ListOptions{LabelSelector: kube.Selector(release, "")})
+	if err == nil {
+		for _, s := range svcs.Items {
+			if strings.HasSuffix(s.Name, "-rest") {
+				return fmt.Sprintf("kubectl port-forward -n %s svc/%s 8081, then open http://localhost:8081", ns, s.Name)
+			}
+		}
+	}
+	return fmt.Sprintf("helm flink status %s -n %s", release, ns)
+}

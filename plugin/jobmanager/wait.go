@@ -1,0 +1,143 @@
+package jobmanager
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/helm-flink/helm-flink/plugin/exit"
+	"github.com/helm-flink/helm-flink/plugin/flink"
+)
+
+// Progress is a job's state as Wait last saw it.
+type Progress struct {
+	JobID    string        `json:"jobId"`
+	Name     string        `json:"name"`
+	State    string        `json:"state"`
+	Running  int           `json:"runningTasks"`
+	Finished int           `json:"finishedTasks"`
+	Total    int           `json:"totalTasks"`
+	Outcome  flink.Outcome `json:"outcome,omitempty"`
+}
+
+// Tasks is "2/2 running", or "2/2 finished" for a job that ran to its end.
+func (p Progress) Tasks() string {
+	return fmt.Sprintf("%d/%d %s", p.Running+p.Finished, p.Total, p.tasksAre())
+}
+
+func (p Progress) tasksAre() string {
+	if p.Outcome == flink.Finished {
+		return "finished"
+	}
+	return "running"
+}
+
+func (p Progress) String() string {
+	if p.State == "" {
+		return "job " + p.JobID + " not known to the JobManager yet"
+	}
+	return fmt.Sprintf("job %s %s, %d/%d tasks %s", p.JobID, p.State, p.Running+p.Finished, p.Total, p.tasksAre())
+}
+
+// FailedError is a job that failed, restarted or was cancelled instead of running. Root is
+// Flink's root exception when the JobManager has one.
+type FailedError struct {
+	Progress
+	Root *flink.RootCause
+}
+
+func (e *FailedError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "job %s is %s", e.JobID, e.State)
+	if r := e.Root; r != nil {
+		fmt.Fprintf(&b, "\nroot exception: %s: %s", r.Class, r.Message)
+		for i, f := range r.Frames {
+			if i == maxFrames {
+				fmt.Fprintf(&b, "\n\t... %d more", len(r.Frames)-i)
+				break
+			}
+			b.WriteString("\n\tat " + f)
+		}
+		if in := r.Innermost(); in.Class != r.Class || in.Message != r.Message {
+			fmt.Fprintf(&b, "\ncaused by: %s: %s", in.Class, in.Message)
+			for _, f := range in.Frames[:min(len(in.Frames), maxFrames)] {
+				b.WriteString("\n\tat " + f)
+			}
+		}
+	}
+	return b.String()
+}
+
+// maxFrames of a stack trace are printed: enough to see where, not a screenful.
+const maxFrames = 5
+
+// ExitCode makes a failed job exit 3.
+func (e *FailedError) ExitCode() int { return exit.JobFailed }
+
+// Run submits the job and, unless noWait, follows it to its outcome (see Wait), printing each
+// step through progress.
+func (jm *JobManager) Run(ctx context.Context, s Spec, noWait bool, progress func(format string, a ...any)) (Progress, error) {
+	id, err := jm.Submit(ctx, s)
+	if err != nil {
+		return Progress{}, fmt.Errorf("submit job: %w", err)
+	}
+	progress("  job %s submitted", id)
+	if noWait {
+		return Progress{JobID: id}, nil
+	}
+	return jm.Wait(ctx, id, progress)
+}
+
+// Wait polls the job until its outcome is decided, printing what it sees when that changes:
+// running or finished is success, failed a *FailedError with Flink's root exception, and ctx's
+// end a timeout error carrying the last known state. A job the JobManager does not know (yet:
+// an application cluster submits it after start) is waited for.
+func (jm *JobManager) Wait(ctx context.Context, jobID string, progress func(format string, a ...any)) (Progress, error) {
+	last := Progress{JobID: jobID}
+	seen := false
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		// An error is a job not submitted yet, or a port-forward or JobManager hiccup: keep the
+		// last state and ask again.
+		if j, err := jm.REST.Job(ctx, jobID); err == nil {
+			t := j.Tasks()
+			p := Progress{JobID: jobID, Name: j.Name, State: string(j.State), Running: t.Running, Finished: t.Finished, Total: t.Total, Outcome: j.Outcome()}
+			if (!seen || p != last) && progress != nil {
+				progress("  %s", p)
+			}
+			seen, last = true, p
+			switch {
+			case p.Outcome == flink.Failed:
+				return p, jm.failed(ctx, p)
+			case p.Outcome.OK():
+				return p, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return last, exit.With(exit.Timeout, fmt.Errorf("waiting for job to run: last known state: %s: %w", last, context.Cause(ctx)))
+		case <-tick.C:
+		}
+	}
+}
+
+func (jm *JobManager) failed(ctx context.Context, p Progress) error {
+	e := &FailedError{Progress: p}
+	// The exception history lags the state change by a moment.
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for range 20 {
+		if ex, err := jm.REST.Exceptions(ctx, p.JobID); err == nil && ex.Root != nil {
+			e.Root = ex.Root
+			return e
+		}
+		select {
+		case <-ctx.Done():
+			return e
+		case <-tick.C:
+		}
+	}
+	return e
+}

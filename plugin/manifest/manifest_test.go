@@ -1,0 +1,87 @@
+package manifest
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+func golden(t *testing.T, chart, name string) (Manifest, string) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("../../charts/testdata", chart, name+".golden.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The golden files end with the rendered NOTES.txt, which no release manifest holds.
+	text, _, _ := strings.Cut(string(data), "\n---\n# NOTES.txt")
+	m, err := Parse(text)
+	if err != nil {
+		t.Fatalf("%s/%s: %v", chart, name, err)
+	}
+	return m, text
+}
+
+// Every golden render of both charts decodes: typed where client-go knows the kind.
+func TestParseGoldenRenders(t *testing.T) {
+	files, _ := filepath.Glob("../../charts/testdata/*/*.golden.yaml")
+	if len(files) == 0 {
+		t.Fatal("no golden renders")
+	}
+	for _, f := range files {
+		chart, name := filepath.Base(filepath.Dir(f)), filepath.Base(f)
+		m, _ := golden(t, chart, name[:len(name)-len(".golden.yaml")])
+		if len(m) == 0 || m.JobManager() == nil {
+			t.Errorf("%s: %d objects, JobManager %v", f, len(m), m.JobManager())
+		}
+		for _, o := range m {
+			if u, ok := o.(*unstructured.Unstructured); ok && u.GetAPIVersion() != "monitoring.coreos.com/v1" {
+				t.Errorf("%s: %s %s left unstructured", f, u.GetKind(), u.GetName())
+			}
+		}
+	}
+	m, _ := golden(t, "flink-session", "default")
+	if _, ok := m[0].(*policyv1.PodDisruptionBudget); !ok || m.Label("app.kubernetes.io/instance") != "golden" {
+		t.Errorf("labels: %q", m.Label("app.kubernetes.io/instance"))
+	}
+	if got := (Manifest{&appsv1.Deployment{}}).JobManager(); got != nil {
+		t.Error("a Deployment without the jobmanager label is not the JobManager")
+	}
+	if m, err := Parse("# Source: empty.yaml\n---\n\n"); err != nil || len(m) != 0 {
+		t.Errorf("comments only: %v, %v", m, err)
+	}
+	if _, err := Parse("kind: [\n"); err == nil {
+		t.Error("broken YAML must be an error")
+	}
+}
+
+// The application's job id is the one the chart renders into its JobManager's arguments.
+func TestJobID(t *testing.T) {
+	m, text := golden(t, "flink-job", "default")
+	want := regexp.MustCompile(`- --job-id\n\s*- ([0-9a-f]{32})`).FindStringSubmatch(text)
+	if want == nil || m.JobID() != want[1] {
+		t.Fatalf("job id %q, the chart renders %v", m.JobID(), want)
+	}
+	if s, _ := golden(t, "flink-session", "default"); s.JobID() != "" {
+		t.Errorf("a session names no job id: %q", s.JobID())
+	}
+}
+
+// The cluster id is read from the rendered Flink configuration of an HA release, flat or nested.
+func TestClusterID(t *testing.T) {
+	if m, _ := golden(t, "flink-session", "ha"); m.ClusterID() != "golden-flink-session" {
+		t.Fatalf("cluster id %q", m.ClusterID())
+	}
+	if m, _ := golden(t, "flink-session", "default"); m.ClusterID() != "" {
+		t.Fatalf("no HA, yet cluster id %q", m.ClusterID())
+	}
+	nested := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  config.yaml: |\n    kubernetes:\n      cluster-id: nested\n"
+	if m, err := Parse(nested); err != nil || m.ClusterID() != "nested" {
+		t.Fatalf("nested: %q %v", m.ClusterID(), err)
+	}
+}
