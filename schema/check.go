@@ -127,15 +127,15 @@ func validateTree(ch *chart.Chart, vals map[string]any, prefix string) ([]Proble
 }
 
 type checker struct {
-	chartName   string
-	appVersion  string // the chart's default Flink version
+	chartName  string
+	appVersion string // the chart's default Flink version
 	// haDir is the HA storage dir Flink gets and haDirPath the value it comes from; "" without HA.
 	haDir, haDirPath string
-	vals        map[string]any
-	conf        map[string]any // flinkConfiguration
-	opts        CheckOptions
-	schemaPaths []string
-	out         []Problem
+	vals             map[string]any
+	conf             map[string]any // flinkConfiguration
+	opts             CheckOptions
+	schemaPaths      []string
+	out              []Problem
 }
 
 func (c *checker) add(p Problem) { c.out = append(c.out, p) }
