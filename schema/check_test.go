@@ -154,7 +154,7 @@ func TestCheckAcceptsGoodValues(t *testing.T) {
 
 // A values file with six mistakes gives six problems, and the report users read is the golden
 // file's (go test ./schema -update rewrites it).
-func TestMultiMistakeReport(t *testing.T) {
+func TestMultiMistakereport(t *testing.T) {
 	ch := loadChart(t, "flink-session")
 	file := filepath.Join("testdata", "flink-session", "multi-mistake.yaml")
 	data, err := os.ReadFile(file)
@@ -167,7 +167,7 @@ func TestMultiMistakeReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(problems) != mistakes {
-		t.Fatalf("%d problems for %d mistakes:\n%s", len(problems), mistakes, Report(problems))
+		t.Fatalf("%d problems for %d mistakes:\n%s", len(problems), mistakes, report(problems))
 	}
 	err = &InvalidError{Subject: "values of chart flink-session", Problems: problems}
 	golden := filepath.Join("testdata", "flink-session", "multi-mistake.golden")
@@ -199,7 +199,7 @@ func TestCheckWithValueFlags(t *testing.T) {
 		Values:       []string{"taskmanager.replica=3", "parallelism=2"},
 		StringValues: []string{"taskmanager.numberOfTaskSlots=1"},
 	}
-	vals, err := values.Merge(ch, opts, getter.Providers{})
+	vals, err := merge(ch, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,12 +214,12 @@ func TestCheckWithValueFlags(t *testing.T) {
 		{Path: "taskmanager.replica", Message: "unknown key (did you mean replicas?)"},
 	}
 	if !reflect.DeepEqual(problems, want) {
-		t.Fatalf("problems:\n%s\nwant:\n%s", Report(problems), Report(want))
+		t.Fatalf("problems:\n%s\nwant:\n%s", report(problems), report(want))
 	}
 	// ...and with --set it is a number, and the parallelism check runs.
 	opts.StringValues = nil
 	opts.Values = append(opts.Values, "taskmanager.numberOfTaskSlots=1")
-	vals, err = values.Merge(ch, opts, getter.Providers{})
+	vals, err = merge(ch, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +232,7 @@ func TestCheckWithValueFlags(t *testing.T) {
 		{Path: "taskmanager.replica", Message: "unknown key (did you mean replicas?)"},
 	}
 	if !reflect.DeepEqual(problems, want) {
-		t.Fatalf("problems:\n%s\nwant:\n%s", Report(problems), Report(want))
+		t.Fatalf("problems:\n%s\nwant:\n%s", report(problems), report(want))
 	}
 }
 
@@ -413,4 +413,23 @@ func TestParseFlinkVersion(t *testing.T) {
 			t.Errorf("%q parsed", in)
 		}
 	}
+}
+
+// report renders problems one per line, in the order given.
+func report(problems []Problem) string {
+	var b strings.Builder
+	for _, p := range problems {
+		b.WriteString(p.String())
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// merge is what the plugin does with the value flags: Helm's merging, then the chart's values.
+func merge(ch *chart.Chart, o *values.Options) (map[string]any, error) {
+	user, err := values.User(o, getter.Providers{})
+	if err != nil {
+		return nil, err
+	}
+	return values.ForChart(ch, user)
 }

@@ -46,16 +46,6 @@ func (p Problem) String() string {
 	return s
 }
 
-// Report renders problems one per line, in the order given.
-func Report(problems []Problem) string {
-	var b strings.Builder
-	for _, p := range problems {
-		b.WriteString(p.String())
-		b.WriteByte('\n')
-	}
-	return b.String()
-}
-
 // InvalidError is the error of a command whose values have problems: its message lists them
 // all, and the command exits 1.
 type InvalidError struct {

@@ -128,12 +128,3 @@ func ForChart(ch *chart.Chart, user map[string]any) (map[string]any, error) {
 	}
 	return vals, nil
 }
-
-// Merge is User then ForChart: the values `helm install ch` with these flags would render.
-func Merge(ch *chart.Chart, o *Options, p getter.Providers) (map[string]any, error) {
-	user, err := User(o, p)
-	if err != nil {
-		return nil, err
-	}
-	return ForChart(ch, user)
-}

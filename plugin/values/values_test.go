@@ -175,7 +175,11 @@ func TestMergeEqualsWhatHelmInstallRenders(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				ours, err := Merge(ch, o, getter.All(cli.New()))
+				ourUser, err := User(o, getter.All(cli.New()))
+				if err != nil {
+					t.Fatal(err)
+				}
+				ours, err := ForChart(ch, ourUser)
 				if err != nil {
 					t.Fatal(err)
 				}
