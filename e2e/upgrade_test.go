@@ -52,8 +52,37 @@ func TestUpgradeApplication(t *testing.T) {
 	}
 	assertRestoredFrom(t, rest, up.Job.JobID, up.Savepoint)
 
+	// A second --reuse-values upgrade starts from the user's values only: the first upgrade's
+	// job id and savepoint were that revision's, and the plugin's own check of its values
+	// (savepoint paths as Flink reports them) passes.
+	// (A config change, which replaces the TaskManagers too: on the stack a TaskManager keeps its
+	// JobManager's local port and cannot follow a replaced JobManager; ci/README.md.)
+	out, _, code = s.run(t, "upgrade", "app", chart, "-n", ns, "--reuse-values", "--set", "parallelism=2", "-o", "json")
+	if code != 0 {
+		t.Fatalf("second upgrade: exit %d", code)
+	}
+	again := decode[struct {
+		Revision  int    `json:"revision"`
+		Savepoint string `json:"savepoint"`
+		Job       struct {
+			JobID string `json:"jobId"`
+			State string `json:"state"`
+		} `json:"job"`
+	}](t, out)
+	if again.Revision != 3 || again.Savepoint == "" || again.Savepoint == up.Savepoint || again.Job.JobID == up.Job.JobID || again.Job.State != "RUNNING" {
+		t.Fatalf("second upgrade result %+v after %+v", again, up)
+	}
+	jm = waitPods(t, ns, "app.kubernetes.io/component=jobmanager", 30e9, "jobmanager", allReady(1))
+	rest = forwardREST(t, ns, jm[0].Name)
+	rest.waitAllTasksRunning(again.Job.JobID, 30e9)
+	assertRestoredFrom(t, rest, again.Job.JobID, again.Savepoint)
+	vals := s.helm(t, "get", "values", "app", "-n", ns, "-o", "json")
+	if strings.Contains(vals, up.Savepoint) || strings.Contains(vals, up.Job.JobID) || !strings.Contains(vals, `"parallelism":2`) {
+		t.Fatalf("the first upgrade's own values leaked into revision 3's: %s", vals)
+	}
+
 	// The chart alone: a values change is a new JobManager Job, not an immutable-field error.
-	s.helm(t, "upgrade", "app", chart, "-n", ns, "--reuse-values", "--set", "parallelism=2")
+	s.helm(t, "upgrade", "app", chart, "-n", ns, "--reuse-values", "--set", "parallelism=1")
 	if _, _, code := s.run(t, "uninstall", "app", "-n", ns); code != 0 {
 		t.Fatalf("uninstall: exit %d", code)
 	}

@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
 
 	"helm.sh/helm/v3/pkg/chartutil"
@@ -17,21 +19,96 @@ import (
 	"github.com/helm-flink/helm-flink/plugin/manifest"
 )
 
-// nextValues are the new revision's values: the user's, over the release's with reuse; an
-// application's job gets an id of the new revision unless the values fix one, since a job
-// stopped with a savepoint has ended for good under its id (with HA, Flink's job result store
-// remembers it).
-func nextValues(rel *release.Release, user map[string]any, reuse bool, mode act.Mode) map[string]any {
-	if reuse {
-		user = chartutil.CoalesceTables(user, copyValues(rel.Config))
+// ownedPrefix marks, as release labels, the values the plugin itself set for one revision (the
+// job id of the revision, the savepoint it starts from): they are the revision's, never the
+// user's, so that a later --reuse-values does not carry them on.
+const ownedPrefix = "helm-flink.dev/set."
+
+// owned lists the value paths the plugin set in rel (e.g. job.fromSavepoint).
+func owned(rel *release.Release) []string {
+	var out []string
+	for k, v := range rel.Labels {
+		if p, ok := strings.CutPrefix(k, ownedPrefix); ok && v == "true" {
+			out = append(out, p)
+		}
 	}
+	sort.Strings(out)
+	return out
+}
+
+// revisionValues are the new revision's values and the plugin's own among them.
+type revisionValues struct {
+	values map[string]any
+	// own are the paths the plugin sets for this revision only.
+	own []string
+}
+
+// set sets a plugin-owned value of the revision.
+func (r *revisionValues) set(path string, v any) {
+	parts := strings.Split(path, ".")
+	m := r.values
+	for _, p := range parts[:len(parts)-1] {
+		sub, ok := m[p].(map[string]any)
+		if !ok {
+			sub = map[string]any{}
+			m[p] = sub
+		}
+		m = sub
+	}
+	m[parts[len(parts)-1]] = v
+	if !slices.Contains(r.own, path) {
+		r.own = append(r.own, path)
+	}
+}
+
+// labels are the release labels that record own, and drop the previous revision's record.
+func (r *revisionValues) labels(prev *release.Release) map[string]string {
+	out := map[string]string{}
+	for _, p := range owned(prev) {
+		out[ownedPrefix+p] = "null" // Helm's way to remove a release label
+	}
+	for _, p := range r.own {
+		out[ownedPrefix+p] = "true"
+	}
+	return out
+}
+
+// nextValues are the new revision's values: the user's, over the release's user values with
+// reuse (without what the plugin set for the previous revision only); an application's job gets
+// an id of the new revision unless the user fixes one, since a job stopped with a savepoint has
+// ended for good under its id (with HA, Flink's job result store remembers it).
+func nextValues(rel *release.Release, user map[string]any, reuse bool, mode act.Mode) *revisionValues {
+	if reuse {
+		prev := copyValues(rel.Config)
+		for _, p := range owned(rel) {
+			unset(prev, strings.Split(p, "."))
+		}
+		user = chartutil.CoalesceTables(user, prev)
+	}
+	next := &revisionValues{values: user}
 	if mode == act.Application {
 		job, _ := user["job"].(map[string]any)
 		if id, _ := job["jobId"].(string); id == "" {
-			setJob(user, "jobId", revisionJobID(rel.Namespace, rel.Name, rel.Version+1))
+			next.set("job.jobId", revisionJobID(rel.Namespace, rel.Name, rel.Version+1))
 		}
 	}
-	return user
+	return next
+}
+
+// unset removes a value by its path, and maps it leaves empty.
+func unset(m map[string]any, path []string) {
+	if len(path) == 1 {
+		delete(m, path[0])
+		return
+	}
+	sub, ok := m[path[0]].(map[string]any)
+	if !ok {
+		return
+	}
+	unset(sub, path[1:])
+	if len(sub) == 0 {
+		delete(m, path[0])
+	}
 }
 
 // revisionJobID is the job id of an application's revision: distinct per namespace, release
@@ -52,10 +129,10 @@ func running(id string, jobs []jobmanager.Job) bool {
 }
 
 // restoreFrom starts the new revision's job from savepoint.
-func restoreFrom(vals map[string]any, savepoint string, allowNonRestored bool) {
-	setJob(vals, "fromSavepoint", savepoint)
+func restoreFrom(next *revisionValues, savepoint string, allowNonRestored bool) {
+	next.set("job.fromSavepoint", savepoint)
 	if allowNonRestored {
-		setJob(vals, "allowNonRestoredState", true)
+		next.set("job.allowNonRestoredState", true)
 	}
 }
 
@@ -97,15 +174,6 @@ func haEnabled(vals map[string]any) bool {
 	ha, _ := vals["highAvailability"].(map[string]any)
 	on, _ := ha["enabled"].(bool)
 	return on
-}
-
-func setJob(vals map[string]any, key string, v any) {
-	job, ok := vals["job"].(map[string]any)
-	if !ok {
-		job = map[string]any{}
-		vals["job"] = job
-	}
-	job[key] = v
 }
 
 // copyValues deep-copies release values so that coalescing never writes into the stored release.

@@ -28,8 +28,12 @@ import (
 type Upgrade struct {
 	cfg *act.Config
 
-	// ReuseValues starts from the release's values and merges the new ones in.
+	// ReuseValues starts from the release's values and merges the new ones in, with the
+	// previous chart's defaults, as Helm's --reuse-values does.
 	ReuseValues bool
+	// ResetThenReuseValues is Helm's --reset-then-reuse-values: the release's values over the
+	// new chart's defaults.
+	ResetThenReuseValues bool
 	// SavepointDir is where an application's job is stopped to; "" uses the cluster's
 	// state.savepoints.dir.
 	SavepointDir string
@@ -61,7 +65,7 @@ type target struct {
 	chart *chart.Chart
 	mode  act.Mode
 	// values are the new revision's, complete: Helm gets them with ResetValues.
-	values map[string]any
+	*revisionValues
 	// merged are values with the chart's defaults, as the templates see them.
 	merged map[string]any
 }
@@ -130,7 +134,13 @@ func (u *Upgrade) prepare(ref act.ChartRef, vals values.Options) (*target, error
 	if err != nil {
 		return nil, exit.InputError(err)
 	}
-	next := &target{chart: ch, mode: mode, values: nextValues(rel, user, u.ReuseValues, mode)}
+	reuse := u.ReuseValues || u.ResetThenReuseValues
+	if u.ReuseValues && !u.ResetThenReuseValues {
+		// Helm's --reuse-values keeps the previous chart's defaults too (--reset-then-reuse-values
+		// takes the new chart's).
+		ch.Values = copyValues(rel.Chart.Values)
+	}
+	next := &target{chart: ch, mode: mode, revisionValues: nextValues(rel, user, reuse, mode)}
 	if next.merged, err = values.ForChart(ch, next.values); err != nil {
 		return nil, exit.InputError(err)
 	}
@@ -176,7 +186,7 @@ func (u *Upgrade) stopApplication(ctx context.Context, jm *jobmanager.JobManager
 	if err := kube.WaitNoneRunning(ctx, cs, rel.Namespace, kube.Selector(rel.Name, kube.JobManager)); err != nil {
 		return fmt.Errorf("wait for the stopped JobManager to end: %w", err)
 	}
-	restoreFrom(next.values, loc, u.AllowNonRestoredState)
+	restoreFrom(next.revisionValues, loc, u.AllowNonRestoredState)
 	return nil
 }
 
@@ -196,6 +206,7 @@ func (u *Upgrade) helmUpgrade(ctx context.Context, next *target, dryRun string) 
 	up := action.NewUpgrade(u.cfg.Helm)
 	up.Namespace, up.Timeout = u.cfg.Release.Namespace, act.HelmTimeout(ctx)
 	up.ResetValues = true // the values are complete; Helm must not merge the old ones in again
+	up.Labels = next.labels(u.cfg.Release)
 	if dryRun != "" {
 		up.DryRun, up.DryRunOption = true, dryRun
 	} else {

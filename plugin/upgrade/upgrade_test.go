@@ -27,17 +27,17 @@ func TestNextValues(t *testing.T) {
 	app := fake.Install(t, cfg, "app", "flink-job", map[string]any{"parallelism": 2, "job": map[string]any{"entryClass": "a.B"}})
 	got := nextValues(app, map[string]any{"parallelism": 3}, true, act.Application)
 	want := map[string]any{"parallelism": 3, "job": map[string]any{"entryClass": "a.B", "jobId": revisionJobID("flink", "app", 2)}}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("reuse: %v, want %v", got, want)
+	if !reflect.DeepEqual(got.values, want) || !reflect.DeepEqual(got.own, []string{"job.jobId"}) {
+		t.Errorf("reuse: %v (own %v), want %v", got.values, got.own, want)
 	}
 	if _, leaked := app.Config["job"].(map[string]any)["jobId"]; leaked || app.Config["parallelism"] != 2 {
 		t.Errorf("the stored release was written into: %v", app.Config)
 	}
 	fixed := map[string]any{"job": map[string]any{"jobId": "0000000000000000000000000000000f"}}
-	if got := nextValues(app, fixed, false, act.Application); got["job"].(map[string]any)["jobId"] != "0000000000000000000000000000000f" {
+	if got := nextValues(app, fixed, false, act.Application); got.values["job"].(map[string]any)["jobId"] != "0000000000000000000000000000000f" || len(got.own) != 0 {
 		t.Errorf("a job id the values fix stays: %v", got)
 	}
-	if got := nextValues(app, map[string]any{"a": 1}, false, act.Session); !reflect.DeepEqual(got, map[string]any{"a": 1}) {
+	if got := nextValues(app, map[string]any{"a": 1}, false, act.Session); !reflect.DeepEqual(got.values, map[string]any{"a": 1}) {
 		t.Errorf("a session's values stay the user's: %v", got)
 	}
 	ids := map[string]bool{revisionJobID("flink", "app", 2): true, revisionJobID("flink", "app", 3): true, revisionJobID("other", "app", 2): true}
@@ -51,21 +51,58 @@ func TestNextValues(t *testing.T) {
 	}
 }
 
+// What the plugin set for one revision (job id, savepoint) is not the next revision's user
+// values: two --reuse-values upgrades in a row start from the user's values only, and the
+// release labels record what the plugin owns, dropping the previous record.
+func TestPluginValuesDoNotLeak(t *testing.T) {
+	cfg := fake.Config(t, "")
+	rel := fake.Install(t, cfg, "app", "flink-job", map[string]any{"parallelism": 2, "job": map[string]any{"entryClass": "a.B"}})
+	first := nextValues(rel, map[string]any{"parallelism": 3}, true, act.Application)
+	restoreFrom(first, "file:/flink-data/savepoints/savepoint-1", false)
+	if l := first.labels(rel); l[ownedPrefix+"job.jobId"] != "true" || l[ownedPrefix+"job.fromSavepoint"] != "true" {
+		t.Fatalf("labels of the first upgrade: %v", l)
+	}
+	// The first upgrade's revision as Helm stores it.
+	rel2 := *rel
+	rel2.Version, rel2.Config, rel2.Labels = 2, first.values, map[string]string{}
+	for k, v := range first.labels(rel) {
+		rel2.Labels[k] = v
+	}
+	second := nextValues(&rel2, map[string]any{"taskmanager": map[string]any{"replicas": 3}}, true, act.Application)
+	job := second.values["job"].(map[string]any)
+	if _, leaked := job["fromSavepoint"]; leaked {
+		t.Errorf("the first upgrade's savepoint leaked into the second: %v", second.values)
+	}
+	if job["jobId"] != revisionJobID("flink", "app", 3) || job["entryClass"] != "a.B" || second.values["parallelism"] != 3 {
+		t.Errorf("second upgrade's values: %v", second.values)
+	}
+	if l := second.labels(&rel2); l[ownedPrefix+"job.fromSavepoint"] != "null" || l[ownedPrefix+"job.jobId"] != "true" {
+		t.Errorf("labels of the second upgrade: %v", l)
+	}
+	// A savepoint the user gives is the user's and stays.
+	rel3 := rel2
+	rel3.Config = map[string]any{"job": map[string]any{"fromSavepoint": "s3://b/sp-1"}}
+	rel3.Labels = map[string]string{}
+	if got := nextValues(&rel3, nil, true, act.Application); got.values["job"].(map[string]any)["fromSavepoint"] != "s3://b/sp-1" {
+		t.Errorf("the user's own savepoint was dropped: %v", got.values)
+	}
+}
+
 // Which job gets the savepoint, and how the new revision starts from it.
 func TestSavepointOfTheRunningJob(t *testing.T) {
 	jobs := []jobmanager.Job{{ID: "a", State: "FINISHED"}, {ID: "b", State: "RUNNING"}}
 	if running("a", jobs) || !running("b", jobs) || running("c", jobs) {
 		t.Error("only the application's own running job is stopped")
 	}
-	vals := map[string]any{"job": map[string]any{"jobId": "x"}}
+	vals := &revisionValues{values: map[string]any{"job": map[string]any{"jobId": "x"}}}
 	restoreFrom(vals, "file:/sp/savepoint-1", true)
 	want := map[string]any{"jobId": "x", "fromSavepoint": "file:/sp/savepoint-1", "allowNonRestoredState": true}
-	if !reflect.DeepEqual(vals["job"], want) {
-		t.Errorf("%v", vals)
+	if !reflect.DeepEqual(vals.values["job"], want) {
+		t.Errorf("%v", vals.values)
 	}
-	vals = map[string]any{}
-	if restoreFrom(vals, "s", false); !reflect.DeepEqual(vals, map[string]any{"job": map[string]any{"fromSavepoint": "s"}}) {
-		t.Errorf("%v", vals)
+	vals = &revisionValues{values: map[string]any{}}
+	if restoreFrom(vals, "s", false); !reflect.DeepEqual(vals.values, map[string]any{"job": map[string]any{"fromSavepoint": "s"}}) {
+		t.Errorf("%v", vals.values)
 	}
 }
 
