@@ -3,9 +3,13 @@
 package e2e
 
 import (
+	"context"
+	"fmt"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -124,4 +128,91 @@ func TestUpgradeSession(t *testing.T) {
 	}
 	s.run(t, "uninstall", "flink", "-n", ns)
 	assertNothingLeft(t, ns)
+}
+
+// Scaling a session below the slots its running jobs hold: refused (exit 1, nothing changed)
+// naming the job and its slots; with --stop-jobs --savepoint-dir the job is stopped with a
+// savepoint on the release's claim first; a job on the adaptive scheduler rescales instead.
+func TestUpgradeSessionScaleDown(t *testing.T) {
+	chart := filepath.Join(env.root, "charts/flink-session")
+	jar := exampleJar(env.versions["FLINK1_VERSION"], "TopSpeedWindowing")
+	t.Run("refused, then stopped with a savepoint", func(t *testing.T) {
+		t.Parallel()
+		ns := newNamespace(t)
+		s := newStandalone(t)
+		// 2 TaskManagers × 2 slots; the job holds 3.
+		out, _, code := s.run(t, "install", "flink", chart, "-n", ns, "--jar", jar, "--parallelism", "3",
+			"--set", "persistence.enabled=true", "--set", "persistence.size=1Gi", "--set", "persistence.keepOnUninstall=false", "-o", "json")
+		if code != 0 {
+			t.Fatalf("install: exit %d", code)
+		}
+		jobID := decode[cliInstall](t, out).Job.JobID
+		_, errOut, code := s.run(t, "upgrade", "flink", chart, "-n", ns, "--reuse-values", "--set", "taskmanager.replicas=1")
+		if code != 1 || !strings.Contains(errOut, jobID+" (CarTopSpeedWindowingExample) holds 3") || !strings.Contains(errOut, "leaves 2 task slots") {
+			t.Fatalf("a scale-down below the job's slots: exit %d", code)
+		}
+		jm := waitPods(t, ns, "app.kubernetes.io/component=jobmanager", 10e9, "jobmanager", allReady(1))
+		rest := forwardREST(t, ns, jm[0].Name)
+		if d := rest.waitAllTasksRunning(jobID, 10e9); d.State != "RUNNING" {
+			t.Fatalf("after the refusal the job is %s", d.State)
+		}
+		if tms := waitPods(t, ns, "app.kubernetes.io/component=taskmanager", 10e9, "taskmanagers", allReady(2)); len(tms) != 2 {
+			t.Fatal("the refused upgrade changed the TaskManagers")
+		}
+		out, _, code = s.run(t, "upgrade", "flink", chart, "-n", ns, "--reuse-values", "--set", "taskmanager.replicas=1",
+			"--stop-jobs", "--savepoint-dir", "file:///flink-data/scaled", "-o", "json")
+		if code != 0 {
+			t.Fatalf("upgrade --stop-jobs: exit %d", code)
+		}
+		res := decode[struct {
+			Revision    int               `json:"revision"`
+			StoppedJobs map[string]string `json:"stoppedJobs"`
+		}](t, out)
+		if res.Revision != 2 || res.StoppedJobs[jobID] == "" {
+			t.Fatalf("upgrade --stop-jobs: %+v", res)
+		}
+		assertOnClaim(t, ns, "flink-flink-session-data", res.StoppedJobs[jobID])
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
+		eventually(t, ctx, "the stopped job ends", func() (bool, string) {
+			var d jobDetails
+			rest.get("/jobs/"+jobID, &d)
+			return d.State == "FINISHED", d.State
+		})
+		s.run(t, "uninstall", "flink", "-n", ns)
+		assertNothingLeft(t, ns)
+	})
+	t.Run("the adaptive scheduler rescales", func(t *testing.T) {
+		t.Parallel()
+		ns := newNamespace(t)
+		s := newStandalone(t)
+		out, _, code := s.run(t, "install", "flink", chart, "-n", ns, "--jar", jar, "--parallelism", "3",
+			"--set-string", `flinkConfiguration.jobmanager\.scheduler=adaptive`,
+			"--set-string", `flinkConfiguration.restart-strategy\.type=fixed-delay`, "-o", "json")
+		if code != 0 {
+			t.Fatalf("install: exit %d", code)
+		}
+		jobID := decode[cliInstall](t, out).Job.JobID
+		if _, _, code := s.run(t, "upgrade", "flink", chart, "-n", ns, "--reuse-values", "--set", "taskmanager.replicas=1"); code != 0 {
+			t.Fatalf("a scale-down under an adaptive job: exit %d", code)
+		}
+		jm := waitPods(t, ns, "app.kubernetes.io/component=jobmanager", 10e9, "jobmanager", allReady(1))
+		rest := forwardREST(t, ns, jm[0].Name)
+		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+		defer cancel()
+		eventually(t, ctx, "the job runs on the 2 slots left", func() (bool, string) {
+			var d jobDetails
+			if err := rest.try(http.MethodGet, "/jobs/"+jobID, nil, "", &d); err != nil {
+				return false, err.Error()
+			}
+			maxP, running := 0, 0
+			for _, v := range d.Vertices {
+				maxP = max(maxP, v.Parallelism)
+				running += v.Tasks["RUNNING"]
+			}
+			return d.State == "RUNNING" && maxP == 2 && running > 0, fmt.Sprintf("%s, parallelism %d", d.State, maxP)
+		})
+		s.run(t, "uninstall", "flink", "-n", ns)
+		assertNothingLeft(t, ns)
+	})
 }

@@ -113,7 +113,9 @@ func (c *checker) durableState(haDir, haDirPath string) {
 		}
 	}
 	check(haDirPath, haDir, "HA storage dir")
-	check("--savepoint-dir", c.opts.SavepointDir, "savepoint directory")
+	if c.clean("--savepoint-dir") {
+		c.out = append(c.out, CheckSavepointDir(c.vals, "--savepoint-dir", c.opts.SavepointDir)...)
+	}
 	check("--savepoint", c.opts.SavepointPath, "savepoint")
 	if c.isJob() {
 		check("job.fromSavepoint", c.str("job", "fromSavepoint"), "savepoint")
@@ -124,4 +126,15 @@ func (c *checker) list(path ...string) []any {
 	v, _ := c.get(path...)
 	l, _ := v.([]any)
 	return l
+}
+
+// CheckSavepointDir checks a savepoint directory a command names (flag, e.g. --savepoint-dir)
+// against a release's coalesced values: a file:// one must be on a volume every JobManager and
+// TaskManager pod of the release mounts. It returns the problems, none when dir is fine.
+func CheckSavepointDir(vals map[string]any, flag, dir string) []Problem {
+	c := &checker{vals: vals}
+	if p, ok := LocalPath(dir); ok && !onVolume(p, c.durableMounts()) {
+		return []Problem{{Path: flag, Message: "savepoint directory is on the pod's own file system, lost when the pod goes", Got: show(dir), Want: durableWant}}
+	}
+	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -49,11 +51,13 @@ func newUpgradeCmd(cfg *act.Config, out io.Writer) *cobra.Command {
 	addChartFlags(f, &o.chart.ChartPathOptions)
 	f.BoolVar(&o.upgrade.ReuseValues, "reuse-values", false, "reuse the release's values (and its chart's defaults, as helm does) and merge the new ones in")
 	f.BoolVar(&o.upgrade.ResetThenReuseValues, "reset-then-reuse-values", false, "reuse the release's values over the new chart's defaults and merge the new ones in")
-	f.StringVar(&o.upgrade.SavepointDir, "savepoint-dir", "", "flink-job: where the job is stopped to (default: the cluster's state.savepoints.dir)")
+	f.StringVar(&o.upgrade.SavepointDir, "savepoint-dir", "", "where jobs are stopped to: flink-job's job (default: the cluster's state.savepoints.dir), flink-session's with --stop-jobs")
+	f.BoolVar(&o.upgrade.StopJobs, "stop-jobs", false, "flink-session: when the upgrade leaves fewer task slots than running jobs hold, stop those jobs with savepoints into --savepoint-dir first")
 	f.BoolVar(&o.upgrade.NoSavepoint, "no-savepoint", false, "flink-job: do not stop the job with a savepoint first")
 	f.BoolVar(&o.upgrade.AllowNonRestoredState, "allow-non-restored-state", false, "flink-job: allow savepoint state that maps to no operator of the new job")
 	f.BoolVar(&o.upgrade.Force, "force", false, "flink-session: upgrade even when the JobManager restarts under running jobs without HA")
 	f.StringVar(&o.upgrade.Description, "description", "", "a custom description of the revision")
+	f.BoolVar(&o.upgrade.NoRollback, "no-rollback", false, "leave a revision whose JobManager fails on it instead of returning to the previous chart and values (flink-job: and the job to the upgrade's savepoint)")
 	o.addFlags(cmd)
 	return cmd
 }
@@ -63,15 +67,26 @@ func (o *upgradeOptions) Complete(a []string) error {
 	return o.releaseOptions.Complete(a)
 }
 
+func (o *upgradeOptions) Validate() error {
+	return firstError(o.releaseOptions.Validate(), o.upgrade.Validate())
+}
+
 func (o *upgradeOptions) Run(ctx context.Context) error {
 	res, err := o.upgrade.Run(ctx, o.chart, o.values)
 	if err != nil {
+		if res != nil && res.Rollback != nil && (o.output == "json" || o.output == "yaml") {
+			// A failed upgrade's result says what happened to the release and the job's state.
+			_ = o.write(res, nil)
+		}
 		return err
 	}
 	return o.write(res, func(w io.Writer) {
 		fmt.Fprintf(w, "RELEASE\t%s\nNAMESPACE\t%s\nREVISION\t%d\n", res.Release, res.Namespace, res.Revision)
 		if res.Savepoint != "" {
 			fmt.Fprintf(w, "SAVEPOINT\t%s\n", res.Savepoint)
+		}
+		for _, id := range slices.Sorted(maps.Keys(res.StoppedJobs)) {
+			fmt.Fprintf(w, "STOPPED\t%s, savepoint %s\n", id, res.StoppedJobs[id])
 		}
 		if res.Job != nil {
 			jobRows(w, res.Job)

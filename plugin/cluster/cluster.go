@@ -55,6 +55,13 @@ func NewSavepoint(cfg *act.Config) *Savepoint { return &Savepoint{cfg: cfg} }
 
 // Run takes the savepoint and returns its path once it is complete.
 func (a *Savepoint) Run(ctx context.Context, jobID string) (string, error) {
+	flag := "--dir"
+	if a.Stop {
+		flag = "--savepoint-dir"
+	}
+	if err := a.cfg.CheckSavepointDir(flag, a.Dir); err != nil {
+		return "", err
+	}
 	jm, err := a.cfg.JobManager(ctx)
 	if err != nil {
 		return "", err

@@ -81,16 +81,21 @@ func TestJobActions(t *testing.T) {
 		t.Fatalf("cancel: %v", err)
 	}
 	sp := cluster.NewSavepoint(cfg)
+	// A directory in a pod's own file system is refused before the JobManager is asked.
 	sp.Dir = "file:///sp"
+	if _, err := sp.Run(ctx, id); exit.Code(err) != exit.Input || !strings.Contains(err.Error(), "--dir: savepoint directory is on the pod's own file system") {
+		t.Fatalf("savepoint into a pod's own file system: %v", err)
+	}
+	sp.Dir = "s3://bucket/sp"
 	// The job is CANCELED by now: a savepoint is refused as the user's mistake.
 	if _, err := sp.Run(ctx, id); exit.Code(err) != exit.Input {
 		t.Fatalf("savepoint of a cancelled job: exit %d: %v", exit.Code(err), err)
 	}
 	sid := strings.Split(trigger.Request.Path, "/")[2]
 	cfg = fake.Config(t, fake.Serve(t, fake.Load(t, v, "job-running").At("GET /jobs/"+sid), trigger, taken))
-	fake.Install(t, cfg, "flink", "flink-session", nil)
+	fake.Install(t, cfg, "flink", "flink-session", map[string]any{"persistence": map[string]any{"enabled": true}})
 	sp = cluster.NewSavepoint(cfg)
-	sp.Dir = "file:///sp"
+	sp.Dir = "file:///flink-data/sp"
 	if loc, err := sp.Run(ctx, sid); err != nil || !strings.Contains(loc, "savepoint-") {
 		t.Fatalf("savepoint: %q %v", loc, err)
 	}

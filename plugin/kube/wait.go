@@ -153,7 +153,7 @@ func watchPods(ctx context.Context, cs kubernetes.Interface, ns, selector string
 		condErr = err
 		return done, err
 	}
-	_, err := watchtools.UntilWithSync(ctx, lw, &corev1.Pod{}, precondition, func(ev watch.Event) (bool, error) {
+	_, err := watchtools.UntilWithSync(ctx, listWatch(lw, cs), &corev1.Pod{}, precondition, func(ev watch.Event) (bool, error) {
 		pod, ok := ev.Object.(*corev1.Pod)
 		if !ok {
 			return false, nil

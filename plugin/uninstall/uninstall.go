@@ -62,6 +62,9 @@ func (u *Uninstall) Run(ctx context.Context) (*Result, error) {
 		return nil, fmt.Errorf("release %q: %w", rel.Name, err)
 	}
 	res := &Result{Release: rel.Name, Namespace: rel.Namespace}
+	if err := u.cfg.CheckSavepointDir("--savepoint-dir", u.SavepointDir); err != nil {
+		return nil, err
+	}
 	if u.StopJobs {
 		if res.Savepoints, err = u.stopJobs(ctx); err != nil {
 			return res, fmt.Errorf("nothing uninstalled: %w", err)

@@ -57,7 +57,12 @@ func TestNothingUninstalled(t *testing.T) {
 	cfg := fake.Config(t, fake.Serve(t)) // a JobManager that knows no route
 	fake.Install(t, cfg, "flink", "flink-session", nil)
 	u := New(cfg)
+	// A savepoint dir on a pod's own file system would be lost with the pods.
 	u.StopJobs, u.SavepointDir = true, "file:///sp"
+	if _, err := u.Run(ctx); exit.Code(err) != exit.Input || !strings.Contains(err.Error(), "--savepoint-dir: savepoint directory is on the pod's own file system") {
+		t.Fatalf("a savepoint dir the pods lose: %v", err)
+	}
+	u.SavepointDir = "s3://bucket/savepoints"
 	if _, err := u.Run(ctx); err == nil || !strings.HasPrefix(err.Error(), "nothing uninstalled: list jobs: ") {
 		t.Fatalf("%v", err)
 	}

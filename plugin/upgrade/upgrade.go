@@ -8,6 +8,7 @@ package upgrade
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -41,23 +42,42 @@ type Upgrade struct {
 	// latest checkpoint with HA, else from scratch).
 	NoSavepoint           bool
 	AllowNonRestoredState bool
+	// StopJobs lets a session upgrade that leaves too few task slots for its running jobs stop
+	// them with savepoints into SavepointDir first.
+	StopJobs bool
 	// Force lets a session upgrade restart the JobManager under running jobs without HA.
 	Force       bool
 	Description string
+	// NoRollback leaves a failed upgrade's revision as it is instead of returning the release to
+	// the previous chart and values (and an application's job to the upgrade's savepoint).
+	NoRollback bool
 }
 
 // New is an upgrade of cfg's release.
 func New(cfg *act.Config) *Upgrade { return &Upgrade{cfg: cfg} }
 
+// Validate checks the options alone, before anything is contacted.
+func (u *Upgrade) Validate() error {
+	if u.StopJobs && u.SavepointDir == "" {
+		return exit.InputError(errors.New("--stop-jobs needs --savepoint-dir: where the stopped jobs' savepoints go, e.g. s3://bucket/savepoints"))
+	}
+	return nil
+}
+
 // Result is what an upgrade did.
 type Result struct {
-	Release   string               `json:"release"`
-	Namespace string               `json:"namespace"`
-	Revision  int                  `json:"revision"`
-	Mode      act.Mode             `json:"mode"`
-	Savepoint string               `json:"savepoint,omitempty"`
-	Job       *jobmanager.Progress `json:"job,omitempty"`
-	Elapsed   jobmanager.Seconds   `json:"elapsedSeconds"`
+	Release   string   `json:"release"`
+	Namespace string   `json:"namespace"`
+	Revision  int      `json:"revision"`
+	Mode      act.Mode `json:"mode"`
+	Savepoint string   `json:"savepoint,omitempty"`
+	// StoppedJobs are the session jobs --stop-jobs stopped, with their savepoints.
+	StoppedJobs map[string]string    `json:"stoppedJobs,omitempty"`
+	Job         *jobmanager.Progress `json:"job,omitempty"`
+	Elapsed     jobmanager.Seconds   `json:"elapsedSeconds"`
+	// Failure is why the new revision failed, and Rollback what was done about it.
+	Failure  string    `json:"failure,omitempty"`
+	Rollback *Rollback `json:"rollback,omitempty"`
 }
 
 // target is the revision an upgrade is to make.
@@ -93,7 +113,7 @@ func (u *Upgrade) Run(ctx context.Context, ref act.ChartRef, vals values.Options
 	res := &Result{Release: rel.Name, Namespace: rel.Namespace, Mode: next.mode}
 	if next.mode == act.Application {
 		err = u.stopApplication(ctx, jm, jobs, next, res)
-	} else {
+	} else if jobs, err = u.guardSlots(ctx, jm, jobs, next, res); err == nil {
 		err = refuseSession(rel.Name, jobs, haEnabled(next.merged), u.Force, func() (bool, error) {
 			return u.jobManagerRestarts(ctx, next)
 		})
@@ -112,8 +132,8 @@ func (u *Upgrade) Run(ctx context.Context, ref act.ChartRef, vals values.Options
 		return res, err
 	}
 	res.Revision, u.cfg.Release = up.Version, up
-	if err := u.wait(ctx, next.mode, res); err != nil {
-		return res, err
+	if err := u.waitWatched(ctx, next.mode, res); err != nil {
+		return res, u.undo(ctx, ref, rel, next.chart, res, err)
 	}
 	res.Elapsed = jobmanager.Seconds(time.Since(start))
 	return res, nil
@@ -144,7 +164,7 @@ func (u *Upgrade) prepare(ref act.ChartRef, vals values.Options) (*target, error
 	if next.merged, err = values.ForChart(ch, next.values); err != nil {
 		return nil, exit.InputError(err)
 	}
-	problems, err := schema.Check(ch, next.merged, schema.CheckOptions{ReleaseName: rel.Name})
+	problems, err := schema.Check(ch, next.merged, schema.CheckOptions{ReleaseName: rel.Name, SavepointDir: u.SavepointDir})
 	if err != nil {
 		return nil, err
 	}
@@ -188,6 +208,38 @@ func (u *Upgrade) stopApplication(ctx context.Context, jm *jobmanager.JobManager
 	}
 	restoreFrom(next.revisionValues, loc, u.AllowNonRestoredState)
 	return nil
+}
+
+// guardSlots refuses a session upgrade that leaves fewer task slots than its running jobs hold
+// (unless they rescale), or with StopJobs stops those jobs with savepoints first. It returns the
+// jobs that still run.
+func (u *Upgrade) guardSlots(ctx context.Context, jm *jobmanager.JobManager, jobs []jobmanager.Job, next *target, res *Result) ([]jobmanager.Job, error) {
+	slots, replicas, perTM, ok := sessionSlots(next.merged)
+	if !ok {
+		return jobs, nil
+	}
+	held, err := heldJobs(ctx, jm, jobs, adaptiveScheduler(next.merged))
+	if err != nil {
+		return nil, err
+	}
+	lost := tooFewSlots(held, slots)
+	if len(lost) == 0 {
+		return jobs, nil
+	}
+	if !u.StopJobs {
+		return nil, refuseScaleDown(u.cfg.Release.Name, lost, slots, replicas, perTM)
+	}
+	res.StoppedJobs = map[string]string{}
+	for _, h := range lost {
+		u.cfg.Progressf("Stopping job %s (%s, %d slots) with a savepoint: the upgrade leaves %d slots", h.ID, h.Name, h.Slots, slots)
+		loc, err := jm.Stop(ctx, h.ID, u.SavepointDir, false)
+		if err != nil {
+			return nil, fmt.Errorf("nothing upgraded: %w", err)
+		}
+		res.StoppedJobs[h.ID] = loc
+		u.cfg.Progressf("  savepoint %s; resubmit with: helm flink submit %s --jar JAR --savepoint %s", loc, u.cfg.Release.Name, loc)
+	}
+	return jm.Jobs(ctx)
 }
 
 // jobManagerRestarts renders the upgrade (a dry run) and says whether it replaces the

@@ -1,0 +1,233 @@
+package upgrade
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/release"
+	batchv1 "k8s.io/api/batch/v1"
+
+	"github.com/helm-flink/helm-flink/plugin/act"
+	"github.com/helm-flink/helm-flink/plugin/exit"
+	"github.com/helm-flink/helm-flink/plugin/jobmanager"
+	"github.com/helm-flink/helm-flink/plugin/kube"
+	"github.com/helm-flink/helm-flink/plugin/manifest"
+)
+
+// Rollback is what was done after an upgrade's new revision failed.
+type Rollback struct {
+	// Revision runs the previous revision's chart and user values again; 0 when none was made.
+	Revision int `json:"revision,omitempty"`
+	// Savepoint is what the job was restarted from: the one the upgrade stopped it with.
+	Savepoint string `json:"savepoint,omitempty"`
+	// Job is the job as the rollback left it (an application).
+	Job *jobmanager.Progress `json:"job,omitempty"`
+	// Error is why the rollback failed, or that none was made (--no-rollback).
+	Error string `json:"error,omitempty"`
+}
+
+// FailedError is an upgrade whose new revision failed (a JobManager that crashed or cannot
+// start, a JobManager Job at its backoff limit, a job that failed), and what was done about it.
+// It exits 3 whether or not the rollback worked: the upgrade failed.
+type FailedError struct {
+	Release  string
+	Revision int
+	// Cause is the failure, with Flink's exception from the container's log.
+	Cause    error
+	Rollback *Rollback
+	// Restart says how to start the job from its savepoint when the rollback did not.
+	Restart string
+	// Mode is the release's.
+	Mode act.Mode
+}
+
+func (e *FailedError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "upgrade to revision %d failed: %v", e.Revision, e.Cause)
+	r := e.Rollback
+	switch {
+	case r.Revision != 0 && r.Error == "":
+		fmt.Fprintf(&b, "\nrolled back to the previous chart and values as revision %d", r.Revision)
+		switch {
+		case r.Job != nil && r.Savepoint != "":
+			fmt.Fprintf(&b, "; job %s restored from savepoint %s and %s with every task (%s)", r.Job.JobID, r.Savepoint, r.Job.State, r.Job.Tasks())
+		case r.Job != nil:
+			fmt.Fprintf(&b, "; job %s %s with every task (%s), started without a savepoint of this upgrade (none was taken)", r.Job.JobID, r.Job.State, r.Job.Tasks())
+		default:
+			b.WriteString("; the cluster is up again")
+		}
+	case r.Revision != 0:
+		fmt.Fprintf(&b, "\nthe rollback to the previous chart and values (revision %d) failed too: %s", r.Revision, r.Error)
+	default:
+		fmt.Fprintf(&b, "\n%s", r.Error)
+	}
+	if e.Restart != "" {
+		b.WriteString("\n" + e.Restart)
+	}
+	return b.String()
+}
+
+// Unwrap is the failure.
+func (e *FailedError) Unwrap() error { return e.Cause }
+
+// ExitCode is 3: the upgrade failed, rolled back or not.
+func (e *FailedError) ExitCode() int { return exit.JobFailed }
+
+// failure is err when it is the new revision failing (not a timeout, not an interrupt).
+func failure(err error) bool {
+	var start *kube.PodStartError
+	var job *jobmanager.FailedError
+	return errors.As(err, &start) || errors.As(err, &job)
+}
+
+// waitWatched is wait while the revision's JobManager is watched: a JobManager pod that fails,
+// or its Job failing, ends the wait at once with that failure (a *kube.PodStartError).
+func (u *Upgrade) waitWatched(ctx context.Context, mode act.Mode, res *Result) error {
+	cs, _, err := u.cfg.Clientset()
+	if err != nil {
+		return err
+	}
+	jms, err := revisionJobManagers(u.cfg.Release)
+	if err != nil {
+		return err
+	}
+	wctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if f := kube.WatchFailure(wctx, cs, jms); f != nil {
+			cancel(f)
+		}
+	}()
+	err = u.wait(wctx, mode, res)
+	cause := context.Cause(wctx)
+	cancel(nil)
+	<-done
+	if err == nil {
+		return nil
+	}
+	if f := (*kube.PodStartError)(nil); errors.As(cause, &f) {
+		return f
+	}
+	return err
+}
+
+// revisionJobManagers are the JobManager objects of rel's revision: an application's Jobs by
+// name (the previous revision's Job may still be on its way out).
+func revisionJobManagers(rel *release.Release) (kube.JobManagers, error) {
+	w := kube.JobManagers{Namespace: rel.Namespace, Release: rel.Name}
+	m, err := manifest.Parse(rel.Manifest)
+	if err != nil {
+		return w, fmt.Errorf("the manifest of release %q: %w", rel.Name, err)
+	}
+	for _, o := range m {
+		if j, ok := o.(*batchv1.Job); ok && j.Labels[kube.ComponentLabel] == kube.JobManager {
+			w.Jobs = append(w.Jobs, j.Name)
+		}
+	}
+	return w, nil
+}
+
+// rollbackValues are the values that return to prev (the revision before the failed one): its
+// user values with its chart, without what the plugin set for prev only; an application's job
+// gets an id of the rollback's revision and starts from savepoint when the upgrade took one.
+func rollbackValues(prev, failed *release.Release, mode act.Mode, savepoint string) *revisionValues {
+	p := *prev
+	p.Version = failed.Version // the job id is the rollback's revision's, failed.Version+1
+	next := nextValues(&p, map[string]any{}, true, mode)
+	if mode == act.Application && savepoint != "" {
+		restoreFrom(next, savepoint, false)
+	}
+	return next
+}
+
+// undo handles err of waiting for the upgraded revision: a failure of the new revision is
+// rolled back to prev's chart and values (unless NoRollback) and returned as a *FailedError;
+// anything else (a timeout, an interrupt) is returned as it is.
+func (u *Upgrade) undo(ctx context.Context, ref act.ChartRef, prev *release.Release, loaded *chart.Chart, res *Result, err error) error {
+	if !failure(err) || ctx.Err() != nil {
+		return err
+	}
+	failed := u.cfg.Release
+	fe := &FailedError{Release: failed.Name, Revision: failed.Version, Cause: err, Mode: res.Mode, Rollback: &Rollback{}}
+	res.Failure, res.Rollback = err.Error(), fe.Rollback
+	u.cfg.Progressf("Revision %d failed: %v", failed.Version, err)
+	if u.NoRollback {
+		fe.Rollback.Error = fmt.Sprintf("not rolled back (--no-rollback): release %s stays on revision %d", failed.Name, failed.Version)
+		fe.Restart = restartHint(ref, prev, failed, res)
+		return fe
+	}
+	mode := res.Mode
+	back := &target{chart: previousChart(prev, loaded), mode: mode, revisionValues: rollbackValues(prev, failed, mode, res.Savepoint)}
+	u.cfg.Progressf("Rolling back release %s to the chart and values of revision %d", failed.Name, prev.Version)
+	desc := u.Description
+	u.Description = fmt.Sprintf("Rollback of failed revision %d to the chart and values of revision %d", failed.Version, prev.Version)
+	up, rerr := u.helmUpgrade(ctx, back, "")
+	u.Description = desc
+	if rerr != nil {
+		fe.Rollback.Error = rerr.Error()
+		fe.Restart = restartHint(ref, prev, failed, res)
+		return fe
+	}
+	u.cfg.Release = up
+	fe.Rollback.Revision = up.Version
+	if mode == act.Application {
+		fe.Rollback.Savepoint = res.Savepoint
+		// The failed revision's JobManager pods go with its Job: none of them may be taken for
+		// the rollback's.
+		cs, _, cerr := u.cfg.Clientset()
+		if cerr == nil {
+			failedJMs, _ := revisionJobManagers(failed)
+			cerr = kube.WaitStopped(ctx, cs, failedJMs)
+		}
+		// TaskManagers that followed the failed JobManager start afresh with the rollback's.
+		if cerr == nil {
+			u.cfg.Progressf("  restarting the TaskManagers for the rolled-back JobManager")
+			cerr = kube.RestartPods(ctx, cs, up.Namespace, kube.Selector(up.Name, kube.TaskManager))
+		}
+		if cerr != nil {
+			fe.Rollback.Error = fmt.Sprintf("wait for the failed JobManager to end: %v", cerr)
+			fe.Restart = restartHint(ref, prev, up, res)
+			return fe
+		}
+	}
+	var after Result
+	werr := u.waitWatched(ctx, mode, &after)
+	fe.Rollback.Job = after.Job
+	if werr != nil {
+		fe.Rollback.Error = werr.Error()
+		fe.Restart = restartHint(ref, prev, up, res)
+	}
+	return fe
+}
+
+// restartHint is the exact command that starts the job from the upgrade's savepoint with the
+// previous revision's values, when the plugin could not; "" without a savepoint.
+func restartHint(ref act.ChartRef, prev, current *release.Release, res *Result) string {
+	if res.Savepoint == "" {
+		return ""
+	}
+	ns, name := current.Namespace, current.Name
+	return fmt.Sprintf("the job's state is in savepoint %s; start the job from it with the values of revision %d:\n  helm get values %s -n %s --revision %d -o yaml > previous.yaml && helm upgrade %s %s -n %s --reset-values -f previous.yaml --set job.fromSavepoint=%s --set job.jobId=%s",
+		res.Savepoint, prev.Version, name, ns, prev.Version, name, ref.Name, ns, res.Savepoint, revisionJobID(ns, name, current.Version+1))
+}
+
+// previousChart is prev's chart as it can be rendered again: Helm stores a release's chart
+// without its dependencies (the charts' library chart), so they are taken from the chart just
+// loaded for the upgrade.
+func previousChart(prev *release.Release, loaded *chart.Chart) *chart.Chart {
+	ch := *prev.Chart
+	if len(ch.Dependencies()) == 0 && loaded != nil && len(loaded.Dependencies()) > 0 {
+		deps := make([]*chart.Chart, 0, len(loaded.Dependencies()))
+		for _, d := range loaded.Dependencies() {
+			c := *d
+			deps = append(deps, &c)
+		}
+		ch.SetDependencies(deps...)
+	}
+	return &ch
+}
