@@ -216,3 +216,74 @@ func TestUpgradeSessionScaleDown(t *testing.T) {
 		assertNothingLeft(t, ns)
 	})
 }
+
+// With Kubernetes HA, --upgrade-mode last-state upgrades an application without a savepoint:
+// the new JobManager recovers the same job from its latest checkpoint, not from scratch.
+func TestUpgradeApplicationLastState(t *testing.T) {
+	ns := newNamespace(t)
+	s := newStandalone(t)
+	chart := filepath.Join(env.root, "charts/flink-job")
+	out, _, code := s.run(t, "install", "app", chart, "-n", ns,
+		"--set", "persistence.enabled=true", "--set", "persistence.size=1Gi", "--set", "persistence.keepOnUninstall=false",
+		"--set", "highAvailability.enabled=true", "--set", "highAvailability.storageDir=file:///flink-data/ha",
+		"--set-string", `flinkConfiguration.execution\.checkpointing\.interval=2s`, "-o", "json")
+	if code != 0 {
+		t.Fatalf("install: exit %d", code)
+	}
+	jobID := decode[cliInstall](t, out).Job.JobID
+	type checkpoints struct {
+		Counts struct {
+			Completed int `json:"completed"`
+		} `json:"counts"`
+		Latest struct {
+			Completed *struct {
+				ID int `json:"id"`
+			} `json:"completed"`
+			Restored *struct {
+				ID          int  `json:"id"`
+				IsSavepoint bool `json:"is_savepoint"`
+			} `json:"restored"`
+		} `json:"latest"`
+	}
+	jm := waitPods(t, ns, "app.kubernetes.io/component=jobmanager", 30e9, "jobmanager", allReady(1))
+	rest := forwardREST(t, ns, jm[0].Name)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	var before int
+	eventually(t, ctx, "a completed checkpoint", func() (bool, string) {
+		var c checkpoints
+		if err := rest.try(http.MethodGet, "/jobs/"+jobID+"/checkpoints", nil, "", &c); err != nil {
+			return false, err.Error()
+		}
+		if c.Latest.Completed != nil {
+			before = c.Latest.Completed.ID
+		}
+		return before >= 2, fmt.Sprintf("%d completed", c.Counts.Completed)
+	})
+
+	out, _, code = s.run(t, "upgrade", "app", chart, "-n", ns, "--reuse-values", "--upgrade-mode", "last-state",
+		"--set-string", `flinkConfiguration.execution\.checkpointing\.interval=3s`, "-o", "json")
+	if code != 0 {
+		t.Fatalf("upgrade --upgrade-mode last-state: exit %d", code)
+	}
+	up := decode[struct {
+		Savepoint string `json:"savepoint"`
+		Job       struct {
+			JobID string `json:"jobId"`
+			State string `json:"state"`
+		} `json:"job"`
+	}](t, out)
+	if up.Savepoint != "" || up.Job.JobID != jobID || up.Job.State != "RUNNING" {
+		t.Fatalf("last-state upgrade %+v, want job %s RUNNING without a savepoint", up, jobID)
+	}
+	jm = waitPods(t, ns, "app.kubernetes.io/component=jobmanager", 30e9, "jobmanager", allReady(1))
+	rest = forwardREST(t, ns, jm[0].Name)
+	rest.waitAllTasksRunning(jobID, 60e9)
+	var c checkpoints
+	rest.get("/jobs/"+jobID+"/checkpoints", &c)
+	if r := c.Latest.Restored; r == nil || r.IsSavepoint || r.ID < before {
+		t.Fatalf("job %s after the last-state upgrade restored %+v, want a checkpoint ≥ %d", jobID, r, before)
+	}
+	s.run(t, "uninstall", "app", "-n", ns)
+	assertNothingLeft(t, ns)
+}

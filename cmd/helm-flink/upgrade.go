@@ -53,6 +53,7 @@ func newUpgradeCmd(cfg *act.Config, out io.Writer) *cobra.Command {
 	f.BoolVar(&o.upgrade.ResetThenReuseValues, "reset-then-reuse-values", false, "reuse the release's values over the new chart's defaults and merge the new ones in")
 	f.StringVar(&o.upgrade.SavepointDir, "savepoint-dir", "", "where jobs are stopped to: flink-job's job (default: the cluster's state.savepoints.dir), flink-session's with --stop-jobs")
 	f.BoolVar(&o.upgrade.StopJobs, "stop-jobs", false, "flink-session: when the upgrade leaves fewer task slots than running jobs hold, stop those jobs with savepoints into --savepoint-dir first")
+	f.StringVar(&o.upgrade.Mode, "upgrade-mode", upgrade.SavepointMode, "flink-job: savepoint (stop with a savepoint, restart from it) or last-state (with HA: the new JobManager recovers the job from its latest checkpoint)")
 	f.BoolVar(&o.upgrade.NoSavepoint, "no-savepoint", false, "flink-job: do not stop the job with a savepoint first")
 	f.BoolVar(&o.upgrade.AllowNonRestoredState, "allow-non-restored-state", false, "flink-job: allow savepoint state that maps to no operator of the new job")
 	f.BoolVar(&o.upgrade.Force, "force", false, "flink-session: upgrade even when the JobManager restarts under running jobs without HA")

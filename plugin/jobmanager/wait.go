@@ -94,6 +94,17 @@ func (jm *JobManager) Run(ctx context.Context, s Spec, noWait bool, progress fun
 // end a timeout error carrying the last known state. A job the JobManager does not know (yet:
 // an application cluster submits it after start) is waited for.
 func (jm *JobManager) Wait(ctx context.Context, jobID string, progress func(format string, a ...any)) (Progress, error) {
+	return jm.wait(ctx, jobID, false, progress)
+}
+
+// WaitRecovered is Wait for a job that a new JobManager recovers from its checkpoint (HA):
+// restarts while the previous TaskManagers go away are part of the recovery, and only a FAILED
+// job is a failure.
+func (jm *JobManager) WaitRecovered(ctx context.Context, jobID string, progress func(format string, a ...any)) (Progress, error) {
+	return jm.wait(ctx, jobID, true, progress)
+}
+
+func (jm *JobManager) wait(ctx context.Context, jobID string, recovering bool, progress func(format string, a ...any)) (Progress, error) {
 	last := Progress{JobID: jobID}
 	seen := false
 	tick := time.NewTicker(250 * time.Millisecond)
@@ -109,6 +120,7 @@ func (jm *JobManager) Wait(ctx context.Context, jobID string, progress func(form
 			}
 			seen, last = true, p
 			switch {
+			case p.Outcome == flink.Failed && recovering && p.State == string(flink.JobRestarting):
 			case p.Outcome == flink.Failed:
 				return p, jm.failed(ctx, p)
 			case p.Outcome.OK():

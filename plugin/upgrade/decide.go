@@ -78,6 +78,9 @@ func (r *revisionValues) labels(prev *release.Release) map[string]string {
 // an id of the new revision unless the user fixes one, since a job stopped with a savepoint has
 // ended for good under its id (with HA, Flink's job result store remembers it).
 func nextValues(rel *release.Release, user map[string]any, reuse bool, mode act.Mode) *revisionValues {
+	if user == nil {
+		user = map[string]any{}
+	}
 	if reuse {
 		prev := copyValues(rel.Config)
 		for _, p := range owned(rel) {
@@ -187,4 +190,25 @@ func copyValues(v map[string]any) map[string]any {
 		}
 	}
 	return out
+}
+
+// lastState prepares an upgrade that keeps the job's last state without a savepoint: it needs
+// Kubernetes HA (else the new JobManager would start the job from scratch), and an
+// application's job keeps its id, under which HA recovers it from its latest checkpoint.
+func lastState(rel *release.Release, next *target, mode act.Mode) error {
+	if !haEnabled(next.merged) {
+		return exit.InputError(fmt.Errorf("--upgrade-mode last-state needs Kubernetes HA (highAvailability.enabled: true): without it the new JobManager starts the job from scratch; the default savepoint mode keeps the state"))
+	}
+	if mode != act.Application || slices.Contains(next.own, "job.fromSavepoint") {
+		return nil
+	}
+	if !slices.Contains(next.own, "job.jobId") {
+		return nil // the user's own job id
+	}
+	id, err := act.JobID(rel)
+	if err != nil {
+		return err
+	}
+	next.set("job.jobId", id)
+	return nil
 }

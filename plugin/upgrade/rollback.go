@@ -163,6 +163,13 @@ func (u *Upgrade) undo(ctx context.Context, ref act.ChartRef, prev *release.Rele
 	}
 	mode := res.Mode
 	back := &target{chart: previousChart(prev, loaded), mode: mode, revisionValues: rollbackValues(prev, failed, mode, res.Savepoint)}
+	if mode == act.Application && u.Mode == LastStateMode {
+		// No savepoint was taken: with HA the job's checkpoints are under its id, so the rolled
+		// back JobManager recovers the same job.
+		if id, err := act.JobID(failed); err == nil {
+			back.set("job.jobId", id)
+		}
+	}
 	u.cfg.Progressf("Rolling back release %s to the chart and values of revision %d", failed.Name, prev.Version)
 	desc := u.Description
 	u.Description = fmt.Sprintf("Rollback of failed revision %d to the chart and values of revision %d", failed.Version, prev.Version)

@@ -42,6 +42,10 @@ type Upgrade struct {
 	// latest checkpoint with HA, else from scratch).
 	NoSavepoint           bool
 	AllowNonRestoredState bool
+	// Mode is how an application's job crosses the upgrade: SavepointMode (stop with a
+	// savepoint, restart from it) or LastStateMode (with Kubernetes HA, no savepoint: the new
+	// JobManager recovers the same job from its latest checkpoint).
+	Mode string
 	// StopJobs lets a session upgrade that leaves too few task slots for its running jobs stop
 	// them with savepoints into SavepointDir first.
 	StopJobs bool
@@ -53,11 +57,20 @@ type Upgrade struct {
 	NoRollback bool
 }
 
+// Upgrade modes.
+const (
+	SavepointMode = "savepoint"
+	LastStateMode = "last-state"
+)
+
 // New is an upgrade of cfg's release.
-func New(cfg *act.Config) *Upgrade { return &Upgrade{cfg: cfg} }
+func New(cfg *act.Config) *Upgrade { return &Upgrade{cfg: cfg, Mode: SavepointMode} }
 
 // Validate checks the options alone, before anything is contacted.
 func (u *Upgrade) Validate() error {
+	if u.Mode != SavepointMode && u.Mode != LastStateMode {
+		return exit.InputError(fmt.Errorf("--upgrade-mode %q: want %s or %s", u.Mode, SavepointMode, LastStateMode))
+	}
 	if u.StopJobs && u.SavepointDir == "" {
 		return exit.InputError(errors.New("--stop-jobs needs --savepoint-dir: where the stopped jobs' savepoints go, e.g. s3://bucket/savepoints"))
 	}
@@ -111,7 +124,9 @@ func (u *Upgrade) Run(ctx context.Context, ref act.ChartRef, vals values.Options
 		return nil, err
 	}
 	res := &Result{Release: rel.Name, Namespace: rel.Namespace, Mode: next.mode}
-	if next.mode == act.Application {
+	if next.mode == act.Application && u.Mode == LastStateMode {
+		u.cfg.Progressf("Upgrading with the job's last state: the new JobManager recovers it from its latest checkpoint (Kubernetes HA)")
+	} else if next.mode == act.Application {
 		err = u.stopApplication(ctx, jm, jobs, next, res)
 	} else if jobs, err = u.guardSlots(ctx, jm, jobs, next, res); err == nil {
 		err = refuseSession(rel.Name, jobs, haEnabled(next.merged), u.Force, func() (bool, error) {
@@ -163,6 +178,11 @@ func (u *Upgrade) prepare(ref act.ChartRef, vals values.Options) (*target, error
 	next := &target{chart: ch, mode: mode, revisionValues: nextValues(rel, user, reuse, mode)}
 	if next.merged, err = values.ForChart(ch, next.values); err != nil {
 		return nil, exit.InputError(err)
+	}
+	if u.Mode == LastStateMode {
+		if err := lastState(rel, next, mode); err != nil {
+			return nil, err
+		}
 	}
 	problems, err := schema.Check(ch, next.merged, schema.CheckOptions{ReleaseName: rel.Name, SavepointDir: u.SavepointDir})
 	if err != nil {
@@ -285,7 +305,11 @@ func (u *Upgrade) wait(ctx context.Context, mode act.Mode, res *Result) error {
 	if err != nil {
 		return err
 	}
-	p, err := jm.Wait(ctx, id, u.cfg.Progressf)
+	wait := jm.Wait
+	if u.Mode == LastStateMode {
+		wait = jm.WaitRecovered
+	}
+	p, err := wait(ctx, id, u.cfg.Progressf)
 	res.Job = &p
 	return err
 }

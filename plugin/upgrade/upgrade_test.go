@@ -185,3 +185,28 @@ func TestGuards(t *testing.T) {
 		t.Errorf("a Flux release: %v", err)
 	}
 }
+
+// last-state keeps the application's job id (HA recovers it from its checkpoint) and needs HA.
+func TestLastState(t *testing.T) {
+	cfg := fake.Config(t, "")
+	ha := map[string]any{"highAvailability": map[string]any{"enabled": true, "storageDir": "s3://b/ha"}}
+	app := fake.Install(t, cfg, "app", "flink-job", ha)
+	id, err := act.JobID(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := &target{revisionValues: nextValues(app, map[string]any{"parallelism": 3}, true, act.Application), merged: ha}
+	if err := lastState(app, next, act.Application); err != nil {
+		t.Fatal(err)
+	}
+	if got := next.values["job"].(map[string]any)["jobId"]; got != id {
+		t.Errorf("last-state job id %v, want the running job's %s", got, id)
+	}
+	noHA := &target{revisionValues: nextValues(app, nil, false, act.Application), merged: map[string]any{}}
+	if err := lastState(app, noHA, act.Application); exit.Code(err) != exit.Input || !strings.Contains(err.Error(), "needs Kubernetes HA") {
+		t.Errorf("last-state without HA: %v", err)
+	}
+	if err := (&Upgrade{Mode: "fast"}).Validate(); exit.Code(err) != exit.Input {
+		t.Errorf("--upgrade-mode fast: %v", err)
+	}
+}
