@@ -75,8 +75,7 @@ func TestRollbackApplication(t *testing.T) {
 	ns := newNamespace(t)
 	s := newStandalone(t)
 	chart := filepath.Join(env.root, "charts/flink-job")
-	if _, _, code := s.run(t, "install", "app", chart, "-n", ns, "--set", "persistence.enabled=true", "--set", "persistence.size=1Gi",
-		"--set", "persistence.keepOnUninstall=false"); code != 0 {
+	if _, _, code := s.run(t, append([]string{"install", "app", chart, "-n", ns}, claimValues...)...); code != 0 {
 		t.Fatalf("install: exit %d", code)
 	}
 	crashed := jmCrash(t, ns)

@@ -14,6 +14,21 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
+// claimValues put a release's state on a claim of its own that outlives its pods (and goes with
+// the release).
+var claimValues = []string{"--set", "persistence.enabled=true", "--set", "persistence.size=1Gi", "--set", "persistence.keepOnUninstall=false"}
+
+// cliUpgrade is `helm flink upgrade -o json`.
+type cliUpgrade struct {
+	Revision    int               `json:"revision"`
+	Savepoint   string            `json:"savepoint"`
+	StoppedJobs map[string]string `json:"stoppedJobs"`
+	Job         struct {
+		JobID string `json:"jobId"`
+		State string `json:"state"`
+	} `json:"job"`
+}
+
 // A per-job cluster upgraded through a savepoint: the new job restores from it with the new
 // parallelism. Plain `helm upgrade` of the chart (what Flux does) works too.
 func TestUpgradeApplication(t *testing.T) {
@@ -21,22 +36,14 @@ func TestUpgradeApplication(t *testing.T) {
 	s := newStandalone(t)
 	chart := filepath.Join(env.root, "charts/flink-job")
 	// Savepoints on the release's claim: the upgraded JobManager (a new pod) restores from there.
-	if _, _, code := s.run(t, "install", "app", chart, "-n", ns, "--set", "persistence.enabled=true", "--set", "persistence.size=1Gi",
-		"--set", "persistence.keepOnUninstall=false"); code != 0 {
+	if _, _, code := s.run(t, append([]string{"install", "app", chart, "-n", ns}, claimValues...)...); code != 0 {
 		t.Fatalf("install: exit %d", code)
 	}
 	out, _, code := s.run(t, "upgrade", "app", chart, "-n", ns, "--reuse-values", "--set", "parallelism=3", "-o", "json")
 	if code != 0 {
 		t.Fatalf("upgrade: exit %d", code)
 	}
-	up := decode[struct {
-		Revision  int    `json:"revision"`
-		Savepoint string `json:"savepoint"`
-		Job       struct {
-			JobID string `json:"jobId"`
-			State string `json:"state"`
-		} `json:"job"`
-	}](t, out)
+	up := decode[cliUpgrade](t, out)
 	if up.Revision != 2 || up.Savepoint == "" || up.Job.State != "RUNNING" {
 		t.Fatalf("upgrade result %+v", up)
 	}
@@ -65,14 +72,7 @@ func TestUpgradeApplication(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("second upgrade: exit %d", code)
 	}
-	again := decode[struct {
-		Revision  int    `json:"revision"`
-		Savepoint string `json:"savepoint"`
-		Job       struct {
-			JobID string `json:"jobId"`
-			State string `json:"state"`
-		} `json:"job"`
-	}](t, out)
+	again := decode[cliUpgrade](t, out)
 	if again.Revision != 3 || again.Savepoint == "" || again.Savepoint == up.Savepoint || again.Job.JobID == up.Job.JobID || again.Job.State != "RUNNING" {
 		t.Fatalf("second upgrade result %+v after %+v", again, up)
 	}
@@ -141,8 +141,7 @@ func TestUpgradeSessionScaleDown(t *testing.T) {
 		ns := newNamespace(t)
 		s := newStandalone(t)
 		// 2 TaskManagers × 2 slots; the job holds 3.
-		out, _, code := s.run(t, "install", "flink", chart, "-n", ns, "--jar", jar, "--parallelism", "3",
-			"--set", "persistence.enabled=true", "--set", "persistence.size=1Gi", "--set", "persistence.keepOnUninstall=false", "-o", "json")
+		out, _, code := s.run(t, append([]string{"install", "flink", chart, "-n", ns, "--jar", jar, "--parallelism", "3", "-o", "json"}, claimValues...)...)
 		if code != 0 {
 			t.Fatalf("install: exit %d", code)
 		}
@@ -164,10 +163,7 @@ func TestUpgradeSessionScaleDown(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("upgrade --stop-jobs: exit %d", code)
 		}
-		res := decode[struct {
-			Revision    int               `json:"revision"`
-			StoppedJobs map[string]string `json:"stoppedJobs"`
-		}](t, out)
+		res := decode[cliUpgrade](t, out)
 		if res.Revision != 2 || res.StoppedJobs[jobID] == "" {
 			t.Fatalf("upgrade --stop-jobs: %+v", res)
 		}
@@ -223,10 +219,9 @@ func TestUpgradeApplicationLastState(t *testing.T) {
 	ns := newNamespace(t)
 	s := newStandalone(t)
 	chart := filepath.Join(env.root, "charts/flink-job")
-	out, _, code := s.run(t, "install", "app", chart, "-n", ns,
-		"--set", "persistence.enabled=true", "--set", "persistence.size=1Gi", "--set", "persistence.keepOnUninstall=false",
+	out, _, code := s.run(t, append([]string{"install", "app", chart, "-n", ns,
 		"--set", "highAvailability.enabled=true", "--set", "highAvailability.storageDir=file:///flink-data/ha",
-		"--set-string", `flinkConfiguration.execution\.checkpointing\.interval=2s`, "-o", "json")
+		"--set-string", `flinkConfiguration.execution\.checkpointing\.interval=2s`, "-o", "json"}, claimValues...)...)
 	if code != 0 {
 		t.Fatalf("install: exit %d", code)
 	}
@@ -266,13 +261,7 @@ func TestUpgradeApplicationLastState(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("upgrade --upgrade-mode last-state: exit %d", code)
 	}
-	up := decode[struct {
-		Savepoint string `json:"savepoint"`
-		Job       struct {
-			JobID string `json:"jobId"`
-			State string `json:"state"`
-		} `json:"job"`
-	}](t, out)
+	up := decode[cliUpgrade](t, out)
 	if up.Savepoint != "" || up.Job.JobID != jobID || up.Job.State != "RUNNING" {
 		t.Fatalf("last-state upgrade %+v, want job %s RUNNING without a savepoint", up, jobID)
 	}

@@ -14,7 +14,7 @@ func (c *Config) CheckSavepointDir(flag, dir string) error {
 	if dir == "" || c.Release == nil || c.Release.Chart == nil {
 		return nil
 	}
-	vals, err := values.ForChart(c.Release.Chart, copyConfig(c.Release.Config))
+	vals, err := values.ForChart(c.Release.Chart, values.Copy(c.Release.Config))
 	if err != nil {
 		return fmt.Errorf("values of release %q: %w", c.Release.Name, err)
 	}
@@ -22,17 +22,4 @@ func (c *Config) CheckSavepointDir(flag, dir string) error {
 		return &schema.InvalidError{Subject: fmt.Sprintf("%s for release %s", flag, c.Release.Name), Problems: problems}
 	}
 	return nil
-}
-
-// copyConfig deep-copies release values: coalescing must never write into the stored release.
-func copyConfig(v map[string]any) map[string]any {
-	out := make(map[string]any, len(v))
-	for k, x := range v {
-		if m, ok := x.(map[string]any); ok {
-			out[k] = copyConfig(m)
-		} else {
-			out[k] = x
-		}
-	}
-	return out
 }

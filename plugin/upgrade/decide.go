@@ -17,6 +17,7 @@ import (
 	"github.com/helm-flink/helm-flink/plugin/flink"
 	"github.com/helm-flink/helm-flink/plugin/jobmanager"
 	"github.com/helm-flink/helm-flink/plugin/manifest"
+	"github.com/helm-flink/helm-flink/plugin/values"
 )
 
 // ownedPrefix marks, as release labels, the values the plugin itself set for one revision (the
@@ -82,7 +83,7 @@ func nextValues(rel *release.Release, user map[string]any, reuse bool, mode act.
 		user = map[string]any{}
 	}
 	if reuse {
-		prev := copyValues(rel.Config)
+		prev := values.Copy(rel.Config)
 		for _, p := range owned(rel) {
 			unset(prev, strings.Split(p, "."))
 		}
@@ -177,19 +178,6 @@ func haEnabled(vals map[string]any) bool {
 	ha, _ := vals["highAvailability"].(map[string]any)
 	on, _ := ha["enabled"].(bool)
 	return on
-}
-
-// copyValues deep-copies release values so that coalescing never writes into the stored release.
-func copyValues(v map[string]any) map[string]any {
-	out := make(map[string]any, len(v))
-	for k, x := range v {
-		if m, ok := x.(map[string]any); ok {
-			out[k] = copyValues(m)
-		} else {
-			out[k] = x
-		}
-	}
-	return out
 }
 
 // lastState prepares an upgrade that keeps the job's last state without a savepoint: it needs

@@ -173,7 +173,7 @@ func (u *Upgrade) prepare(ref act.ChartRef, vals values.Options) (*target, error
 	if u.ReuseValues && !u.ResetThenReuseValues {
 		// Helm's --reuse-values keeps the previous chart's defaults too (--reset-then-reuse-values
 		// takes the new chart's).
-		ch.Values = copyValues(rel.Chart.Values)
+		ch.Values = values.Copy(rel.Chart.Values)
 	}
 	next := &target{chart: ch, mode: mode, revisionValues: nextValues(rel, user, reuse, mode)}
 	if next.merged, err = values.ForChart(ch, next.values); err != nil {

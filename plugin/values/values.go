@@ -128,3 +128,17 @@ func ForChart(ch *chart.Chart, user map[string]any) (map[string]any, error) {
 	}
 	return vals, nil
 }
+
+// Copy deep-copies values (nested maps), so that coalescing into the copy never writes into a
+// stored release's values.
+func Copy(v map[string]any) map[string]any {
+	out := make(map[string]any, len(v))
+	for k, x := range v {
+		if m, ok := x.(map[string]any); ok {
+			out[k] = Copy(m)
+		} else {
+			out[k] = x
+		}
+	}
+	return out
+}
