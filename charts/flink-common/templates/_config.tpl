@@ -67,6 +67,13 @@
 {{- $_ = set $c "kubernetes.cluster-id" (include "flink.clusterId" .) -}}
 {{- $_ = set $c "kubernetes.namespace" .Release.Namespace -}}
 {{- end -}}
+{{- /* A job that loses a TaskManager (a scale-down, a node drain) restarts instead of failing
+     for good: without checkpointing Flink's own default is no restart at all. A restart
+     strategy the user sets, under either key, wins. */ -}}
+{{- $user := default (dict) .Values.flinkConfiguration -}}
+{{- if not (or (hasKey $user "restart-strategy.type") (hasKey $user "restart-strategy")) -}}
+{{- $_ = set $c "restart-strategy.type" "exponential-delay" -}}
+{{- end -}}
 {{- if .Values.persistence.enabled -}}
 {{- $_ = set $c "state.savepoints.dir" (printf "file://%s/savepoints" (trimSuffix "/" .Values.persistence.mountPath)) -}}
 {{- $_ = set $c "state.checkpoints.dir" (printf "file://%s/checkpoints" (trimSuffix "/" .Values.persistence.mountPath)) -}}
