@@ -82,7 +82,7 @@ func TestConsumeReleasedArtifacts(t *testing.T) {
 						t.Fatalf("install %s --version %s: exit %d, %+v", src.ref, prev, code, in)
 					}
 					jms := podUIDs(t, ns, "app.kubernetes.io/instance=r,app.kubernetes.io/component=jobmanager")
-					stdout, _, code = h.flink(t, append([]string{"upgrade", "r", src.ref, "--version", current, "--reuse-values",
+					stdout, _, code = h.flink(t, append([]string{"upgrade", "r", src.ref, "--version", current, "--reset-then-reuse-values",
 						"--verify", "--keyring", pubring, "-o", "json"}, extra...)...)
 					if code != 0 {
 						t.Fatalf("upgrade to %s --version %s --verify: exit %d", src.ref, current, code)

@@ -55,7 +55,7 @@ func Check(ch *chart.Chart, vals map[string]any, opts CheckOptions) ([]Problem, 
 	if err != nil {
 		return nil, err
 	}
-	c := &checker{vals: vals, opts: opts, chartName: ch.Name(), appVersion: ch.AppVersion()}
+	c := &checker{vals: vals, opts: opts, chartName: ch.Name(), appVersion: ch.AppVersion(), defaults: ch.Values}
 	c.conf, _ = asMap(vals["flinkConfiguration"])
 	for _, p := range schemaProblems {
 		c.schemaPaths = append(c.schemaPaths, p.Path)
@@ -68,6 +68,7 @@ func Check(ch *chart.Chart, vals map[string]any, opts CheckOptions) ([]Problem, 
 	c.memory()
 	c.parallelism()
 	c.highAvailability()
+	c.native()
 	c.jar()
 	c.savepoints()
 	c.durableState(c.haDir, c.haDirPath)
@@ -136,6 +137,8 @@ type checker struct {
 	opts             CheckOptions
 	schemaPaths      []string
 	out              []Problem
+
+	defaults map[string]any // the chart's values.yaml
 }
 
 func (c *checker) add(p Problem) { c.out = append(c.out, p) }
@@ -318,6 +321,9 @@ func (c *checker) configForVersion(ver flinkVersion) {
 // exceed it.
 func (c *checker) memory() {
 	for _, comp := range []string{"jobmanager", "taskmanager"} {
+		if comp == "taskmanager" && c.isNative() {
+			continue // Flink sizes the pods it creates by the process size (see native)
+		}
 		mpsPath := comp + ".memoryProcessSize"
 		mps := c.str(comp, "memoryProcessSize")
 		procPath, procStr := mpsPath, mps
@@ -399,8 +405,18 @@ func (c *checker) parallelism() {
 	if s, _, ok := c.confValue("scheduler-mode"); ok && strings.EqualFold(s, "reactive") {
 		return
 	}
-	replicas, ok := c.integer("taskmanager", "replicas")
-	if !ok || !c.clean("taskmanager.replicas") {
+	// In native mode Flink creates TaskManagers as jobs need slots, up to native.maxTaskManagers
+	// (0: no limit); taskmanager.replicas does not apply.
+	replicasPath, replicas, ok := "taskmanager.replicas", int64(0), false
+	if c.isNative() {
+		replicasPath = "native.maxTaskManagers"
+		if replicas, ok = c.integer("native", "maxTaskManagers"); ok && replicas == 0 {
+			return
+		}
+	} else {
+		replicas, ok = c.integer("taskmanager", "replicas")
+	}
+	if !ok || !c.clean(replicasPath) {
 		return
 	}
 	slotsPath := "taskmanager.numberOfTaskSlots"
@@ -439,7 +455,7 @@ func (c *checker) parallelism() {
 			needs = append(needs, need{"submit.parallelism", n})
 		}
 	}
-	want := fmt.Sprintf("at most %d = taskmanager.replicas %d × %s %d", total, replicas, slotsPath, slots)
+	want := fmt.Sprintf("at most %d = %s %d × %s %d", total, replicasPath, replicas, slotsPath, slots)
 	for _, nd := range needs {
 		if nd.n > total {
 			c.add(Problem{Path: nd.path, Message: "parallelism above the task slots of the cluster: the job would wait for slots that never come",
@@ -497,6 +513,8 @@ func (c *checker) highAvailability() {
 			}
 		}
 		c.clusterID(switchOn)
+	} else if c.isNative() {
+		c.clusterID(true)
 	}
 
 	if n, ok := c.integer("jobmanager", "replicas"); ok && n > 1 && !ha && c.clean("jobmanager.replicas", "highAvailability.enabled") {
@@ -506,11 +524,17 @@ func (c *checker) highAvailability() {
 }
 
 // clusterID checks the kubernetes.cluster-id Flink gets: a flinkConfiguration override (which the
-// chart's HA cleanup hook and RBAC do not know), highAvailability.clusterId, or the release's
-// full name.
+// chart's HA cleanup hook and RBAC do not know, nor, in native mode, the names of the JobManager
+// Deployment, Services and ConfigMap), highAvailability.clusterId, or the release's full name.
+// switchOn: the chart sets the cluster-id (HA switch or native mode).
 func (c *checker) clusterID(switchOn bool) {
 	if id, p, ok := c.confValue("kubernetes.cluster-id"); ok {
 		if !c.clean(p) {
+			return
+		}
+		if switchOn && c.isNative() {
+			c.add(Problem{Path: p, Message: "overrides the cluster-id the chart names the JobManager Deployment, its Services and the Flink ConfigMap after: Flink looks them up by it",
+				Got: show(id), Want: "highAvailability.clusterId instead"})
 			return
 		}
 		if switchOn {

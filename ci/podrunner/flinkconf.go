@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -77,4 +79,58 @@ func (c flinkConf) dynamicProperties() []string {
 		args = append(args, "-D"+k+"="+c[k])
 	}
 	return args
+}
+
+// writeOverrides writes overrides into the Flink configuration file of dir, the way the official
+// image's entrypoint writes FLINK_PROPERTIES there: flink-conf.yaml gets them as lines at its end
+// (the last line of a key wins), config.yaml is rewritten with flat keys (as Flink flattens nested
+// ones) and the overrides set; without either, config.yaml holds just them.
+func writeOverrides(dir string, over flinkConf) error {
+	keys := make([]string, 0, len(over))
+	for k := range over {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	legacy := filepath.Join(dir, "flink-conf.yaml")
+	if data, err := os.ReadFile(legacy); err == nil {
+		var b strings.Builder
+		b.Write(data)
+		b.WriteString("\n# the pod runner's rewrites\n")
+		for _, k := range keys {
+			fmt.Fprintf(&b, "%s: %s\n", k, over[k])
+		}
+		return os.WriteFile(legacy, []byte(b.String()), 0o644)
+	}
+	file := filepath.Join(dir, "config.yaml")
+	doc := map[string]any{}
+	if data, err := os.ReadFile(file); err == nil {
+		var nested map[string]any
+		if err := yaml.Unmarshal(data, &nested); err != nil {
+			return fmt.Errorf("config.yaml: %w", err)
+		}
+		flattenTyped("", nested, doc)
+	}
+	for _, k := range keys {
+		doc[k] = over[k]
+	}
+	data, err := yaml.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(file, append([]byte("# the pod's config.yaml, flattened, with the pod runner's rewrites\n"), data...), 0o644)
+}
+
+// flattenTyped flattens nested maps into dotted keys, keeping the values' YAML types.
+func flattenTyped(prefix string, m map[string]any, out map[string]any) {
+	for k, v := range m {
+		key := k
+		if prefix != "" {
+			key = prefix + "." + k
+		}
+		if sub, ok := v.(map[string]any); ok && len(sub) > 0 {
+			flattenTyped(key, sub, out)
+			continue
+		}
+		out[key] = v
+	}
 }

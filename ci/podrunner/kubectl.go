@@ -54,8 +54,16 @@ func (w *worker) serviceAccountKubeconfig(ctx context.Context, pod *corev1.Pod) 
 	if err := os.MkdirAll(w.dir, 0o755); err != nil {
 		return "", err
 	}
+	// The CA goes in the kubeconfig itself: a file path of this machine may be hidden by a volume
+	// in the process's mount namespace (a stack under /tmp, where the pod has its /tmp emptyDir).
+	ca := w.r.rest.CAData
+	if len(ca) == 0 && w.r.rest.CAFile != "" {
+		if ca, err = os.ReadFile(w.r.rest.CAFile); err != nil {
+			return "", err
+		}
+	}
 	kc := clientcmdapi.NewConfig()
-	kc.Clusters["cluster"] = &clientcmdapi.Cluster{Server: w.r.rest.Host, CertificateAuthority: w.r.rest.CAFile, CertificateAuthorityData: w.r.rest.CAData}
+	kc.Clusters["cluster"] = &clientcmdapi.Cluster{Server: w.r.rest.Host, CertificateAuthorityData: ca}
 	kc.AuthInfos["sa"] = &clientcmdapi.AuthInfo{Token: tok.Status.Token}
 	kc.Contexts["pod"] = &clientcmdapi.Context{Cluster: "cluster", AuthInfo: "sa", Namespace: pod.Namespace}
 	kc.CurrentContext = "pod"

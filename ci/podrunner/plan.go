@@ -26,26 +26,45 @@ const (
 )
 
 var mainClasses = map[string]string{
-	roleJobManager:  "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint",
-	roleTaskManager: "org.apache.flink.runtime.taskexecutor.TaskManagerRunner",
-	roleApplication: "org.apache.flink.container.entrypoint.StandaloneApplicationClusterEntryPoint",
+	roleJobManager:        "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint",
+	roleTaskManager:       "org.apache.flink.runtime.taskexecutor.TaskManagerRunner",
+	roleApplication:       "org.apache.flink.container.entrypoint.StandaloneApplicationClusterEntryPoint",
+	roleNativeSession:     "org.apache.flink.kubernetes.entrypoint.KubernetesSessionClusterEntrypoint",
+	roleNativeApplication: "org.apache.flink.kubernetes.entrypoint.KubernetesApplicationClusterEntrypoint",
+	roleNativeTaskManager: "org.apache.flink.kubernetes.taskmanager.KubernetesTaskExecutorRunner",
 }
 
-// flinkRole returns the Flink role of a pod, or "" when it is not a Flink pod.
+// flinkRole returns the Flink role of a pod, or "" when it is not a Flink pod: the first
+// container's first argument (the official image's entrypoint commands, and native mode's
+// kubernetes-jobmanager.sh), or for args `bash -c "<script>"` the script's first word when it is
+// kubernetes-taskmanager.sh or kubernetes-jobmanager.sh (the pods Flink's native mode creates).
 // It must agree with the kwok stage selector in ci/kwok/kwok.yaml.
 func flinkRole(pod *corev1.Pod) string {
 	if len(pod.Spec.Containers) == 0 {
 		return ""
 	}
-	if c := pod.Spec.Containers[0].Command; len(c) > 0 && (c[0] == roleKubectl || c[0] == roleScript || c[0] == roleHTTPServer) {
-		return c[0]
+	c := &pod.Spec.Containers[0]
+	if len(c.Command) > 0 && (c.Command[0] == roleKubectl || c.Command[0] == roleScript || c.Command[0] == roleHTTPServer) {
+		return c.Command[0]
 	}
-	if len(pod.Spec.Containers[0].Args) == 0 {
+	if len(c.Args) == 0 {
 		return ""
 	}
-	switch a := pod.Spec.Containers[0].Args[0]; a {
+	switch a := c.Args[0]; a {
 	case roleJobManager, roleTaskManager, roleApplication:
 		return a
+	case nativeJobManagerScript:
+		return nativeJobManagerRole(c.Args[1:])
+	}
+	switch first, script := nativeScript(c); first {
+	case nativeTaskManagerScript:
+		return roleNativeTaskManager
+	case nativeJobManagerScript:
+		words, _ := shellWords(script)
+		if len(words) == 0 {
+			return roleNativeUnknown
+		}
+		return nativeJobManagerRole(words[1:])
 	}
 	return ""
 }
@@ -125,9 +144,12 @@ var portKeys = map[string][]struct {
 	key string
 	def int32
 }{
-	roleJobManager:  {{"rest.port", 8081}, {"jobmanager.rpc.port", 6123}, {"blob.server.port", 6124}},
-	roleApplication: {{"rest.port", 8081}, {"jobmanager.rpc.port", 6123}, {"blob.server.port", 6124}},
-	roleTaskManager: {{"taskmanager.rpc.port", 6122}, {"taskmanager.data.port", 6121}},
+	roleJobManager:        {{"rest.port", 8081}, {"jobmanager.rpc.port", 6123}, {"blob.server.port", 6124}},
+	roleApplication:       {{"rest.port", 8081}, {"jobmanager.rpc.port", 6123}, {"blob.server.port", 6124}},
+	roleNativeSession:     {{"rest.port", 8081}, {"jobmanager.rpc.port", 6123}, {"blob.server.port", 6124}},
+	roleNativeApplication: {{"rest.port", 8081}, {"jobmanager.rpc.port", 6123}, {"blob.server.port", 6124}},
+	roleTaskManager:       {{"taskmanager.rpc.port", 6122}, {"taskmanager.data.port", 6121}},
+	roleNativeTaskManager: {{"taskmanager.rpc.port", 6122}, {"taskmanager.data.port", 6121}},
 }
 
 var reporterPort = regexp.MustCompile(`^metrics\.reporter\.[^.]+\.port$`)

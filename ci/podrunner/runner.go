@@ -216,7 +216,7 @@ func (r *runner) resolveJobManager(ctx context.Context, ns, address string) (int
 	var names []string
 	for _, w := range r.workers {
 		// A pod being deleted is no endpoint any more, even while its process stops.
-		if w.ns != ns || (w.role != roleJobManager && w.role != roleApplication) || w.removing {
+		if w.ns != ns || !isJobManager(w.role) || w.removing {
 			continue
 		}
 		if (sel != nil && sel.Matches(w.labels)) || w.name == name {

@@ -19,9 +19,7 @@ const flinkUsrlib = "/opt/flink/usrlib"
 // usrlibVolume names the volume a Flink container mounts at its usrlib (the chart's emptyDir that
 // an init container fetches the job's jar into), or "" when the image's own usrlib is used.
 func usrlibVolume(pod *corev1.Pod) string {
-	switch flinkRole(pod) {
-	case roleJobManager, roleTaskManager, roleApplication:
-	default:
+	if r := flinkRole(pod); !isJobManager(r) && !isTaskManager(r) {
 		return ""
 	}
 	for _, m := range pod.Spec.Containers[0].VolumeMounts {

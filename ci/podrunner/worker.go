@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -386,9 +387,20 @@ func (w *worker) prepare(ctx context.Context, pod *corev1.Pod, version string) (
 	for k, v := range parseFlatConf(env["FLINK_PROPERTIES"]) {
 		conf[k] = v
 	}
-	args := make([]string, 0, len(c.Args))
-	for _, a := range c.Args[1:] {
-		args = append(args, expandVars(a, env))
+	if w.role == roleNativeUnknown {
+		return nil, fmt.Errorf("args %q: %s takes the service %s or %s (Flink's flink-console.sh refuses any other)",
+			c.Args, nativeJobManagerScript, roleNativeSession, roleNativeApplication)
+	}
+	// The configuration as the pod's files give it, before its -D arguments: a native
+	// TaskManager's arguments carry what the JobManager's own configuration has on top of the files,
+	// which here includes the runner's rewrites of the JobManager (its addresses and local ports).
+	fileConf := flinkConf{}
+	for k, v := range conf {
+		fileConf[k] = v
+	}
+	args, err := entryArgs(c, env)
+	if err != nil {
+		return nil, err
 	}
 	userDyn := flinkConf{}
 	args = extractDynamicProps(args, userDyn)
@@ -404,6 +416,9 @@ func (w *worker) prepare(ctx context.Context, pod *corev1.Pod, version string) (
 
 	if w.localPort == nil {
 		w.declaredPort = portsOf(w.role, conf)
+		if w.role == roleNativeTaskManager {
+			w.declaredPort = portsOf(w.role, fileConf)
+		}
 		w.localPort = map[string]int32{}
 		for k := range w.declaredPort {
 			p, err := freePort()
@@ -432,8 +447,8 @@ func (w *worker) prepare(ctx context.Context, pod *corev1.Pod, version string) (
 	}
 	haEnabled := ha != "" && !strings.EqualFold(ha, "none") && !strings.EqualFold(ha, "NONE")
 	l := &launch{java: w.r.java, logFile: filepath.Join(w.dir, "log", c.Name+".log"), binds: binds, fresh: fresh}
-	switch w.role {
-	case roleJobManager, roleApplication:
+	switch {
+	case isJobManager(w.role):
 		for k, v := range map[string]string{
 			"jobmanager.rpc.address": podIP, "jobmanager.bind-host": podIP,
 			"rest.address": podIP, "rest.bind-address": podIP,
@@ -444,18 +459,27 @@ func (w *worker) prepare(ctx context.Context, pod *corev1.Pod, version string) (
 			over[k] = v
 		}
 		l.readinessKeys = []string{"rest.port", "jobmanager.rpc.port"}
-	case roleTaskManager:
+	case isTaskManager(w.role):
 		for k, v := range map[string]string{
 			"taskmanager.host": podIP, "taskmanager.bind-host": podIP,
 			"taskmanager.resource-id": pod.Name,
 		} {
 			over[k] = v
 		}
-		for k, v := range taskManagerMemory(conf) {
-			over[k] = v
+		// A native TaskManager keeps the memory options its JobManager gave it: the resource
+		// manager matches the TaskManager that registers with the pod it requested by them. Only
+		// its JVM is capped (jvmOptions).
+		if w.role == roleTaskManager {
+			for k, v := range taskManagerMemory(conf) {
+				over[k] = v
+			}
 		}
 		if !haEnabled {
-			port, err := w.r.resolveJobManager(ctx, pod.Namespace, conf["jobmanager.rpc.address"])
+			address := conf["jobmanager.rpc.address"]
+			if w.role == roleNativeTaskManager {
+				address = fileConf["jobmanager.rpc.address"] // the JobManager's Service, as in the pod's config
+			}
+			port, err := w.r.resolveJobManager(ctx, pod.Namespace, address)
 			if err != nil {
 				return nil, err
 			}
@@ -466,24 +490,39 @@ func (w *worker) prepare(ctx context.Context, pod *corev1.Pod, version string) (
 	}
 	// A volume at usrlib hides the image's usrlib: what the init containers put there is the
 	// job's jar. Without one the example jobs stand in for jars baked into the image.
-	if w.role == roleTaskManager && w.usrlib == "" {
+	if isTaskManager(w.role) && w.usrlib == "" {
 		// An application JobManager gives its TaskManagers the job's jars as paths relative to
 		// usrlib, expecting the same image there: TaskManagers get every example job.
 		if err := w.stageExamples(exampleNames); err != nil {
 			return nil, err
 		}
 	}
-	if w.role == roleApplication {
+	switch {
+	case w.role == roleApplication:
 		if w.usrlib == "" {
 			if err := w.stageUserJars(args, conf); err != nil {
 				return nil, err
 			}
 		}
-	} else {
+	case w.role == roleNativeApplication:
+		if w.usrlib == "" {
+			if err := w.stageApplicationJar(conf); err != nil {
+				return nil, err
+			}
+		}
+	default:
 		args = dropHostArg(args)
+	}
+	if isNative(w.role) && w.usrlib == "" && !onBind(flinkUsrlib, l.binds) {
+		// The image's usrlib at its path: native application mode names its jar by that path
+		// (pipeline.jars: local:///opt/flink/usrlib/…).
+		l.binds = append(l.binds, bindMount{src: filepath.Join(w.dir, "usrlib"), dst: flinkUsrlib, readOnly: true})
 	}
 
 	l.args = append(l.args, jvmOptions(w.role)...)
+	if w.role == roleNativeTaskManager {
+		l.args = append(l.args, "-XX:MaxDirectMemorySize="+nativeJVMMemory(env))
+	}
 	log4j := filepath.Join(confDir, "log4j-console.properties")
 	if _, err := os.Stat(log4j); err != nil {
 		log4j = filepath.Join(w.dir, "log4j-runner.properties")
@@ -496,7 +535,28 @@ func (w *worker) prepare(ctx context.Context, pod *corev1.Pod, version string) (
 		"-Dlog4j.configurationFile=file:"+log4j,
 		"-Dlog.file="+filepath.Join(w.dir, "log", "flink.log"),
 		"-cp", filepath.Join(lib, "*"),
-		mainClasses[w.role], "--configDir", confDir)
+		mainClasses[w.role])
+	if w.role != roleNativeSession && w.role != roleNativeApplication {
+		// The native JobManagers take only -D options and read FLINK_CONF_DIR, as
+		// kubernetes-jobmanager.sh starts them.
+		l.args = append(l.args, "--configDir", confDir)
+	}
+	if w.role == roleNativeSession || w.role == roleNativeApplication {
+		// A native JobManager gives each TaskManager pod it creates, as -D arguments, what its own
+		// configuration has on top of its configuration file: the runner's rewrites go into that
+		// file (as the image's entrypoint writes FLINK_PROPERTIES there), so that they stay out of
+		// the pods' args; the pod's own -D arguments stay arguments, as on a real cluster.
+		runner := flinkConf{}
+		for k, v := range over {
+			if _, ok := userDyn[k]; !ok {
+				runner[k] = v
+			}
+		}
+		if err := writeOverrides(confDir, runner); err != nil {
+			return nil, err
+		}
+		over = userDyn
+	}
 	// Options before the pod's args: an application's parser takes everything from its first job
 	// argument on as job arguments.
 	l.args = append(l.args, over.dynamicProperties()...)
@@ -517,8 +577,9 @@ func (w *worker) prepare(ctx context.Context, pod *corev1.Pod, version string) (
 	l.env = append(l.env,
 		"FLINK_HOME="+w.dir, "FLINK_CONF_DIR="+confDir, "FLINK_LIB_DIR="+filepath.Join(w.dir, "lib"),
 		"FLINK_LOG_DIR="+filepath.Join(w.dir, "log"))
-	if haEnabled {
-		// Kubernetes HA talks to the API server as the pod's ServiceAccount (the chart's Role).
+	if haEnabled || w.role == roleNativeSession || w.role == roleNativeApplication {
+		// Kubernetes HA, and a native JobManager's resource manager (which creates its TaskManager
+		// pods), talk to the API server as the pod's ServiceAccount (the chart's Role).
 		kubeconfig, err := w.serviceAccountKubeconfig(ctx, pod)
 		if err != nil {
 			return nil, err
@@ -612,6 +673,31 @@ func dropHostArg(args []string) []string {
 		rest = append(rest, args[i])
 	}
 	return rest
+}
+
+// stageApplicationJar puts a native application's jar where pipeline.jars names it in the image's
+// usrlib: the example job of that name, or of the entry class ($internal.application.main).
+func (w *worker) stageApplicationJar(conf flinkConf) error {
+	jar := pipelineJar(conf)
+	if jar == "" || path.Dir(jar) != flinkUsrlib {
+		w.logf("pipeline.jars %q is not in %s: usrlib stays empty", conf["pipeline.jars"], flinkUsrlib)
+		return nil
+	}
+	main := strings.TrimSpace(conf["$internal.application.main"])
+	name := exampleFor(jar)
+	if name == "" && main != "" {
+		if name = exampleFor(main); name == "" {
+			name = w.exampleWithClass(main)
+		}
+	}
+	if name == "" {
+		w.logf("no example jar matches %s (entry class %q): usrlib stays empty", jar, main)
+		return nil
+	}
+	src := filepath.Join(w.r.flinkCache, w.snapshot().FlinkVersion, "examples", name+".jar")
+	dst := filepath.Join(w.dir, "usrlib", path.Base(jar))
+	_ = os.Remove(dst)
+	return os.Symlink(src, dst)
 }
 
 // stageUserJars puts the application's jar into the pod's usrlib, where Flink's application
@@ -735,9 +821,12 @@ func taskManagerMemory(conf flinkConf) flinkConf {
 // default env.java.opts give it on Java 17.
 func jvmOptions(role string) []string {
 	opts := []string{"-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k", "-XX:MaxMetaspaceSize=192m"}
-	if role == roleTaskManager {
+	switch role {
+	case roleTaskManager:
 		opts = append(opts, "-Xmx256m", "-Xms256m", "-XX:MaxDirectMemorySize=160m")
-	} else {
+	case roleNativeTaskManager:
+		opts = append(opts, "-Xmx256m", "-Xms64m") // direct memory: see nativeJVMMemory
+	default:
 		opts = append(opts, "-Xmx384m", "-Xms64m", "-XX:MaxDirectMemorySize=128m")
 	}
 	for _, p := range []string{"java.lang", "java.lang.reflect", "java.lang.invoke", "java.io", "java.net", "java.nio",

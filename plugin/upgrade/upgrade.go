@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"helm.sh/helm/v3/pkg/action"
@@ -286,6 +287,10 @@ func (u *Upgrade) helmUpgrade(ctx context.Context, next *target, dryRun string) 
 	}
 	rel, err := up.RunWithContext(ctx, u.cfg.Release.Name, next.chart, next.values)
 	if err != nil {
+		if u.ReuseValues && !u.ResetThenReuseValues && strings.Contains(err.Error(), "nil pointer evaluating") {
+			// Helm's --reuse-values renders the new chart with the previous chart's defaults.
+			return nil, exit.InputError(fmt.Errorf("upgrade release %q: %w; with --reuse-values the previous chart's default values are kept, as in Helm, and this chart version has values they lack: use --reset-then-reuse-values", u.cfg.Release.Name, err))
+		}
 		return nil, fmt.Errorf("upgrade release %q: %w", u.cfg.Release.Name, err)
 	}
 	return rel, nil

@@ -82,8 +82,66 @@
 {{- $_ = set $c "metrics.reporter.prom.factory.class" "org.apache.flink.metrics.prometheus.PrometheusReporterFactory" -}}
 {{- $_ = set $c "metrics.reporter.prom.port" (int .Values.metrics.port) -}}
 {{- end -}}
+{{- if include "flink.native" . -}}
+{{- $_ = merge $c (include "flink.nativeConfiguration" . | fromYaml) -}}
+{{- end -}}
 {{- toYaml $c -}}
 {{- end -}}
+
+{{/* What native mode adds: where the JobManager's resource manager creates TaskManager pods (its
+     namespace, the Deployment named after the cluster id that owns them, image, ServiceAccount,
+     the TaskManager pod template), their CPU, how many and for how long. The memory is
+     taskmanager.memory.process.size; the rpc port stays fixed (Flink refuses 0 there). */}}
+{{- define "flink.nativeConfiguration" -}}
+{{- $c := dict -}}
+{{- $n := .Values.native -}}
+{{- $_ := set $c "execution.target" (ternary "kubernetes-application" "kubernetes-session" (hasKey .Values "job")) -}}
+{{- $_ = set $c "kubernetes.cluster-id" (include "flink.clusterId" .) -}}
+{{- $_ = set $c "kubernetes.namespace" .Release.Namespace -}}
+{{- $_ = set $c "kubernetes.container.image.ref" (include "flink.image" .) -}}
+{{- $_ = set $c "kubernetes.container.image.pull-policy" .Values.image.pullPolicy -}}
+{{- $_ = set $c "kubernetes.service-account" (include "flink.serviceAccountName" .) -}}
+{{- $_ = set $c "kubernetes.pod-template-file.taskmanager" (include "flink.podTemplateFile" .) -}}
+{{- $_ = set $c "kubernetes.taskmanager.cpu.amount" (include "flink.cpuCores" .Values.taskmanager.cpu | float64) -}}
+{{- $_ = set $c "resourcemanager.taskmanager-timeout" (toString $n.taskManagerTimeout) -}}
+{{- $slots := int .Values.taskmanager.numberOfTaskSlots -}}
+{{- with int $n.minTaskManagers -}}
+{{- $_ = set $c "slotmanager.number-of-slots.min" (mul . $slots) -}}
+{{- end -}}
+{{- with int $n.maxTaskManagers -}}
+{{- $_ = set $c "slotmanager.number-of-slots.max" (mul . $slots) -}}
+{{- end -}}
+{{- with .Values.job -}}
+{{- /* Native application mode reads its job from the configuration (kubernetes-jobmanager.sh takes
+     only -D options). The JobManager stays up after the job ends: Flink would otherwise delete
+     the Deployment, which Helm owns, and a restarted one would run the job again. */}}
+{{- $_ = set $c "pipeline.jars" (printf "local://%s" (include "flink.jobJarPath" $)) -}}
+{{- $_ = set $c "$internal.application.main" .entryClass -}}
+{{- with .args -}}
+{{- $_ = set $c "$internal.application.program-args" . -}}
+{{- end -}}
+{{- $_ = set $c "$internal.pipeline.job-id" (include "flinkjob.jobId" $) -}}
+{{- /* Flink 1.20 renamed execution.savepoint.* to execution.state-recovery.*. */}}
+{{- $recovery := ternary "execution.state-recovery" "execution.savepoint" (semverCompare ">=1.20.0-0" (regexReplaceAll "^([0-9]+\\.[0-9]+)$" (include "flink.version" $) "${1}.0")) -}}
+{{- with .fromSavepoint -}}
+{{- $_ = set $c (printf "%s.path" $recovery) . -}}
+{{- end -}}
+{{- if .allowNonRestoredState -}}
+{{- $_ = set $c (printf "%s.ignore-unclaimed-state" $recovery) true -}}
+{{- end -}}
+{{- $_ = set $c "execution.shutdown-on-application-finish" false -}}
+{{- end -}}
+{{- toYaml $c -}}
+{{- end -}}
+
+{{/* Kubernetes CPU quantity (1, 0.5, 500m) → Flink's cores (1.0, 0.5). */}}
+{{- define "flink.cpuCores" -}}
+{{- $s := toString . -}}
+{{- if hasSuffix "m" $s -}}{{ divf (trimSuffix "m" $s | float64) 1000 }}{{- else if regexMatch "^[0-9]+(\\.[0-9]+)?$" $s -}}{{ $s }}{{- else -}}{{ fail (printf "taskmanager.cpu %q: native mode passes it to Flink as cores, want e.g. 1, 0.5 or 500m" $s) }}{{- end -}}
+{{- end -}}
+
+{{/* Where the JobManager reads the TaskManager pod template (kubernetes.pod-template-file.taskmanager). */}}
+{{- define "flink.podTemplateFile" -}}/opt/flink/pod-template/taskmanager-pod-template.yaml{{- end -}}
 
 {{/* The merged configuration as flat dotted keys; the user's flinkConfiguration wins. */}}
 {{- define "flink.configuration" -}}
@@ -98,11 +156,15 @@
 {{ include "flink.configuration" . | indent 2 }}
 {{- else }}
 {{- range $k, $v := include "flink.configuration" . | fromYaml }}
-  {{ $k }}: {{ $v }}
+  {{ $k }}: {{ if kindIs "slice" $v }}{{ join ";" $v }}{{ else }}{{ $v }}{{ end }}
 {{- end }}
 {{- end }}
 log4j-console.properties: |
 {{ default (include "flink.defaultLog4j" .) .Values.log4j | trim | indent 2 }}
+{{- if include "flink.native" . }}
+{{ base (include "flink.podTemplateFile" .) }}: |
+{{ include "flink.taskmanagerPodTemplate" . | indent 2 }}
+{{- end }}
 {{- end -}}
 
 {{- define "flink.configmap" -}}

@@ -42,10 +42,23 @@ app.kubernetes.io/component: {{ .component }}
 app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
-{{- define "flink.jobmanagerName" -}}{{ include "flink.fullname" . }}-jobmanager{{- end -}}
+{{/* "true" in Flink's native Kubernetes mode (mode: native): the JobManager creates and deletes
+     the TaskManager pods itself, and finds its objects by the names Flink gives them. */}}
+{{- define "flink.native" -}}{{ if eq (toString .Values.mode) "native" }}true{{ end }}{{- end -}}
+
+{{/* In native mode Flink names them after kubernetes.cluster-id: the JobManager Deployment (which
+     owns the TaskManager pods) and the internal Service are <cluster-id>, the REST Service
+     <cluster-id>-rest, the configuration ConfigMap flink-config-<cluster-id>. */}}
+{{- define "flink.jobmanagerName" -}}
+{{- if include "flink.native" . -}}{{ include "flink.clusterId" . }}{{- else -}}{{ include "flink.fullname" . }}-jobmanager{{- end -}}
+{{- end -}}
 {{- define "flink.taskmanagerName" -}}{{ include "flink.fullname" . }}-taskmanager{{- end -}}
-{{- define "flink.restServiceName" -}}{{ include "flink.fullname" . }}-rest{{- end -}}
-{{- define "flink.configName" -}}{{ include "flink.fullname" . }}-config{{- end -}}
+{{- define "flink.restServiceName" -}}
+{{- if include "flink.native" . -}}{{ include "flink.clusterId" . }}-rest{{- else -}}{{ include "flink.fullname" . }}-rest{{- end -}}
+{{- end -}}
+{{- define "flink.configName" -}}
+{{- if include "flink.native" . -}}flink-config-{{ include "flink.clusterId" . }}{{- else -}}{{ include "flink.fullname" . }}-config{{- end -}}
+{{- end -}}
 {{- define "flink.dataClaimName" -}}{{ default (printf "%s-data" (include "flink.fullname" .)) .Values.persistence.existingClaim }}{{- end -}}
 
 {{- define "flink.clusterId" -}}

@@ -181,6 +181,11 @@ The Flink UI and REST API:
 {{- if .Values.ingress.enabled }}
   or http{{ if .Values.ingress.tls }}s{{ end }}://{{ .Values.ingress.host }}{{ .Values.ingress.path }}
 {{- end }}
+{{- if include "flink.native" . }}
+
+Native Kubernetes mode: the JobManager (Deployment {{ include "flink.jobmanagerName" . }}) creates the TaskManager pods as jobs need slots:
+  kubectl -n {{ .Release.Namespace }} get pods -l {{ printf "type=flink-native-kubernetes,component=taskmanager,app=%s" (include "flink.clusterId" .) }}
+{{- end }}
 {{- if .Values.metrics.enabled }}
 
 Prometheus metrics: port {{ .Values.metrics.port }} (named "metrics") on every Flink pod.
@@ -275,7 +280,12 @@ spec:
             - delete
             - configmaps
             - --namespace={{ .Release.Namespace }}
+            {{- /* Flink 2 labels its HA ConfigMaps app and type only (1.x adds configmap-type). */}}
+            {{- if semverCompare ">=2.0.0-0" (regexReplaceAll "^([0-9]+\\.[0-9]+)$" (include "flink.version" .) "${1}.0") }}
+            - --selector=app={{ include "flink.clusterId" . }},type=flink-native-kubernetes
+            {{- else }}
             - --selector=app={{ include "flink.clusterId" . }},configmap-type=high-availability
+            {{- end }}
             - --ignore-not-found
           resources:
             requests: {cpu: 10m, memory: 32Mi}
@@ -310,5 +320,58 @@ spec:
   resources:
     requests:
       storage: {{ .Values.persistence.size }}
+{{- end -}}
+{{- end -}}
+
+{{/* Native mode: what the JobManager's resource manager does through the API, in its namespace
+     only — create, watch and delete its TaskManager pods, and read its own Deployment (the owner
+     it gives them, so that they go with it). */}}
+{{- define "flink.nativeRbac" -}}
+{{- if include "flink.native" . -}}
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: {{ include "flink.fullname" . }}-native
+  namespace: {{ .Release.Namespace }}
+  labels:
+    {{- include "flink.labels" . | nindent 4 }}
+rules:
+  - apiGroups: [""]
+    resources: [pods]
+    verbs: [create, delete, get, list, watch, patch]
+  - apiGroups: [apps]
+    resources: [deployments]
+    resourceNames: [{{ include "flink.jobmanagerName" . }}]
+    verbs: [get]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: {{ include "flink.fullname" . }}-native
+  namespace: {{ .Release.Namespace }}
+  labels:
+    {{- include "flink.labels" . | nindent 4 }}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: {{ include "flink.fullname" . }}-native
+subjects:
+  - kind: ServiceAccount
+    name: {{ include "flink.serviceAccountName" . }}
+    namespace: {{ .Release.Namespace }}
+{{- end -}}
+{{- end -}}
+
+{{/* Native mode: checks Flink's constraints on the cluster id, which names the JobManager
+     Deployment, the Services, the ConfigMap and (with -taskmanager-<attempt>-<n>) the TaskManager pods. */}}
+{{- define "flink.checkNative" -}}
+{{- if include "flink.native" . -}}
+{{- $id := include "flink.clusterId" . -}}
+{{- if gt (len $id) 45 -}}
+{{- fail (printf "mode native: the cluster id %q (highAvailability.clusterId, else the release's full name) is longer than Flink's 45 characters: set highAvailability.clusterId or fullnameOverride" $id) -}}
+{{- end -}}
+{{- if not (regexMatch "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$" $id) -}}
+{{- fail (printf "mode native: the cluster id %q is not a DNS label: lowercase letters, digits and '-'" $id) -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}

@@ -103,6 +103,9 @@ app.kubernetes.io/part-of: flink
       valueFrom: {fieldRef: {fieldPath: metadata.name}}
     - name: POD_NAMESPACE
       valueFrom: {fieldRef: {fieldPath: metadata.namespace}}
+    {{- with .env }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
     {{- with $v.extraEnv }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
@@ -140,12 +143,13 @@ app.kubernetes.io/part-of: flink
 {{- end -}}
 
 {{/* A pod spec (the body under `spec:`). .args: container args; .restartPolicy; .initContainers and
-     .extraVolumes/.extraMounts: what a chart adds (the jar fetcher). */}}
+     .extraVolumes/.extraMounts: what a chart adds (the jar fetcher); .env: env the chart adds;
+     .automount: whether the pod gets an API token (default: with HA). */}}
 {{- define "flink.podSpec" -}}
 {{- $v := .ctx.Values -}}
 {{- $c := index $v .component -}}
 serviceAccountName: {{ include "flink.serviceAccountName" .ctx }}
-automountServiceAccountToken: {{ $v.highAvailability.enabled }}
+automountServiceAccountToken: {{ ternary .automount $v.highAvailability.enabled (hasKey . "automount") }}
 {{- with .restartPolicy }}
 restartPolicy: {{ . }}
 {{- end }}
@@ -210,6 +214,7 @@ volumes:
 {{- end -}}
 
 {{- define "flink.taskmanagerDeployment" -}}
+{{- if not (include "flink.native" .) -}}
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -232,6 +237,7 @@ spec:
       {{- $jar := include "flink.jarPieces" . | fromYaml }}
       {{- include "flink.podSpec" (dict "ctx" . "component" "taskmanager" "args" (list "taskmanager") "initContainers" $jar.initContainers "extraVolumes" $jar.volumes "extraMounts" $jar.mounts) | nindent 6 }}
 {{- end -}}
+{{- end -}}
 
 {{/* Where an application's jar comes from (flink-job): baked in the image (local://), or fetched
      from http(s) by an init container into the usrlib emptyDir of every Flink pod — application
@@ -252,4 +258,154 @@ spec:
 {{- $_ = set $out "mounts" (list (dict "name" "usrlib" "mountPath" "/opt/flink/usrlib")) -}}
 {{- end -}}
 {{- toYaml $out -}}
+{{- end -}}
+
+{{/* The job jar's path in the Flink container: in the image (local:///path), or the file the jar
+     fetcher downloads into usrlib. */}}
+{{- define "flink.jobJarPath" -}}
+{{- $uri := toString .Values.job.jarURI -}}
+{{- if regexMatch "^https?://" $uri -}}
+/opt/flink/usrlib/{{ base (regexReplaceAll "[?#].*$" $uri "") }}
+{{- else -}}
+{{ trimPrefix "local://" $uri }}
+{{- end -}}
+{{- end -}}
+
+{{/* Native mode: the JobManager container runs kubernetes-jobmanager.sh <service> (Flink's
+     KubernetesSessionClusterEntrypoint or KubernetesApplicationClusterEntrypoint), talks to the
+     API server with its ServiceAccount's token (the chart's Role), reads FLINK_CONF_DIR, and mounts
+     the TaskManager pod template. Renders a dict of flink.podSpec's arguments. */}}
+{{- define "flink.nativeJobManagerPieces" -}}
+{{- $jar := include "flink.jarPieces" . | fromYaml -}}
+{{- $service := ternary "kubernetes-application" "kubernetes-session" (hasKey .Values "job") -}}
+{{- $env := list (dict "name" "FLINK_CONF_DIR" "value" "/opt/flink/conf") (dict "name" "_POD_IP_ADDRESS" "valueFrom" (dict "fieldRef" (dict "fieldPath" "status.podIP"))) -}}
+{{- $file := include "flink.podTemplateFile" . -}}
+{{- $volume := dict "name" "pod-template" "configMap" (dict "name" (include "flink.configName" .) "items" (list (dict "key" (base $file) "path" (base $file)))) -}}
+{{- $mount := dict "name" "pod-template" "mountPath" (dir $file) "readOnly" true -}}
+{{- toYaml (dict "args" (list "kubernetes-jobmanager.sh" $service) "env" $env "automount" true "initContainers" $jar.initContainers "extraVolumes" (prepend $jar.volumes $volume) "extraMounts" (prepend $jar.mounts $mount)) -}}
+{{- end -}}
+
+{{/* Native mode: the template of the TaskManager pods Flink creates
+     (kubernetes.pod-template-file.taskmanager). Flink sets the pod's name, ServiceAccount,
+     restartPolicy Never, the main container's image, command, CPU and memory (from
+     kubernetes.taskmanager.cpu.amount and taskmanager.memory.process.size) and its rpc port, adds its
+     labels (app: <cluster-id>, component: taskmanager, type: flink-native-kubernetes), the
+     flink-config-<cluster-id> volume at /opt/flink/conf and the owner reference to the JobManager
+     Deployment; the rest is the chart's: security contexts (Pod Security restricted admits the
+     pods), the stable labels, annotations, scheduling, pull secrets, env, volumes and the jar
+     fetcher. The main container must be named flink-main-container. */}}
+{{- define "flink.taskmanagerPodTemplate" -}}
+{{- $v := .Values -}}
+{{- $c := $v.taskmanager -}}
+{{- $ctx := dict "ctx" . "component" "taskmanager" -}}
+{{- $jar := include "flink.jarPieces" . | fromYaml -}}
+apiVersion: v1
+kind: Pod
+metadata:
+  labels:
+    {{- include "flink.podLabels" $ctx | nindent 4 }}
+  annotations:
+    helm-flink.dev/flink-version: {{ include "flink.version" . | quote }}
+    {{- with $v.podAnnotations }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+    {{- with $c.podAnnotations }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+spec:
+  automountServiceAccountToken: {{ $v.highAvailability.enabled }}
+  {{- with $v.image.pullSecrets }}
+  imagePullSecrets:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  securityContext:
+    {{- toYaml $v.podSecurityContext | nindent 4 }}
+  {{- range $key := list "nodeSelector" "affinity" "tolerations" "topologySpreadConstraints" }}
+  {{- with include "flink.pick" (dict "ctx" $ "component" "taskmanager" "key" $key) }}
+  {{ $key }}:
+    {{- . | nindent 4 }}
+  {{- end }}
+  {{- end }}
+  {{- with (default $v.priorityClassName $c.priorityClassName) }}
+  priorityClassName: {{ . }}
+  {{- end }}
+  terminationGracePeriodSeconds: {{ $c.terminationGracePeriodSeconds | default 30 }}
+  {{- $inits := concat (default list $jar.initContainers) (default list $c.initContainers) }}
+  {{- with $inits }}
+  initContainers:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  containers:
+    - name: flink-main-container
+      env:
+        - name: POD_IP
+          valueFrom: {fieldRef: {fieldPath: status.podIP}}
+        - name: POD_NAME
+          valueFrom: {fieldRef: {fieldPath: metadata.name}}
+        - name: POD_NAMESPACE
+          valueFrom: {fieldRef: {fieldPath: metadata.namespace}}
+        {{- with $v.extraEnv }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+        {{- with $c.extraEnv }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+      {{- $envFrom := concat (default list $v.extraEnvFrom) (default list $c.extraEnvFrom) }}
+      {{- with $envFrom }}
+      envFrom:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- if $v.metrics.enabled }}
+      ports:
+        - {name: metrics, containerPort: {{ $v.metrics.port }}, protocol: TCP}
+      {{- end }}
+      {{- with $c.resources }}
+      resources:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $c.livenessProbe }}
+      livenessProbe:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $c.readinessProbe }}
+      readinessProbe:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      securityContext:
+        {{- toYaml $v.securityContext | nindent 8 }}
+      volumeMounts:
+        - {name: tmp, mountPath: /tmp}
+        - {name: log, mountPath: /opt/flink/log}
+        {{- if $v.persistence.enabled }}
+        - {name: flink-data, mountPath: {{ $v.persistence.mountPath }}}
+        {{- end }}
+        {{- with $jar.mounts }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+        {{- with $v.extraVolumeMounts }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+        {{- with $c.extraVolumeMounts }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+    {{- with $c.sidecars }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  volumes:
+    - {name: tmp, emptyDir: {}}
+    - {name: log, emptyDir: {}}
+    {{- if $v.persistence.enabled }}
+    - name: flink-data
+      persistentVolumeClaim:
+        claimName: {{ include "flink.dataClaimName" . }}
+    {{- end }}
+    {{- with $jar.volumes }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+    {{- with $v.extraVolumes }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+    {{- with $c.extraVolumes }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
 {{- end -}}

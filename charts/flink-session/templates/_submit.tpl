@@ -9,8 +9,13 @@ metadata:
   annotations:
     {{- include "flink.podAnnotations" (dict "ctx" . "component" "jobmanager") | nindent 4 }}
 spec:
+  {{- if include "flink.native" . }}
+  {{- $native := include "flink.nativeJobManagerPieces" . | fromYaml }}
+  {{- include "flink.podSpec" (merge (dict "ctx" . "component" "jobmanager") $native) | nindent 2 }}
+  {{- else }}
   {{- $args := concat (list "jobmanager") (include "flink.haArgs" . | fromYamlArray) }}
   {{- include "flink.podSpec" (dict "ctx" . "component" "jobmanager" "args" $args) | nindent 2 }}
+  {{- end }}
 {{- end -}}
 
 {{/* Hash of the JobManager's pod template: an upgrade that changes it replaces the JobManager.

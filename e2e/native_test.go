@@ -1,0 +1,529 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/yaml"
+)
+
+// Native Kubernetes mode (mode: native): the JobManager Deployment that Helm owns creates the
+// TaskManager pods itself, through the API server with its ServiceAccount's token, and the pod
+// runner runs them as real KubernetesTaskExecutorRunner JVMs. Everything here talks to Flink over
+// its REST API (no plugin) and to Kubernetes through the API server.
+
+// nativeVersion is a Flink release the native tests run on: the image tag that selects it.
+type nativeVersion struct{ name, tag, release string }
+
+func nativeVersions() []nativeVersion {
+	return []nativeVersion{
+		{"flink-1.20", "1.20-java17", env.versions["FLINK1_VERSION"]},
+		{"flink-2", "2.3-java17", env.versions["FLINK2_VERSION"]},
+	}
+}
+
+// The selector of the TaskManager pods Flink creates for a release: Flink's own labels.
+func nativeTaskManagers(clusterID string) string {
+	return "type=flink-native-kubernetes,component=taskmanager,app=" + clusterID
+}
+
+// nativeCluster is a native release: its cluster id names the JobManager Deployment.
+type nativeCluster struct {
+	*release
+	id string
+}
+
+func installNative(t *testing.T, ns, chart string, v nativeVersion, set ...string) (*nativeCluster, time.Time) {
+	t.Helper()
+	start := time.Now()
+	file := filepath.Join(env.root, "charts", chart, "ci/native-values.yaml")
+	r := installChart(t, ns, chart, file, append([]string{"image.tag=" + v.tag}, set...)...)
+	return &nativeCluster{release: r, id: "flink-" + chart}, start
+}
+
+// jobManagerPod is the ready JobManager pod of the Deployment named after the cluster id.
+func (c *nativeCluster) jobManagerPod(t *testing.T) corev1.Pod {
+	t.Helper()
+	pods := waitPods(t, c.ns, releaseSel+"jobmanager", podTimeout, "the JobManager is ready", allReady(1))
+	return pods[0]
+}
+
+func (c *nativeCluster) deployment(t *testing.T) *appsv1.Deployment {
+	t.Helper()
+	d, err := env.cs.AppsV1().Deployments(c.ns).Get(t.Context(), c.id, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("the JobManager Deployment is named after the cluster id %s: %v", c.id, err)
+	}
+	return d
+}
+
+// taskManagerPods lists the TaskManager pods Flink created that are not going away.
+func (c *nativeCluster) taskManagerPods(t *testing.T) []corev1.Pod {
+	t.Helper()
+	pods, err := env.cs.CoreV1().Pods(c.ns).List(t.Context(), metav1.ListOptions{LabelSelector: nativeTaskManagers(c.id)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []corev1.Pod
+	for _, p := range pods.Items {
+		if p.DeletionTimestamp == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// waitTaskManagers waits until exactly n TaskManager pods exist, all ready.
+func (c *nativeCluster) waitTaskManagers(t *testing.T, n int, what string) []corev1.Pod {
+	t.Helper()
+	return waitPods(t, c.ns, nativeTaskManagers(c.id), 2*time.Minute, what, allReady(n))
+}
+
+// assertFlinkCreated checks that TaskManager pods are Flink's: owned by the JobManager Deployment
+// (the garbage collector deletes them with it), Flink's labels and the chart's stable ones,
+// restartPolicy Never, Flink's container running kubernetes-taskmanager.sh through the image's
+// entrypoint with the chart's security context, and a real KubernetesTaskExecutorRunner JVM each.
+func (c *nativeCluster) assertFlinkCreated(t *testing.T, pods []corev1.Pod) {
+	t.Helper()
+	d := c.deployment(t)
+	procs := map[string]process{}
+	for _, p := range processes(t, c.ns) {
+		procs[p.Pod] = p
+	}
+	for _, p := range pods {
+		owners := p.OwnerReferences
+		if len(owners) != 1 || owners[0].Kind != "Deployment" || owners[0].Name != c.id || owners[0].UID != d.UID ||
+			owners[0].Controller == nil || !*owners[0].Controller {
+			t.Fatalf("%s: owner references %+v, want the JobManager Deployment %s (uid %s) as controller", p.Name, owners, c.id, d.UID)
+		}
+		for k, v := range map[string]string{
+			"app": c.id, "component": "taskmanager", "type": "flink-native-kubernetes",
+			"app.kubernetes.io/instance": "flink", "app.kubernetes.io/component": "taskmanager", "app.kubernetes.io/part-of": "flink",
+		} {
+			if p.Labels[k] != v {
+				t.Fatalf("%s: label %s=%q, want %q (labels %v)", p.Name, k, p.Labels[k], v, p.Labels)
+			}
+		}
+		if !strings.HasPrefix(p.Name, c.id+"-taskmanager-") || p.Spec.RestartPolicy != corev1.RestartPolicyNever {
+			t.Fatalf("%s: restartPolicy %s; want Flink's <cluster-id>-taskmanager-<attempt>-<n> with Never", p.Name, p.Spec.RestartPolicy)
+		}
+		main := p.Spec.Containers[0]
+		if main.Name != "flink-main-container" || len(main.Command) != 1 || main.Command[0] != "/docker-entrypoint.sh" ||
+			len(main.Args) != 3 || main.Args[0] != "bash" || !strings.HasPrefix(main.Args[2], "kubernetes-taskmanager.sh ") {
+			t.Fatalf("%s: container %s, command %v, args %q; want Flink's flink-main-container running kubernetes-taskmanager.sh", p.Name, main.Name, main.Command, main.Args)
+		}
+		if sc := main.SecurityContext; sc == nil || sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation ||
+			sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot || p.Spec.SecurityContext.SeccompProfile == nil {
+			t.Fatalf("%s: security context %+v / pod %+v: not the chart's pod template", p.Name, main.SecurityContext, p.Spec.SecurityContext)
+		}
+		proc, ok := procs[p.Name]
+		if !ok || proc.Role != "kubernetes-taskmanager" || proc.PID == 0 || !proc.Ready {
+			t.Fatalf("%s: pod runner process %+v, want a ready kubernetes-taskmanager", p.Name, proc)
+		}
+		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", proc.PID))
+		if !strings.Contains(string(cmdline), "org.apache.flink.kubernetes.taskmanager.KubernetesTaskExecutorRunner") {
+			t.Fatalf("%s: process %d is not a KubernetesTaskExecutorRunner JVM: %q", p.Name, proc.PID, strings.ReplaceAll(string(cmdline), "\x00", " "))
+		}
+	}
+}
+
+func (f *flinkREST) overview() overview {
+	f.t.Helper()
+	var o overview
+	f.get("/overview", &o)
+	return o
+}
+
+func (f *flinkREST) cancel(jobID string) {
+	f.t.Helper()
+	f.do(http.MethodPatch, "/jobs/"+jobID+"?mode=cancel", nil, "", nil)
+}
+
+func (f *flinkREST) waitJobState(jobID, state string, timeout time.Duration) {
+	f.t.Helper()
+	ctx, cancel := context.WithTimeout(f.t.Context(), timeout)
+	defer cancel()
+	eventually(f.t, ctx, "job "+jobID+" is "+state, func() (bool, string) {
+		var d jobDetails
+		if err := f.try(http.MethodGet, "/jobs/"+jobID, nil, "", &d); err != nil {
+			return false, err.Error()
+		}
+		return d.State == state, d.State
+	})
+}
+
+// A native session in a Pod Security restricted namespace starts with no TaskManager; each job
+// makes Flink create the TaskManager pods its slots need (2 slots each), which the pod runner runs
+// as real JVMs; idle ones are deleted after resourcemanager.taskmanager-timeout; the garbage
+// collector deletes the rest with the JobManager Deployment, and the uninstall leaves nothing.
+func TestNativeSession(t *testing.T) {
+	for _, v := range nativeVersions() {
+		t.Run(v.name, func(t *testing.T) {
+			ns := restrictedNamespace(t)
+			c, start := installNative(t, ns, "flink-session", v,
+				"native.minTaskManagers=0", "native.maxTaskManagers=0", "native.taskManagerTimeout=5s")
+			installed := time.Since(start)
+
+			// (a) No TaskManager yet; the objects carry the names Flink looks up.
+			c.deployment(t)
+			for _, name := range []string{c.id, c.id + "-rest"} {
+				if _, err := env.cs.CoreV1().Services(ns).Get(t.Context(), name, metav1.GetOptions{}); err != nil {
+					t.Fatalf("service %s: %v", name, err)
+				}
+			}
+			if _, err := env.cs.CoreV1().ConfigMaps(ns).Get(t.Context(), "flink-config-"+c.id, metav1.GetOptions{}); err != nil {
+				t.Fatalf("configmap flink-config-%s: %v", c.id, err)
+			}
+			if tms := c.taskManagerPods(t); len(tms) != 0 {
+				t.Fatalf("%d TaskManager pods right after the install, want none", len(tms))
+			}
+			rest := forwardREST(t, ns, c.jobManagerPod(t).Name)
+			if o := rest.overview(); o.TaskManagers != 0 || !strings.HasPrefix(v.release, o.FlinkVersion) {
+				t.Fatalf("overview %+v: want Flink %s with no TaskManager", o, v.release)
+			}
+			t.Logf("step a: installed in %s, 0 TaskManager pods", installed.Round(time.Millisecond))
+
+			// (a) A job of parallelism 4: Flink creates exactly 2 TaskManager pods of 2 slots.
+			jar := rest.upload(exampleJar(v.release, "TopSpeedWindowing"))
+			first := rest.run(jar, 4)
+			rest.waitAllTasksRunning(first, jobTimeout)
+			running := time.Since(start)
+			tms := c.waitTaskManagers(t, 2, "Flink created 2 TaskManager pods for parallelism 4")
+			c.assertFlinkCreated(t, tms)
+			if o := rest.overview(); o.TaskManagers != 2 || o.SlotsTotal != 4 {
+				t.Fatalf("overview %+v, want 2 TaskManagers with 4 slots", o)
+			}
+			t.Logf("step a: job of parallelism 4 with every task RUNNING %s after the install started; %d TaskManager pods", running.Round(time.Millisecond), len(tms))
+
+			// (b) A second job (parallelism 2): one more TaskManager pod.
+			second := rest.run(jar, 2)
+			rest.waitAllTasksRunning(second, jobTimeout)
+			rest.waitAllTasksRunning(first, 10*time.Second)
+			tms = c.waitTaskManagers(t, 3, "Flink created a third TaskManager pod for the second job")
+			c.assertFlinkCreated(t, tms)
+			t.Logf("step b: second job RUNNING; %d TaskManager pods", len(tms))
+
+			// (c) Both cancelled: Flink deletes the idle TaskManager pods after the 5 s timeout.
+			idle := time.Now() // no TaskManager is idle before this
+			rest.cancel(first)
+			rest.cancel(second)
+			rest.waitJobState(first, "CANCELED", 30*time.Second)
+			rest.waitJobState(second, "CANCELED", 30*time.Second)
+			if n := len(c.taskManagerPods(t)); time.Since(idle) < 4*time.Second && n != 3 {
+				t.Fatalf("%d TaskManager pods %s after the cancel, before the 5 s idle timeout", n, time.Since(idle))
+			}
+			c.waitTaskManagers(t, 0, "Flink deleted the idle TaskManager pods")
+			if time.Since(idle) < 5*time.Second {
+				t.Fatalf("the TaskManager pods went %s after the cancel, before the 5 s idle timeout", time.Since(idle))
+			}
+			if o := rest.overview(); o.TaskManagers != 0 {
+				t.Fatalf("overview %+v after the idle timeout, want no TaskManager", o)
+			}
+			t.Logf("step c: jobs cancelled; 0 TaskManager pods %s later", time.Since(idle).Round(time.Millisecond))
+
+			// (f) Uninstall with a TaskManager running, which the JobManager may no longer delete:
+			// the garbage collector deletes it with the Deployment that owns it.
+			third := rest.run(jar, 2)
+			rest.waitAllTasksRunning(third, jobTimeout)
+			tms = c.waitTaskManagers(t, 1, "a TaskManager pod for the third job")
+			removeVerb(t, ns, "flink-"+c.chart+"-native", "delete")
+			c.uninstall(t)
+			t.Logf("step f: uninstalled with %d TaskManager pod; nothing left", len(tms))
+		})
+	}
+}
+
+// removeVerb takes a verb off the pods rule of a Role (as a stricter cluster policy would).
+func removeVerb(t *testing.T, ns, role, verb string) {
+	t.Helper()
+	r, err := env.cs.RbacV1().Roles(ns).Get(t.Context(), role, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, rule := range r.Rules {
+		if len(rule.Resources) == 1 && rule.Resources[0] == "pods" {
+			var keep []string
+			for _, v := range rule.Verbs {
+				if v != verb {
+					keep = append(keep, v)
+				}
+			}
+			r.Rules[i].Verbs = keep
+		}
+	}
+	if _, err := env.cs.RbacV1().Roles(ns).Update(t.Context(), r, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// nativeJobID is the job id a native application runs: $internal.pipeline.job-id of its config.
+func (c *nativeCluster) nativeJobID(t *testing.T) string {
+	t.Helper()
+	cm, err := env.cs.CoreV1().ConfigMaps(c.ns).Get(t.Context(), "flink-config-"+c.id, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conf map[string]any
+	if err := yaml.Unmarshal([]byte(cm.Data["config.yaml"]), &conf); err != nil {
+		t.Fatal(err)
+	}
+	id, _ := conf["$internal.pipeline.job-id"].(string)
+	if !regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(id) {
+		t.Fatalf("$internal.pipeline.job-id %q in flink-config-%s", id, c.id)
+	}
+	return id
+}
+
+// Native application mode: the JobManager Deployment runs TopSpeedWindowing with the TaskManager
+// pods Flink creates for it (parallelism 2, 1 slot each: 2 pods). Stopped with a savepoint on the
+// release's claim, the job is FINISHED and the JobManager stays up; a reinstall from that
+// savepoint restores the job's state.
+func TestNativeApplication(t *testing.T) {
+	for _, v := range nativeVersions() {
+		t.Run(v.name, func(t *testing.T) {
+			ns := restrictedNamespace(t)
+			c, start := installNative(t, ns, "flink-job", v, "persistence.enabled=true", "persistence.size=1Gi", "job.jobId=")
+			jobID := c.nativeJobID(t)
+			rest := forwardREST(t, ns, c.jobManagerPod(t).Name)
+			rest.waitAllTasksRunning(jobID, jobTimeout)
+			tms := c.waitTaskManagers(t, 2, "Flink created 2 TaskManager pods for the application")
+			c.assertFlinkCreated(t, tms)
+			t.Logf("application %s: every task RUNNING %s after the install started; %d TaskManager pods",
+				jobID, time.Since(start).Round(time.Millisecond), len(tms))
+
+			const claim = "flink-flink-job-data"
+			savepoint := stopWithSavepoint(t, rest, jobID, ns, claim)
+			rest.waitJobState(jobID, "FINISHED", 30*time.Second)
+			// The JobManager outlives its job (Flink would otherwise delete the Deployment Helm owns).
+			time.Sleep(3 * time.Second)
+			jm := c.jobManagerPod(t)
+			if jm.Status.ContainerStatuses[0].RestartCount != 0 {
+				t.Fatalf("the JobManager restarted after the job finished: %+v", jm.Status.ContainerStatuses[0])
+			}
+			c.deployment(t)
+			c.waitTaskManagers(t, 0, "Flink deleted the idle TaskManager pods after the job finished")
+			c.uninstall(t)
+
+			c, _ = installNative(t, ns, "flink-job", v, "job.jobId=", "job.fromSavepoint="+savepoint,
+				"persistence.enabled=true", "persistence.existingClaim="+claim)
+			rest = forwardREST(t, ns, c.jobManagerPod(t).Name)
+			rest.waitAllTasksRunning(jobID, jobTimeout)
+			assertRestoredFrom(t, rest, jobID, savepoint)
+			c.assertFlinkCreated(t, c.waitTaskManagers(t, 2, "2 TaskManager pods for the restored application"))
+			c.uninstall(t)
+			if err := env.cs.CoreV1().PersistentVolumeClaims(ns).Delete(t.Context(), claim, metav1.DeleteOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// Native session with Kubernetes HA: a JobManager pod that dies is replaced by its Deployment;
+// the new JobManager recovers the job from HA and takes over the TaskManager pods the old one
+// created (the same pods, owned by the same Deployment). The uninstall's hook deletes the HA
+// ConfigMaps: nothing is left.
+func TestNativeHighAvailability(t *testing.T) {
+	for _, v := range nativeVersions() {
+		t.Run(v.name, func(t *testing.T) {
+			ns := restrictedNamespace(t)
+			c, _ := installNative(t, ns, "flink-session", v, "native.minTaskManagers=0",
+				"highAvailability.enabled=true", "highAvailability.storageDir=file:///flink-data/ha",
+				"persistence.enabled=true", "persistence.size=1Gi", "persistence.keepOnUninstall=false",
+				`flinkConfiguration.execution\.checkpointing\.interval=2s`)
+			old := c.jobManagerPod(t)
+			rest := forwardREST(t, ns, old.Name)
+			job := rest.run(rest.upload(exampleJar(v.release, "TopSpeedWindowing")), 4)
+			rest.waitAllTasksRunning(job, jobTimeout)
+			before := map[string]types.UID{}
+			for _, p := range c.waitTaskManagers(t, 2, "2 TaskManager pods for the job") {
+				before[p.Name] = p.UID
+			}
+
+			if err := env.cs.CoreV1().Pods(ns).Delete(t.Context(), old.Name, metav1.DeleteOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			var jm corev1.Pod
+			waitPods(t, ns, releaseSel+"jobmanager", podTimeout, "a new JobManager is ready", func(pods []corev1.Pod) bool {
+				for _, p := range pods {
+					if p.Name != old.Name && p.DeletionTimestamp == nil && podReady(&p) {
+						jm = p
+						return true
+					}
+				}
+				return false
+			})
+			rest = forwardREST(t, ns, jm.Name)
+			rest.waitAllTasksRunning(job, jobTimeout)
+			after := c.waitTaskManagers(t, 2, "the TaskManager pods serve the new JobManager")
+			for _, p := range after {
+				if before[p.Name] != p.UID {
+					t.Fatalf("TaskManager pod %s (uid %s) is not one the first JobManager created: %v", p.Name, p.UID, before)
+				}
+			}
+			c.assertFlinkCreated(t, after)
+			c.uninstall(t)
+		})
+	}
+}
+
+// The jar fetched over http (charts/flink-job/ci/http-jar-values.yaml) in native mode: the chart's
+// pod template gives the TaskManager pods Flink creates the fetch-jar init container and the
+// usrlib volume, which the pod runner runs for real before the JVM.
+func TestNativeApplicationHTTPJar(t *testing.T) {
+	jarServer(t)
+	ns := restrictedNamespace(t)
+	r := installChart(t, ns, "flink-job", filepath.Join(env.root, "charts/flink-job/ci/http-jar-values.yaml"),
+		"mode=native", "parallelism=2", "taskmanager.numberOfTaskSlots=1")
+	c := &nativeCluster{release: r, id: "flink-flink-job"}
+	rest := forwardREST(t, ns, c.jobManagerPod(t).Name)
+	rest.waitAllTasksRunning(c.nativeJobID(t), jobTimeout)
+	tms := c.waitTaskManagers(t, 2, "2 TaskManager pods for WindowJoin")
+	c.assertFlinkCreated(t, tms)
+	for _, p := range tms {
+		init := p.Status.InitContainerStatuses
+		if len(init) != 1 || init[0].Name != "fetch-jar" || init[0].State.Terminated == nil || init[0].State.Terminated.ExitCode != 0 {
+			t.Fatalf("%s: init containers %+v, want fetch-jar terminated with 0", p.Name, init)
+		}
+		if logs := containerLogs(t, ns, p.Name, "fetch-jar"); !strings.Contains(logs, "/usrlib/WindowJoin.jar: OK") {
+			t.Fatalf("%s: fetch-jar's log has no passed checksum:\n%s", p.Name, logs)
+		}
+	}
+	c.uninstall(t)
+}
+
+// A Role without pods/create: Flink cannot create TaskManager pods. Its resource manager logs
+// the API server's Forbidden for every attempt (the JobManager's container log, which the API
+// serves), the job's tasks stay SCHEDULED, and once slot.request.timeout passes the job fails
+// (and restarts, with a restart strategy) with Flink's NoResourceAvailableException.
+func TestNativePermissionError(t *testing.T) {
+	for _, v := range nativeVersions() {
+		t.Run(v.name, func(t *testing.T) {
+			ns := restrictedNamespace(t)
+			c, _ := installNative(t, ns, "flink-session", v, "native.minTaskManagers=0", "native.maxTaskManagers=0",
+				`flinkConfiguration.slot\.request\.timeout=20s`)
+			removeVerb(t, ns, "flink-flink-session-native", "create")
+			jm := c.jobManagerPod(t)
+			rest := forwardREST(t, ns, jm.Name)
+			job := rest.run(rest.upload(exampleJar(v.release, "TopSpeedWindowing")), 2)
+
+			forbidden := regexp.MustCompile(`pods is forbidden: User "system:serviceaccount:` + ns + `:flink-flink-session" cannot create resource "pods"`)
+			var line string
+			eventually(t, timeout(t, time.Minute), "the JobManager logs Flink's permission error", func() (bool, string) {
+				logs := containerLogs(t, ns, jm.Name, "jobmanager")
+				for _, l := range strings.Split(logs, "\n") {
+					if forbidden.MatchString(l) && strings.Contains(l, "KubernetesResourceManagerDriver") {
+						line = l
+						return true, ""
+					}
+				}
+				return false, fmt.Sprintf("%d bytes of log", len(logs))
+			})
+			t.Logf("JobManager log: %s", truncate(line, 400))
+			if tms := c.taskManagerPods(t); len(tms) != 0 {
+				t.Fatalf("%d TaskManager pods without pods/create", len(tms))
+			}
+			var d jobDetails
+			rest.get("/jobs/"+job, &d)
+			for _, vx := range d.Vertices {
+				if vx.Tasks["RUNNING"] > 0 {
+					t.Fatalf("job %s runs tasks without TaskManagers: %+v", job, d)
+				}
+			}
+			// Once slot.request.timeout passes the job fails for want of slots (and restarts when a
+			// restart strategy says so); Flink 2.x has only exceptionHistory, 1.20 also root-exception.
+			var entry struct {
+				Name       string `json:"exceptionName"`
+				StackTrace string `json:"stacktrace"`
+			}
+			eventually(t, timeout(t, 90*time.Second), "the job fails with NoResourceAvailableException", func() (bool, string) {
+				var ex struct {
+					History struct {
+						Entries []struct {
+							Name       string `json:"exceptionName"`
+							StackTrace string `json:"stacktrace"`
+						} `json:"entries"`
+					} `json:"exceptionHistory"`
+				}
+				if err := rest.try(http.MethodGet, "/jobs/"+job+"/exceptions", nil, "", &ex); err != nil {
+					return false, err.Error()
+				}
+				for _, e := range ex.History.Entries {
+					if strings.Contains(e.StackTrace, "NoResourceAvailableException") {
+						entry = e
+						return true, ""
+					}
+				}
+				return false, fmt.Sprintf("%d exceptions", len(ex.History.Entries))
+			})
+			var d2 jobDetails
+			rest.get("/jobs/"+job, &d2)
+			t.Logf("job %s %s: %s; %s", job, d2.State, entry.Name, truncate(causedBy(entry.StackTrace), 300))
+			c.uninstall(t)
+		})
+	}
+}
+
+// Install to every task RUNNING for a job of parallelism 4 on a native session (Flink creates the
+// TaskManagers when the job comes) and on a standalone one (2 TaskManagers of 2 slots up before
+// the job), for the record.
+func TestNativeStartupTime(t *testing.T) {
+	for _, v := range nativeVersions() {
+		t.Run(v.name, func(t *testing.T) {
+			for _, mode := range []string{"native", "standalone"} {
+				ns := restrictedNamespace(t)
+				start := time.Now()
+				file := filepath.Join(env.root, "charts/flink-session/ci/native-values.yaml")
+				set := []string{"image.tag=" + v.tag, "native.minTaskManagers=0"}
+				if mode == "standalone" { // the defaults: 2 TaskManagers of 2 slots
+					file = filepath.Join(env.root, "charts/flink-session/ci/default-values.yaml")
+					set = []string{"image.tag=" + v.tag}
+				}
+				r := installChart(t, ns, "flink-session", file, set...)
+				installed := time.Since(start)
+				var rest *flinkREST
+				if mode == "native" {
+					rest = forwardREST(t, ns, waitPods(t, ns, releaseSel+"jobmanager", podTimeout, "JobManager ready", allReady(1))[0].Name)
+				} else {
+					rest = r.overview(t)
+				}
+				ready := time.Since(start)
+				job := rest.run(rest.upload(exampleJar(v.release, "TopSpeedWindowing")), 4)
+				rest.waitAllTasksRunning(job, jobTimeout)
+				t.Logf("%s session, Flink %s: helm install (wait) %s, cluster ready %s, every task of a job of parallelism 4 RUNNING %s after the install started",
+					mode, v.release, installed.Round(time.Millisecond), ready.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+				r.uninstall(t)
+			}
+		})
+	}
+}
+
+// causedBy is the last "Caused by:" line of a Java stack trace (its root cause), else its first line.
+func causedBy(trace string) string {
+	last := strings.SplitN(trace, "\n", 2)[0]
+	for _, l := range strings.Split(trace, "\n") {
+		if strings.HasPrefix(l, "Caused by: ") {
+			last = strings.TrimPrefix(l, "Caused by: ")
+		}
+	}
+	return last
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
