@@ -140,6 +140,21 @@ func (c *nativeCluster) assertFlinkCreated(t *testing.T, pods []corev1.Pod) {
 	}
 }
 
+// nativeREST is a port-forward to a JobManager's REST API that answers as the leader: a ready
+// pod (its ports listen) may still answer 503 during its leader election.
+func nativeREST(t *testing.T, ns, pod string) *flinkREST {
+	t.Helper()
+	rest := forwardREST(t, ns, pod)
+	eventually(t, timeout(t, time.Minute), "the JobManager's REST API answers", func() (bool, string) {
+		var o overview
+		if err := rest.try(http.MethodGet, "/overview", nil, "", &o); err != nil {
+			return false, err.Error()
+		}
+		return true, ""
+	})
+	return rest
+}
+
 func (f *flinkREST) overview() overview {
 	f.t.Helper()
 	var o overview
@@ -190,7 +205,7 @@ func TestNativeSession(t *testing.T) {
 			if tms := c.taskManagerPods(t); len(tms) != 0 {
 				t.Fatalf("%d TaskManager pods right after the install, want none", len(tms))
 			}
-			rest := forwardREST(t, ns, c.jobManagerPod(t).Name)
+			rest := nativeREST(t, ns, c.jobManagerPod(t).Name)
 			if o := rest.overview(); o.TaskManagers != 0 || !strings.HasPrefix(v.release, o.FlinkVersion) {
 				t.Fatalf("overview %+v: want Flink %s with no TaskManager", o, v.release)
 			}
@@ -297,7 +312,7 @@ func TestNativeApplication(t *testing.T) {
 			ns := restrictedNamespace(t)
 			c, start := installNative(t, ns, "flink-job", v, "persistence.enabled=true", "persistence.size=1Gi", "job.jobId=")
 			jobID := c.nativeJobID(t)
-			rest := forwardREST(t, ns, c.jobManagerPod(t).Name)
+			rest := nativeREST(t, ns, c.jobManagerPod(t).Name)
 			rest.waitAllTasksRunning(jobID, jobTimeout)
 			tms := c.waitTaskManagers(t, 2, "Flink created 2 TaskManager pods for the application")
 			c.assertFlinkCreated(t, tms)
@@ -319,7 +334,7 @@ func TestNativeApplication(t *testing.T) {
 
 			c, _ = installNative(t, ns, "flink-job", v, "job.jobId=", "job.fromSavepoint="+savepoint,
 				"persistence.enabled=true", "persistence.existingClaim="+claim)
-			rest = forwardREST(t, ns, c.jobManagerPod(t).Name)
+			rest = nativeREST(t, ns, c.jobManagerPod(t).Name)
 			rest.waitAllTasksRunning(jobID, jobTimeout)
 			assertRestoredFrom(t, rest, jobID, savepoint)
 			c.assertFlinkCreated(t, c.waitTaskManagers(t, 2, "2 TaskManager pods for the restored application"))
@@ -344,7 +359,7 @@ func TestNativeHighAvailability(t *testing.T) {
 				"persistence.enabled=true", "persistence.size=1Gi", "persistence.keepOnUninstall=false",
 				`flinkConfiguration.execution\.checkpointing\.interval=2s`)
 			old := c.jobManagerPod(t)
-			rest := forwardREST(t, ns, old.Name)
+			rest := nativeREST(t, ns, old.Name)
 			job := rest.run(rest.upload(exampleJar(v.release, "TopSpeedWindowing")), 4)
 			rest.waitAllTasksRunning(job, jobTimeout)
 			before := map[string]types.UID{}
@@ -365,7 +380,7 @@ func TestNativeHighAvailability(t *testing.T) {
 				}
 				return false
 			})
-			rest = forwardREST(t, ns, jm.Name)
+			rest = nativeREST(t, ns, jm.Name)
 			rest.waitAllTasksRunning(job, jobTimeout)
 			after := c.waitTaskManagers(t, 2, "the TaskManager pods serve the new JobManager")
 			for _, p := range after {
@@ -388,7 +403,7 @@ func TestNativeApplicationHTTPJar(t *testing.T) {
 	r := installChart(t, ns, "flink-job", filepath.Join(env.root, "charts/flink-job/ci/http-jar-values.yaml"),
 		"mode=native", "parallelism=2", "taskmanager.numberOfTaskSlots=1")
 	c := &nativeCluster{release: r, id: "flink-flink-job"}
-	rest := forwardREST(t, ns, c.jobManagerPod(t).Name)
+	rest := nativeREST(t, ns, c.jobManagerPod(t).Name)
 	rest.waitAllTasksRunning(c.nativeJobID(t), jobTimeout)
 	tms := c.waitTaskManagers(t, 2, "2 TaskManager pods for WindowJoin")
 	c.assertFlinkCreated(t, tms)
@@ -416,7 +431,7 @@ func TestNativePermissionError(t *testing.T) {
 				`flinkConfiguration.slot\.request\.timeout=20s`)
 			removeVerb(t, ns, "flink-flink-session-native", "create")
 			jm := c.jobManagerPod(t)
-			rest := forwardREST(t, ns, jm.Name)
+			rest := nativeREST(t, ns, jm.Name)
 			job := rest.run(rest.upload(exampleJar(v.release, "TopSpeedWindowing")), 2)
 
 			forbidden := regexp.MustCompile(`pods is forbidden: User "system:serviceaccount:` + ns + `:flink-flink-session" cannot create resource "pods"`)
@@ -495,7 +510,7 @@ func TestNativeStartupTime(t *testing.T) {
 				installed := time.Since(start)
 				var rest *flinkREST
 				if mode == "native" {
-					rest = forwardREST(t, ns, waitPods(t, ns, releaseSel+"jobmanager", podTimeout, "JobManager ready", allReady(1))[0].Name)
+					rest = nativeREST(t, ns, waitPods(t, ns, releaseSel+"jobmanager", podTimeout, "JobManager ready", allReady(1))[0].Name)
 				} else {
 					rest = r.overview(t)
 				}
