@@ -609,16 +609,24 @@ func installPodMonitorCRD(t *testing.T) {
 // (compared by its directory name: the pods and this machine see different prefixes).
 func assertRestoredFrom(t *testing.T, rest *flinkREST, jobID, savepoint string) {
 	t.Helper()
+	if r := restoredFrom(rest, jobID); r == nil || !r.IsSavepoint || filepath.Base(r.ExternalPath) != filepath.Base(savepoint) {
+		t.Fatalf("job %s did not restore from %s: %+v", jobID, savepoint, r)
+	}
+}
+
+// restored is what Flink's checkpoint statistics say a job started from.
+type restored struct {
+	ExternalPath string `json:"external_path"`
+	IsSavepoint  bool   `json:"is_savepoint"`
+}
+
+// restoredFrom is the checkpoint or savepoint a job restored from; nil when it started fresh.
+func restoredFrom(rest *flinkREST, jobID string) *restored {
 	var cps struct {
 		Latest struct {
-			Restored *struct {
-				ExternalPath string `json:"external_path"`
-				IsSavepoint  bool   `json:"is_savepoint"`
-			} `json:"restored"`
+			Restored *restored `json:"restored"`
 		} `json:"latest"`
 	}
 	rest.get("/jobs/"+jobID+"/checkpoints", &cps)
-	if r := cps.Latest.Restored; r == nil || !r.IsSavepoint || filepath.Base(r.ExternalPath) != filepath.Base(savepoint) {
-		t.Fatalf("job %s did not restore from %s: %+v", jobID, savepoint, cps.Latest.Restored)
-	}
+	return cps.Latest.Restored
 }

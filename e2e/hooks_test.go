@@ -180,23 +180,15 @@ func TestHooksUpgradeKeepsJobWithHA(t *testing.T) {
 		t.Fatalf("after the upgrade the job is %s, want %s recovered", got, job)
 	}
 	rest.waitAllTasksRunning(job, jobTimeout)
-	var cps struct {
-		Latest struct {
-			Restored *struct {
-				ExternalPath string `json:"external_path"`
-				IsSavepoint  bool   `json:"is_savepoint"`
-			} `json:"restored"`
-		} `json:"latest"`
-	}
-	rest.get("/jobs/"+job+"/checkpoints", &cps)
-	if r := cps.Latest.Restored; r == nil || r.IsSavepoint {
-		t.Fatalf("job %s was not restored from a checkpoint: %+v", job, r)
+	from := restoredFrom(rest, job)
+	if from == nil || from.IsSavepoint {
+		t.Fatalf("job %s was not restored from a checkpoint: %+v", job, from)
 	}
 	if sps := hooksSavepoints(t, filepath.Join(claim, "savepoints")); len(sps) != 0 {
 		t.Fatalf("the upgrade took savepoints %v", sps)
 	}
 	t.Logf("upgrade with a config change and HA: JobManager replaced, job %s recovered from checkpoint %s (%s)",
-		job, filepath.Base(cps.Latest.Restored.ExternalPath), time.Since(start).Round(time.Second))
+		job, filepath.Base(from.ExternalPath), time.Since(start).Round(time.Second))
 	r.uninstall(t)
 }
 
