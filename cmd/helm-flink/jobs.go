@@ -48,9 +48,12 @@ func (o *statusOptions) Run(ctx context.Context) error {
 		} else {
 			fmt.Fprintf(w, "FLINK\t%s\nTASKMANAGERS\t%d\nSLOTS\t%d free of %d\n", r.FlinkVersion, r.TaskManagers, r.SlotsFree, r.SlotsTotal)
 		}
-		fmt.Fprintln(w, "\nPOD\tCOMPONENT\tPHASE\tREADY\tRESTARTS")
+		if r.NativeClusterID != "" {
+			fmt.Fprintf(w, "MODE\tnative (cluster id %s): Flink creates the TaskManager pods jobs need and deletes idle ones\n", r.NativeClusterID)
+		}
+		fmt.Fprintln(w, "\nPOD\tCOMPONENT\tPHASE\tREADY\tRESTARTS\tCREATED BY")
 		for _, p := range r.Pods {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%t\t%d\n", p.Name, p.Component, p.Phase, p.Ready, p.Restarts)
+			fmt.Fprintf(w, "%s\t%s\t%s\t%t\t%d\t%s\n", p.Name, p.Component, p.Phase, p.Ready, p.Restarts, p.CreatedBy)
 		}
 		if r.JobManagerError == "" {
 			fmt.Fprintln(w)

@@ -24,6 +24,7 @@ import (
 
 	"github.com/helm-flink/helm-flink/plugin/exit"
 	"github.com/helm-flink/helm-flink/plugin/jobmanager"
+	"github.com/helm-flink/helm-flink/plugin/manifest"
 )
 
 // Config is what every action works with. New reads Helm's environment; Init makes the Helm and
@@ -147,6 +148,9 @@ func (c *Config) JobManager(ctx context.Context) (*jobmanager.JobManager, error)
 	if err != nil {
 		return nil, err
 	}
+	if id := c.NativeClusterID(); id != "" {
+		jm.Native = &jobmanager.Native{Kube: cs, ClusterID: id}
+	}
 	c.jm = jm
 	return jm, nil
 }
@@ -159,13 +163,23 @@ func (c *Config) WaitUp(ctx context.Context, o jobmanager.UpOptions) (*jobmanage
 	if err != nil {
 		return nil, err
 	}
-	o.RESTURL, o.Progress = c.RESTURL, c.Progressf
+	o.RESTURL, o.Progress, o.NativeClusterID = c.RESTURL, c.Progressf, c.NativeClusterID()
 	jm, err := jobmanager.Up(ctx, cs, rc, c.Release.Namespace, c.Release.Name, o)
 	if err != nil {
 		return nil, err
 	}
 	c.jm = jm
 	return jm, nil
+}
+
+// NativeClusterID is the cluster id of a release in Flink's native Kubernetes mode (whose
+// JobManager creates its TaskManager pods), or "".
+func (c *Config) NativeClusterID() string {
+	m, err := manifest.Parse(c.Release.Manifest)
+	if err != nil || !m.Native() {
+		return ""
+	}
+	return m.ClusterID()
 }
 
 // Close closes the connection to the JobManager, if one is open; the next JobManager opens

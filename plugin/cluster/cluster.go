@@ -80,12 +80,15 @@ func NewStatus(cfg *act.Config) *Status { return &Status{cfg: cfg} }
 
 // Report is `helm flink status`.
 type Report struct {
-	Release      ReleaseInfo       `json:"release"`
-	Pods         []kube.PodSummary `json:"pods"`
-	FlinkVersion string            `json:"flinkVersion,omitempty"`
-	TaskManagers int               `json:"taskManagers"`
-	SlotsTotal   int               `json:"slotsTotal"`
-	SlotsFree    int               `json:"slotsFree"`
+	Release ReleaseInfo `json:"release"`
+	// NativeClusterID is set in native mode: the JobManager creates the TaskManager pods (those
+	// whose createdBy is flink) and deletes idle ones.
+	NativeClusterID string            `json:"nativeClusterId,omitempty"`
+	Pods            []kube.PodSummary `json:"pods"`
+	FlinkVersion    string            `json:"flinkVersion,omitempty"`
+	TaskManagers    int               `json:"taskManagers"`
+	SlotsTotal      int               `json:"slotsTotal"`
+	SlotsFree       int               `json:"slotsFree"`
 	// Jobs carry each job's outcome by the rule install and upgrade wait for.
 	Jobs []jobmanager.Job `json:"jobs"`
 	// JobManagerError is why the Flink part is missing when the JobManager could not be reached.
@@ -119,7 +122,7 @@ func (a *Status) Run(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Report{Release: info}
+	r := &Report{Release: info, NativeClusterID: a.cfg.NativeClusterID()}
 	if r.Pods, err = kube.Pods(ctx, cs, rel.Namespace, rel.Name); err != nil {
 		return nil, err
 	}

@@ -32,7 +32,16 @@ type JobManager struct {
 	// Pod is the JobManager pod forwarded to; empty with a --rest-url.
 	Pod  string
 	REST *flink.Client
-	pf   *kube.PortForward
+	// Native is set for a native-mode cluster, whose TaskManager pods Flink creates.
+	Native *Native
+	pf     *kube.PortForward
+}
+
+// Native is the Kubernetes side of a native-mode cluster: waiting for a job then also follows
+// the TaskManager pods Flink creates for it and fails as soon as the API server refuses them.
+type Native struct {
+	Kube      kubernetes.Interface
+	ClusterID string
 }
 
 // Close stops the port-forward, if any. Safe to call more than once.
@@ -81,6 +90,9 @@ type UpOptions struct {
 	JobManagers int
 	// Application: the JobManager runs the job's main(), so its crash is the job's failure.
 	Application bool
+	// NativeClusterID is set for a native-mode cluster: its TaskManagers come with jobs, so
+	// only the JobManager is waited for.
+	NativeClusterID string
 	// Progress receives one line per change.
 	Progress func(format string, a ...any)
 }
@@ -108,6 +120,20 @@ func Up(ctx context.Context, cs kubernetes.Interface, cfg *rest.Config, ns, rele
 			return nil, exit.With(exit.JobFailed, err)
 		}
 		return nil, err
+	}
+	if o.NativeClusterID != "" {
+		progress("  taskmanager pods: Flink creates them as jobs need task slots (native mode)")
+		jm, err := Connect(ctx, cs, cfg, ns, release, o.RESTURL)
+		if err != nil {
+			return nil, err
+		}
+		jm.Native = &Native{Kube: cs, ClusterID: o.NativeClusterID}
+		// A ready JobManager may still be electing its leader: REST answers then.
+		if err := jm.WaitTaskManagers(ctx, 0, nil); err != nil {
+			jm.Close()
+			return nil, fmt.Errorf("wait for the jobmanager's REST API: %w", err)
+		}
+		return jm, nil
 	}
 	if err := kube.WaitReady(ctx, cs, ns, kube.Selector(release, kube.TaskManager), wantTM, func(r, w int) {
 		progress("  taskmanager pods ready %d/%d", r, w)

@@ -2,12 +2,15 @@ package jobmanager
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/helm-flink/helm-flink/plugin/exit"
 	"github.com/helm-flink/helm-flink/plugin/flink"
+	"github.com/helm-flink/helm-flink/plugin/kube"
 )
 
 // Progress is a job's state as Wait last saw it.
@@ -105,6 +108,11 @@ func (jm *JobManager) WaitRecovered(ctx context.Context, jobID string, progress 
 }
 
 func (jm *JobManager) wait(ctx context.Context, jobID string, recovering bool, progress func(format string, a ...any)) (Progress, error) {
+	if jm.Native != nil {
+		var stop func()
+		ctx, progress, stop = jm.watchNative(ctx, progress)
+		defer stop()
+	}
 	last := Progress{JobID: jobID}
 	seen := false
 	tick := time.NewTicker(250 * time.Millisecond)
@@ -129,9 +137,43 @@ func (jm *JobManager) wait(ctx context.Context, jobID string, recovering bool, p
 		}
 		select {
 		case <-ctx.Done():
+			var refused *kube.PodCreateError
+			if errors.As(context.Cause(ctx), &refused) {
+				return last, exit.With(exit.JobFailed, fmt.Errorf("job %s cannot run: %w", jobID, refused))
+			}
 			return last, exit.With(exit.Timeout, fmt.Errorf("waiting for job to run: last known state: %s: %w", last, context.Cause(ctx)))
 		case <-tick.C:
 		}
+	}
+}
+
+// watchNative follows the TaskManager pods Flink creates while a job is waited for: their count
+// goes to progress (made safe for the two callers), and a refused pod ends the returned context
+// with its *kube.PodCreateError. stop ends the watch and waits for it.
+func (jm *JobManager) watchNative(ctx context.Context, progress func(format string, a ...any)) (context.Context, func(format string, a ...any), func()) {
+	var mu sync.Mutex
+	say := func(format string, a ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		if progress != nil {
+			progress(format, a...)
+		}
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	w := &kube.NativeWatch{Kube: jm.Native.Kube, Namespace: jm.Namespace, ClusterID: jm.Native.ClusterID,
+		JobManagerPod: jm.Pod, Release: jm.Release, Progress: func(pods, ready int) {
+			say("  taskmanager pods: %d requested by Flink, %d running", pods, ready)
+		}}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := w.Run(ctx); err != nil {
+			cancel(err)
+		}
+	}()
+	return ctx, say, func() {
+		cancel(nil)
+		<-done
 	}
 }
 

@@ -299,6 +299,9 @@ type PodSummary struct {
 	Ready     bool   `json:"ready"`
 	Restarts  int32  `json:"restarts"`
 	Node      string `json:"node,omitempty"`
+	// CreatedBy is "flink" for the TaskManager pods a native JobManager created, "helm" for the
+	// pods of the release's own workloads.
+	CreatedBy string `json:"createdBy"`
 }
 
 // Pods summarizes the release's pods, by component then name.
@@ -314,8 +317,12 @@ func Pods(ctx context.Context, cs kubernetes.Interface, ns, release string) ([]P
 		for _, s := range p.Status.ContainerStatuses {
 			restarts += s.RestartCount
 		}
+		by := "helm"
+		if p.Labels[NativeLabel] == "flink-native-kubernetes" {
+			by = "flink"
+		}
 		out = append(out, PodSummary{Name: p.Name, Component: p.Labels[ComponentLabel],
-			Phase: string(p.Status.Phase), Ready: isReady(p), Restarts: restarts, Node: p.Spec.NodeName})
+			Phase: string(p.Status.Phase), Ready: isReady(p), Restarts: restarts, Node: p.Spec.NodeName, CreatedBy: by})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Component != out[j].Component {

@@ -105,11 +105,15 @@ func (m Manifest) JobManager() *corev1.PodTemplateSpec {
 	return nil
 }
 
-// JobID is the job id an application's JobManager is started with (its --job-id argument), or "".
+// JobID is the job id an application's JobManager is started with (its --job-id argument, or in
+// native mode the $internal.pipeline.job-id of its configuration), or "".
 func (m Manifest) JobID() string {
 	jm := m.JobManager()
 	if jm == nil {
 		return ""
+	}
+	if m.Native() {
+		return m.flinkOption("$internal.pipeline.job-id")
 	}
 	for _, c := range jm.Spec.Containers {
 		args := append(append([]string{}, c.Command...), c.Args...)
@@ -123,16 +127,26 @@ func (m Manifest) JobID() string {
 }
 
 // ClusterID is the kubernetes.cluster-id the release's Flink configuration sets (with Kubernetes
-// HA), or "".
-func (m Manifest) ClusterID() string {
+// HA or in native mode), or "".
+func (m Manifest) ClusterID() string { return m.flinkOption("kubernetes", "cluster-id") }
+
+// Native says whether the release runs Flink's native Kubernetes mode (execution.target
+// kubernetes-session or kubernetes-application): its JobManager creates the TaskManager pods.
+func (m Manifest) Native() bool {
+	return strings.HasPrefix(m.flinkOption("execution", "target"), "kubernetes-")
+}
+
+// flinkOption is an option of the release's Flink configuration, from the first ConfigMap that
+// sets it.
+func (m Manifest) flinkOption(path ...string) string {
 	for _, o := range m {
 		cm, ok := o.(*corev1.ConfigMap)
 		if !ok {
 			continue
 		}
 		for _, file := range []string{"config.yaml", "flink-conf.yaml"} {
-			if id := flinkOption(cm.Data[file], "kubernetes", "cluster-id"); id != "" {
-				return id
+			if v := flinkOption(cm.Data[file], path...); v != "" {
+				return v
 			}
 		}
 	}

@@ -67,8 +67,14 @@ func TestJobID(t *testing.T) {
 	if want == nil || m.JobID() != want[1] {
 		t.Fatalf("job id %q, the chart renders %v", m.JobID(), want)
 	}
-	if s, _ := golden(t, "flink-session", "default"); s.JobID() != "" {
-		t.Errorf("a session names no job id: %q", s.JobID())
+	// Native mode: no JobManager arguments, the job id is in the configuration.
+	m, text = golden(t, "flink-job", "native")
+	want = regexp.MustCompile(`\$internal\.pipeline\.job-id: ([0-9a-f]{32})`).FindStringSubmatch(text)
+	if want == nil || m.JobID() != want[1] || !m.Native() {
+		t.Fatalf("native job id %q (native %t), the chart renders %v", m.JobID(), m.Native(), want)
+	}
+	if s, _ := golden(t, "flink-session", "default"); s.JobID() != "" || s.Native() {
+		t.Errorf("a standalone session names no job id: %q (native %t)", s.JobID(), s.Native())
 	}
 }
 
@@ -79,6 +85,9 @@ func TestClusterID(t *testing.T) {
 	}
 	if m, _ := golden(t, "flink-session", "default"); m.ClusterID() != "" {
 		t.Fatalf("no HA, yet cluster id %q", m.ClusterID())
+	}
+	if m, _ := golden(t, "flink-session", "native"); m.ClusterID() != "golden-flink-session" || !m.Native() {
+		t.Fatalf("native: cluster id %q, native %t", m.ClusterID(), m.Native())
 	}
 	nested := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  config.yaml: |\n    kubernetes:\n      cluster-id: nested\n"
 	if m, err := Parse(nested); err != nil || m.ClusterID() != "nested" {

@@ -15,6 +15,7 @@ import (
 	"github.com/helm-flink/helm-flink/plugin/act"
 	"github.com/helm-flink/helm-flink/plugin/exit"
 	"github.com/helm-flink/helm-flink/plugin/flink"
+	"github.com/helm-flink/helm-flink/plugin/kube"
 	"github.com/helm-flink/helm-flink/plugin/manifest"
 )
 
@@ -75,8 +76,31 @@ func (u *Uninstall) Run(ctx context.Context) (*Result, error) {
 	if err := u.cfg.Uninstall(rel.Name, act.HelmTimeout(ctx)); err != nil {
 		return res, err
 	}
+	if err := u.waitPodsGone(ctx); err != nil {
+		return res, err
+	}
 	res.HAConfigMaps, err = u.deleteHAConfigMaps(ctx, m.ClusterID())
 	return res, err
+}
+
+// waitPodsGone waits until the release's pods are gone: Helm deletes the workloads, and the
+// garbage collector their pods after them, the TaskManager pods a native JobManager created
+// included (their owner is its Deployment).
+func (u *Uninstall) waitPodsGone(ctx context.Context) error {
+	cs, _, err := u.cfg.Clientset()
+	if err != nil {
+		return err
+	}
+	rel := u.cfg.Release
+	err = kube.WaitGone(ctx, cs, rel.Namespace, kube.Selector(rel.Name, ""), func(left int) {
+		if left > 0 {
+			u.cfg.Progressf("  %d pod(s) of the release left, deleted by the garbage collector with their owners", left)
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("wait for the release's pods to go: %w", err)
+	}
+	return nil
 }
 
 // stopJobs stops every running job with a savepoint and returns the savepoints by job id.
@@ -106,7 +130,9 @@ func (u *Uninstall) stopJobs(ctx context.Context) (map[string]string, error) {
 }
 
 // deleteHAConfigMaps deletes the config maps Flink's Kubernetes HA keeps for clusterID (none
-// without HA); Flink gives them no owner, so the release's removal leaves them behind.
+// without HA); Flink gives them no owner, so the release's removal leaves them behind. Flink 1.x
+// labels them configmap-type=high-availability, Flink 2 type=flink-native-kubernetes only; the
+// release's own config maps are gone with it by now.
 func (u *Uninstall) deleteHAConfigMaps(ctx context.Context, clusterID string) ([]string, error) {
 	if clusterID == "" {
 		return nil, nil
@@ -116,12 +142,16 @@ func (u *Uninstall) deleteHAConfigMaps(ctx context.Context, clusterID string) ([
 		return nil, err
 	}
 	cms := cs.CoreV1().ConfigMaps(u.cfg.Release.Namespace)
-	list, err := cms.List(ctx, metav1.ListOptions{LabelSelector: "app=" + clusterID + ",configmap-type=high-availability"})
+	list, err := cms.List(ctx, metav1.ListOptions{LabelSelector: "app=" + clusterID})
 	if err != nil {
 		return nil, fmt.Errorf("list HA config maps: %w", err)
 	}
 	var deleted []string
 	for _, cm := range list.Items {
+		l := cm.Labels
+		if l["configmap-type"] != "high-availability" && l[kube.NativeLabel] != "flink-native-kubernetes" || l["app.kubernetes.io/managed-by"] == "Helm" {
+			continue
+		}
 		if err := cms.Delete(ctx, cm.Name, metav1.DeleteOptions{}); err != nil {
 			return deleted, fmt.Errorf("delete HA config map %s: %w", cm.Name, err)
 		}

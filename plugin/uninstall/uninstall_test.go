@@ -34,17 +34,21 @@ func configMap(name string, labels map[string]string) *corev1.ConfigMap {
 	return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "flink", Labels: labels}}
 }
 
-// The HA config maps of the release's cluster id go with it; others stay.
+// The HA config maps of the release's cluster id go with it (Flink 1.x's and Flink 2's labels);
+// others stay.
 func TestHAConfigMapsGoWithTheRelease(t *testing.T) {
 	ha := map[string]string{"app": "flink-flink-session", "configmap-type": "high-availability"}
-	cfg := fake.Config(t, "", configMap("leader", ha), configMap("other", map[string]string{"app": "other", "configmap-type": "high-availability"}))
+	ha2 := map[string]string{"app": "flink-flink-session", "type": "flink-native-kubernetes"}
+	helm := map[string]string{"app": "flink-flink-session", "app.kubernetes.io/managed-by": "Helm", "type": "flink-native-kubernetes"}
+	cfg := fake.Config(t, "", configMap("leader", ha), configMap("leader2", ha2), configMap("mine", helm),
+		configMap("other", map[string]string{"app": "other", "configmap-type": "high-availability"}))
 	fake.Install(t, cfg, "flink", "flink-session", map[string]any{"highAvailability": map[string]any{"enabled": true, "storageDir": "file:///ha"}})
 	res, err := New(cfg).Run(ctx)
-	if err != nil || len(res.HAConfigMaps) != 1 || res.HAConfigMaps[0] != "leader" {
+	if err != nil || strings.Join(res.HAConfigMaps, ",") != "leader,leader2" {
 		t.Fatalf("%+v, %v", res, err)
 	}
 	left, _ := cfg.Kube.CoreV1().ConfigMaps("flink").List(ctx, metav1.ListOptions{})
-	if len(left.Items) != 1 || left.Items[0].Name != "other" {
+	if len(left.Items) != 2 || left.Items[0].Name != "mine" || left.Items[1].Name != "other" {
 		t.Fatalf("left %v", left.Items)
 	}
 	if _, err := cfg.Get("flink"); err == nil {

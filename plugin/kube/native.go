@@ -1,0 +1,176 @@
+package kube
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+)
+
+// NativeLabel marks what Flink's native Kubernetes mode creates itself (TaskManager pods, HA
+// ConfigMaps of Flink 2), as type=flink-native-kubernetes.
+const NativeLabel = "type"
+
+// NativeTaskManagers selects the TaskManager pods Flink's resource manager created for a native
+// cluster, by Flink's own labels.
+func NativeTaskManagers(clusterID string) string {
+	return NativeLabel + "=flink-native-kubernetes,component=taskmanager,app=" + clusterID
+}
+
+// PodCreateError is the API server refusing the TaskManager pods a native JobManager asks for
+// (RBAC, Pod Security admission, quota). Flink only logs it and retries; the job waits for slots
+// until slot.request.timeout, so the JobManager's log is where it shows.
+type PodCreateError struct {
+	JobManagerPod string
+	// Pod is the TaskManager pod Flink could not create, Message the API server's answer.
+	Pod, Message string
+}
+
+func (e *PodCreateError) Error() string {
+	return fmt.Sprintf("Flink cannot create TaskManager pod %s: %s (JobManager %s's log; Flink retries, so the job waits for task slots until this is fixed)",
+		e.Pod, e.Message, e.JobManagerPod)
+}
+
+// createFailed is how Flink's KubernetesResourceManagerDriver logs a pod the API server refused,
+// and the API server's message inside fabric8's exception.
+var (
+	createFailed = regexp.MustCompile(`KubernetesResourceManagerDriver.*Could not create pod (\S+?),`)
+	apiMessage   = regexp.MustCompile(`Message: (.+?)\. Received status:`)
+)
+
+// podCreateFailures are the lines of a JobManager log that report a refused TaskManager pod.
+func podCreateFailures(log string) map[string]*PodCreateError {
+	out := map[string]*PodCreateError{}
+	for _, l := range strings.Split(log, "\n") {
+		m := createFailed.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		e := &PodCreateError{Pod: m[1], Message: "refused"}
+		if msg := apiMessage.FindStringSubmatch(l); msg != nil {
+			e.Message = msg[1]
+		}
+		out[l] = e
+	}
+	return out
+}
+
+// NativeWatch follows the TaskManager pods a native JobManager creates.
+type NativeWatch struct {
+	Kube      kubernetes.Interface
+	Namespace string
+	ClusterID string
+	// JobManagerPod is the pod whose log tells why pods are not created; "" finds it.
+	JobManagerPod string
+	Release       string
+	// Progress receives the pod counts whenever they change.
+	Progress func(requested, ready int)
+}
+
+// Run reports the TaskManager pods as they come and go, and returns a *PodCreateError as soon as
+// the JobManager logs a TaskManager pod the API server refused after Run started (what it logged
+// before is history). It runs until ctx ends.
+func (w *NativeWatch) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	counted := make(chan struct{})
+	go func() {
+		defer close(counted)
+		w.count(ctx)
+	}()
+	err := w.refusals(ctx)
+	cancel()
+	<-counted
+	return err
+}
+
+// count reports the pods until ctx ends; a watch that fails only costs progress lines.
+func (w *NativeWatch) count(ctx context.Context) {
+	last := [2]int{-1, -1}
+	_ = watchPods(ctx, w.Kube, w.Namespace, NativeTaskManagers(w.ClusterID), func(pods map[string]*corev1.Pod, _ *corev1.Pod) (bool, error) {
+		n := [2]int{0, countReady(pods)}
+		for _, p := range pods {
+			if p.DeletionTimestamp == nil {
+				n[0]++
+			}
+		}
+		if n != last && w.Progress != nil {
+			w.Progress(n[0], n[1])
+		}
+		last = n
+		return false, nil
+	})
+}
+
+// refusals polls the JobManager's log (Flink retries a refused pod every few seconds) for a
+// refusal not seen in the first read.
+func (w *NativeWatch) refusals(ctx context.Context) error {
+	var seen map[string]*PodCreateError
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	for {
+		if pod, log, err := w.jobManagerLog(ctx); err == nil {
+			found := podCreateFailures(log)
+			if seen == nil {
+				seen = found
+			}
+			for line, e := range found {
+				if _, old := seen[line]; !old {
+					e.JobManagerPod = pod
+					return e
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// jobManagerLog is the recent log of the JobManager's Flink container.
+func (w *NativeWatch) jobManagerLog(ctx context.Context) (pod, log string, err error) {
+	pod = w.JobManagerPod
+	if pod == "" {
+		p, err := ReadyPod(ctx, w.Kube, w.Namespace, Selector(w.Release, JobManager))
+		if err != nil {
+			return "", "", err
+		}
+		pod = p.Name
+	}
+	p, err := w.Kube.CoreV1().Pods(w.Namespace).Get(ctx, pod, metav1.GetOptions{})
+	if err != nil {
+		return "", "", err
+	}
+	container := p.Spec.Containers[0].Name
+	for _, c := range p.Spec.Containers {
+		if c.Name == JobManager {
+			container = c.Name
+		}
+	}
+	tail := int64(500)
+	data, err := w.Kube.CoreV1().Pods(w.Namespace).GetLogs(pod, &corev1.PodLogOptions{Container: container, TailLines: &tail}).DoRaw(ctx)
+	return pod, string(data), err
+}
+
+// WaitGone watches the pods selected until none is left at all (e.g. the TaskManager pods the
+// garbage collector deletes after their owner), calling progress when the count changes.
+func WaitGone(ctx context.Context, cs kubernetes.Interface, ns, selector string, progress func(left int)) error {
+	last := -1
+	err := watchPods(ctx, cs, ns, selector, func(pods map[string]*corev1.Pod, _ *corev1.Pod) (bool, error) {
+		if len(pods) != last && progress != nil {
+			progress(len(pods))
+		}
+		last = len(pods)
+		return len(pods) == 0, nil
+	})
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("%d pod(s) still there (%s): %w", max(last, 0), selector, context.Cause(ctx))
+	}
+	return err
+}
