@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -159,18 +160,38 @@ func (w *NativeWatch) jobManagerLog(ctx context.Context) (pod, log string, err e
 }
 
 // WaitGone watches the pods selected until none is left at all (e.g. the TaskManager pods the
-// garbage collector deletes after their owner), calling progress when the count changes.
-func WaitGone(ctx context.Context, cs kubernetes.Interface, ns, selector string, progress func(left int)) error {
+// garbage collector deletes after their owner), calling progress when the count changes. With
+// names, only those pods are waited for.
+func WaitGone(ctx context.Context, cs kubernetes.Interface, ns, selector string, names []string, progress func(left int)) error {
 	last := -1
 	err := watchPods(ctx, cs, ns, selector, func(pods map[string]*corev1.Pod, _ *corev1.Pod) (bool, error) {
-		if len(pods) != last && progress != nil {
-			progress(len(pods))
+		left := 0
+		for name := range pods {
+			if names == nil || slices.Contains(names, name) {
+				left++
+			}
 		}
-		last = len(pods)
-		return len(pods) == 0, nil
+		if left != last && progress != nil {
+			progress(left)
+		}
+		last = left
+		return left == 0, nil
 	})
 	if err != nil && ctx.Err() != nil {
 		return fmt.Errorf("%d pod(s) still there (%s): %w", max(last, 0), selector, context.Cause(ctx))
 	}
 	return err
+}
+
+// PodNames are the names of the pods selected.
+func PodNames(ctx context.Context, cs kubernetes.Interface, ns, selector string) ([]string, error) {
+	list, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
+	if err != nil {
+		return nil, fmt.Errorf("list pods %s: %w", selector, err)
+	}
+	names := []string{}
+	for _, p := range list.Items {
+		names = append(names, p.Name)
+	}
+	return names, nil
 }

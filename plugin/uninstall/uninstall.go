@@ -92,7 +92,7 @@ func (u *Uninstall) waitPodsGone(ctx context.Context) error {
 		return err
 	}
 	rel := u.cfg.Release
-	err = kube.WaitGone(ctx, cs, rel.Namespace, kube.Selector(rel.Name, ""), func(left int) {
+	err = kube.WaitGone(ctx, cs, rel.Namespace, kube.Selector(rel.Name, ""), nil, func(left int) {
 		if left > 0 {
 			u.cfg.Progressf("  %d pod(s) of the release left, deleted by the garbage collector with their owners", left)
 		}

@@ -173,7 +173,11 @@ func (u *Upgrade) undo(ctx context.Context, ref act.ChartRef, prev *release.Rele
 	u.cfg.Progressf("Rolling back release %s to the chart and values of revision %d", failed.Name, prev.Version)
 	desc := u.Description
 	u.Description = fmt.Sprintf("Rollback of failed revision %d to the chart and values of revision %d", failed.Version, prev.Version)
-	up, rerr := u.helmUpgrade(ctx, back, "")
+	jms, rerr := u.jobManagerPods(ctx)
+	var up *release.Release
+	if rerr == nil {
+		up, rerr = u.helmUpgrade(ctx, back, "")
+	}
 	u.Description = desc
 	if rerr != nil {
 		fe.Rollback.Error = rerr.Error()
@@ -182,7 +186,15 @@ func (u *Upgrade) undo(ctx context.Context, ref act.ChartRef, prev *release.Rele
 	}
 	u.cfg.Release = up
 	fe.Rollback.Revision = up.Version
-	if mode == act.Application {
+	if jms != nil {
+		// Native: the failed revision's JobManager goes with the rollback's Deployment update,
+		// and the TaskManager pods it created after it.
+		if err := u.retireTaskManagers(ctx, failed, up, jms); err != nil {
+			fe.Rollback.Error = err.Error()
+			fe.Restart = restartHint(ref, prev, up, res)
+			return fe
+		}
+	} else if mode == act.Application {
 		fe.Rollback.Savepoint = res.Savepoint
 		// The failed revision's JobManager pods go with its Job: none of them may be taken for
 		// the rollback's.

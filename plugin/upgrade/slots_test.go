@@ -41,13 +41,22 @@ func TestSlotsHeld(t *testing.T) {
 // rescale; the session's slots come from replicas × slots, the Flink option winning.
 func TestScaleDownGuard(t *testing.T) {
 	vals := map[string]any{"taskmanager": map[string]any{"replicas": 1, "numberOfTaskSlots": float64(2)}}
-	slots, replicas, perTM, ok := sessionSlots(vals)
-	if !ok || slots != 2 || replicas != 1 || perTM != 2 {
-		t.Fatalf("sessionSlots: %d %d %d %v", slots, replicas, perTM, ok)
+	c, ok := sessionSlots(vals)
+	if !ok || c != (capacity{slots: 2, taskManagers: 1, perTM: 2, taskManagersFrom: "taskmanager.replicas"}) {
+		t.Fatalf("sessionSlots: %+v %v", c, ok)
 	}
 	vals["flinkConfiguration"] = map[string]any{"taskmanager.numberOfTaskSlots": "4"}
-	if slots, _, _, _ := sessionSlots(vals); slots != 4 {
-		t.Fatalf("flinkConfiguration's slot count: %d", slots)
+	if c, _ := sessionSlots(vals); c.slots != 4 {
+		t.Fatalf("flinkConfiguration's slot count: %d", c.slots)
+	}
+	// Native: the bound is native.maxTaskManagers (replicas play no part); 0 is no bound.
+	vals["mode"], vals["native"] = "native", map[string]any{"maxTaskManagers": 3}
+	if c, ok := sessionSlots(vals); !ok || c.slots != 12 || c.taskManagersFrom != "native.maxTaskManagers" {
+		t.Fatalf("native: %+v %v", c, ok)
+	}
+	vals["native"] = map[string]any{"maxTaskManagers": 0}
+	if c, ok := sessionSlots(vals); ok {
+		t.Fatalf("native without a maximum has no bound: %+v", c)
 	}
 	held := []heldJob{{ID: "b", Name: "Big", Slots: 3}, {ID: "a", Name: "Small", Slots: 1}, {ID: "r", Name: "Elastic", Slots: 4, Rescales: true}}
 	if lost := tooFewSlots(held, 4); lost != nil {
@@ -57,7 +66,7 @@ func TestScaleDownGuard(t *testing.T) {
 	if len(lost) != 2 || lost[0].ID != "a" || lost[1].ID != "b" {
 		t.Fatalf("2 slots for 3 + 1: %v", lost)
 	}
-	err := refuseScaleDown("r", lost, 2, 1, 2)
+	err := refuseScaleDown("r", lost, capacity{slots: 2, taskManagers: 1, perTM: 2, taskManagersFrom: "taskmanager.replicas"})
 	if exit.Code(err) != exit.Input || !strings.Contains(err.Error(), "a (Small) holds 1; b (Big) holds 3") ||
 		!strings.Contains(err.Error(), "leaves 2 task slots (taskmanager.replicas 1 × 2 slots), and the running jobs need 4") {
 		t.Errorf("%v", err)

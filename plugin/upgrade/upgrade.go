@@ -139,6 +139,10 @@ func (u *Upgrade) Run(ctx context.Context, ref act.ChartRef, vals values.Options
 	if err != nil {
 		return res, err
 	}
+	jms, err := u.jobManagerPods(ctx)
+	if err != nil {
+		return res, err
+	}
 	u.cfg.Progressf("Upgrading release %s to chart %s-%s", rel.Name, next.chart.Name(), next.chart.Metadata.Version)
 	up, err := u.helmUpgrade(ctx, next, "")
 	if err != nil {
@@ -148,6 +152,9 @@ func (u *Upgrade) Run(ctx context.Context, ref act.ChartRef, vals values.Options
 		return res, err
 	}
 	res.Revision, u.cfg.Release = up.Version, up
+	if err := u.retireTaskManagers(ctx, rel, up, jms); err != nil {
+		return res, err
+	}
 	if err := u.waitWatched(ctx, next.mode, res); err != nil {
 		return res, u.undo(ctx, ref, rel, next.chart, res, err)
 	}
@@ -218,6 +225,12 @@ func (u *Upgrade) stopApplication(ctx context.Context, jm *jobmanager.JobManager
 	}
 	u.cfg.Progressf("  savepoint %s", loc)
 	res.Savepoint = loc
+	restoreFrom(next.revisionValues, loc, u.AllowNonRestoredState)
+	if u.cfg.NativeClusterID() != "" {
+		// A native application's JobManager outlives its job (the Deployment is Helm's); the
+		// upgrade replaces it.
+		return nil
+	}
 	// The stopped application's JobManager shuts down by itself: let it, so the upgraded
 	// TaskManagers find only the new one.
 	cs, _, err := u.cfg.Clientset()
@@ -227,7 +240,6 @@ func (u *Upgrade) stopApplication(ctx context.Context, jm *jobmanager.JobManager
 	if err := kube.WaitNoneRunning(ctx, cs, rel.Namespace, kube.Selector(rel.Name, kube.JobManager)); err != nil {
 		return fmt.Errorf("wait for the stopped JobManager to end: %w", err)
 	}
-	restoreFrom(next.revisionValues, loc, u.AllowNonRestoredState)
 	return nil
 }
 
@@ -235,7 +247,7 @@ func (u *Upgrade) stopApplication(ctx context.Context, jm *jobmanager.JobManager
 // (unless they rescale), or with StopJobs stops those jobs with savepoints first. It returns the
 // jobs that still run.
 func (u *Upgrade) guardSlots(ctx context.Context, jm *jobmanager.JobManager, jobs []jobmanager.Job, next *target, res *Result) ([]jobmanager.Job, error) {
-	slots, replicas, perTM, ok := sessionSlots(next.merged)
+	c, ok := sessionSlots(next.merged)
 	if !ok {
 		return jobs, nil
 	}
@@ -243,16 +255,16 @@ func (u *Upgrade) guardSlots(ctx context.Context, jm *jobmanager.JobManager, job
 	if err != nil {
 		return nil, err
 	}
-	lost := tooFewSlots(held, slots)
+	lost := tooFewSlots(held, c.slots)
 	if len(lost) == 0 {
 		return jobs, nil
 	}
 	if !u.StopJobs {
-		return nil, refuseScaleDown(u.cfg.Release.Name, lost, slots, replicas, perTM)
+		return nil, refuseScaleDown(u.cfg.Release.Name, lost, c)
 	}
 	res.StoppedJobs = map[string]string{}
 	for _, h := range lost {
-		u.cfg.Progressf("Stopping job %s (%s, %d slots) with a savepoint: the upgrade leaves %d slots", h.ID, h.Name, h.Slots, slots)
+		u.cfg.Progressf("Stopping job %s (%s, %d slots) with a savepoint: the upgrade leaves %d slots", h.ID, h.Name, h.Slots, c.slots)
 		loc, err := jm.Stop(ctx, h.ID, u.SavepointDir, false)
 		if err != nil {
 			return nil, fmt.Errorf("nothing upgraded: %w", err)

@@ -1,0 +1,56 @@
+package upgrade
+
+import (
+	"context"
+	"fmt"
+
+	"helm.sh/helm/v3/pkg/release"
+
+	"github.com/helm-flink/helm-flink/plugin/kube"
+)
+
+// In native mode the TaskManager pods belong to the JobManager that created them, not to a
+// workload of the release: an upgrade that replaces the JobManager leaves them behind, running
+// the previous pod template and following a JobManager that is gone. They are deleted once that
+// JobManager has ended; the new one creates its own from the new revision's template.
+
+// jobManagerPods are the release's JobManager pods now, before an upgrade replaces them; nil for
+// a standalone cluster, whose TaskManagers are the release's own workload.
+func (u *Upgrade) jobManagerPods(ctx context.Context) ([]string, error) {
+	if u.cfg.NativeClusterID() == "" {
+		return nil, nil
+	}
+	cs, _, err := u.cfg.Clientset()
+	if err != nil {
+		return nil, err
+	}
+	rel := u.cfg.Release
+	return kube.PodNames(ctx, cs, rel.Namespace, kube.Selector(rel.Name, kube.JobManager))
+}
+
+// retireTaskManagers deletes the TaskManager pods the previous JobManager (pods jms) created,
+// once it has ended, when the upgrade from prev to up replaced it; nothing for a standalone
+// cluster (jms nil) or an upgrade that keeps the JobManager.
+func (u *Upgrade) retireTaskManagers(ctx context.Context, prev, up *release.Release, jms []string) error {
+	if jms == nil {
+		return nil
+	}
+	if replaced, err := jobManagerRestarts(prev.Manifest, up.Manifest); err != nil || !replaced {
+		return err
+	}
+	cs, _, err := u.cfg.Clientset()
+	if err != nil {
+		return err
+	}
+	if err := kube.WaitGone(ctx, cs, up.Namespace, kube.Selector(up.Name, kube.JobManager), jms, nil); err != nil {
+		return fmt.Errorf("wait for the previous jobmanager to end: %w", err)
+	}
+	// The new JobManager has not started its JVM yet: every TaskManager pod is the previous one's.
+	sel := kube.Selector(up.Name, kube.TaskManager)
+	tms, err := kube.PodNames(ctx, cs, up.Namespace, sel)
+	if err != nil || len(tms) == 0 {
+		return err
+	}
+	u.cfg.Progressf("  deleting the %d TaskManager pod(s) the previous JobManager created; the new one creates its own", len(tms))
+	return kube.RestartPods(ctx, cs, up.Namespace, sel)
+}
