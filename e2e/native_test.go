@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -180,89 +181,173 @@ func (f *flinkREST) waitJobState(jobID, state string, timeout time.Duration) {
 	})
 }
 
-// A native session in a Pod Security restricted namespace starts with no TaskManager; each job
-// makes Flink create the TaskManager pods its slots need (2 slots each), which the pod runner runs
-// as real JVMs; idle ones are deleted after resourcemanager.taskmanager-timeout; the garbage
-// collector deletes the rest with the JobManager Deployment, and the uninstall leaves nothing.
+// nativePlugin is the plugin run against native releases, with what it printed.
+type nativePlugin struct {
+	*standalone
+	ns string
+}
+
+// ok runs the plugin and fails the test unless it exits 0; it returns stdout and stderr.
+func (p *nativePlugin) ok(t *testing.T, args ...string) (string, string) {
+	t.Helper()
+	out, errOut, code := p.run(t, append(args, "-n", p.ns)...)
+	if code != 0 {
+		t.Fatalf("helm-flink %s: exit %d", strings.Join(args, " "), code)
+	}
+	return out, errOut
+}
+
+// cliNativeStatus is what `helm flink status -o json` says of a native release.
+type cliNativeStatus struct {
+	NativeClusterID string `json:"nativeClusterId"`
+	Pods            []struct {
+		Name      string `json:"name"`
+		Component string `json:"component"`
+		Ready     bool   `json:"ready"`
+		CreatedBy string `json:"createdBy"`
+	} `json:"pods"`
+	TaskManagers int      `json:"taskManagers"`
+	SlotsTotal   int      `json:"slotsTotal"`
+	Jobs         []cliJob `json:"jobs"`
+}
+
+// flinkCreated are the pods status says Flink created.
+func (s cliNativeStatus) flinkCreated() []string {
+	var out []string
+	for _, p := range s.Pods {
+		if p.CreatedBy == "flink" && p.Component == "taskmanager" {
+			out = append(out, p.Name)
+		}
+	}
+	return out
+}
+
+// A native session through the plugin, in a Pod Security restricted namespace: `helm flink
+// install --jar` waits for the JobManager only, and the job's wait includes Flink creating the
+// TaskManager pods its slots need (2 slots each), with their progress; status lists them; a
+// second job makes more; cancelled and stopped jobs leave idle pods that Flink deletes after
+// resourcemanager.taskmanager-timeout; a Role without pods/create makes `helm flink submit` exit
+// 3 at once with Flink's permission error, not a timeout; uninstall leaves nothing (the garbage
+// collector deletes the TaskManager pods with the JobManager Deployment).
 func TestNativeSession(t *testing.T) {
 	for _, v := range nativeVersions() {
 		t.Run(v.name, func(t *testing.T) {
 			ns := restrictedNamespace(t)
-			c, start := installNative(t, ns, "flink-session", v,
-				"native.minTaskManagers=0", "native.maxTaskManagers=0", "native.taskManagerTimeout=5s")
-			installed := time.Since(start)
+			p := &nativePlugin{newStandalone(t), ns}
+			c := &nativeCluster{release: &release{ns: ns, chart: "flink-session"}, id: "flink-flink-session"}
+			jar := exampleJar(v.release, "TopSpeedWindowing")
 
-			// (a) No TaskManager yet; the objects carry the names Flink looks up.
-			c.deployment(t)
-			for _, name := range []string{c.id, c.id + "-rest"} {
-				if _, err := env.cs.CoreV1().Services(ns).Get(t.Context(), name, metav1.GetOptions{}); err != nil {
-					t.Fatalf("service %s: %v", name, err)
-				}
-			}
-			if _, err := env.cs.CoreV1().ConfigMaps(ns).Get(t.Context(), "flink-config-"+c.id, metav1.GetOptions{}); err != nil {
-				t.Fatalf("configmap flink-config-%s: %v", c.id, err)
-			}
-			if tms := c.taskManagerPods(t); len(tms) != 0 {
-				t.Fatalf("%d TaskManager pods right after the install, want none", len(tms))
-			}
-			rest := nativeREST(t, ns, c.jobManagerPod(t).Name)
-			if o := rest.overview(); o.TaskManagers != 0 || !strings.HasPrefix(v.release, o.FlinkVersion) {
-				t.Fatalf("overview %+v: want Flink %s with no TaskManager", o, v.release)
-			}
-			t.Logf("step a: installed in %s, 0 TaskManager pods", installed.Round(time.Millisecond))
-
-			// (a) A job of parallelism 4: Flink creates exactly 2 TaskManager pods of 2 slots.
-			jar := rest.upload(exampleJar(v.release, "TopSpeedWindowing"))
-			first := rest.run(jar, 4)
-			rest.waitAllTasksRunning(first, jobTimeout)
+			// (a) Install with a job of parallelism 4: no TaskManager before the job, then
+			// exactly 2 pods of 2 slots, created by Flink.
+			start := time.Now()
+			out, progress := p.ok(t, "install", "flink", filepath.Join(env.root, "charts/flink-session"), "-f", filepath.Join(env.root, "charts/flink-session/ci/native-values.yaml"),
+				"--set", "image.tag="+v.tag, "--set", "native.minTaskManagers=0", "--set", "native.maxTaskManagers=0", "--set", "native.taskManagerTimeout=5s",
+				claimValues[0], claimValues[1], claimValues[2], claimValues[3], claimValues[4], claimValues[5],
+				"--jar", jar, "--parallelism", "4", "-o", "json")
 			running := time.Since(start)
+			inst := decode[cliInstall](t, out)
+			if inst.Job.State != "RUNNING" || inst.Job.Running != inst.Job.Total || inst.Parallelism != 4 {
+				t.Fatalf("install: %+v", inst)
+			}
+			// Only the JobManager is waited for before the job; the job's wait shows the pods.
+			if strings.Contains(progress, "taskmanager pods ready") || strings.Contains(progress, "taskmanagers registered") ||
+				!strings.Contains(progress, "taskmanager pods: Flink creates them as jobs need task slots (native mode)") ||
+				!regexp.MustCompile(`(?m)^  taskmanager pods: 0 requested by Flink, 0 running\n(.*\n)*  taskmanager pods: 2 requested by Flink, 2 running$`).MatchString(progress) {
+				t.Fatalf("install progress:\n%s", progress)
+			}
 			tms := c.waitTaskManagers(t, 2, "Flink created 2 TaskManager pods for parallelism 4")
 			c.assertFlinkCreated(t, tms)
-			if o := rest.overview(); o.TaskManagers != 2 || o.SlotsTotal != 4 {
-				t.Fatalf("overview %+v, want 2 TaskManagers with 4 slots", o)
+			st := decode[cliNativeStatus](t, first(p.ok(t, "status", "flink", "-o", "json")))
+			if st.NativeClusterID != c.id || len(st.flinkCreated()) != 2 || st.TaskManagers != 2 || st.SlotsTotal != 4 || len(st.Jobs) != 1 {
+				t.Fatalf("status %+v, want cluster id %s and the 2 TaskManager pods Flink created (4 slots)", st, c.id)
 			}
-			t.Logf("step a: job of parallelism 4 with every task RUNNING %s after the install started; %d TaskManager pods", running.Round(time.Millisecond), len(tms))
+			table, _ := p.ok(t, "status", "flink")
+			if !strings.Contains(table, "MODE") || !regexp.MustCompile(`(?m)^flink-flink-session-taskmanager-1-1 +taskmanager +Running +true +0 +flink$`).MatchString(table) {
+				t.Fatalf("status table:\n%s", table)
+			}
+			t.Logf("step a: helm flink install --jar → every task RUNNING in %s; %d TaskManager pods created by Flink", running.Round(time.Millisecond), len(tms))
 
 			// (b) A second job (parallelism 2): one more TaskManager pod.
-			second := rest.run(jar, 2)
-			rest.waitAllTasksRunning(second, jobTimeout)
-			rest.waitAllTasksRunning(first, 10*time.Second)
+			out, _ = p.ok(t, "submit", "flink", "--jar", jar, "--parallelism", "2", "-o", "json")
+			second := decode[cliInstall](t, out)
+			if second.Job.State != "RUNNING" || second.Job.Running != second.Job.Total {
+				t.Fatalf("submit: %+v", second)
+			}
 			tms = c.waitTaskManagers(t, 3, "Flink created a third TaskManager pod for the second job")
 			c.assertFlinkCreated(t, tms)
+			if st := decode[cliNativeStatus](t, first(p.ok(t, "status", "flink", "-o", "json"))); len(st.flinkCreated()) != 3 || st.SlotsTotal != 6 {
+				t.Fatalf("status after the second job %+v", st)
+			}
 			t.Logf("step b: second job RUNNING; %d TaskManager pods", len(tms))
 
-			// (c) Both cancelled: Flink deletes the idle TaskManager pods after the 5 s timeout.
-			idle := time.Now() // no TaskManager is idle before this
-			rest.cancel(first)
-			rest.cancel(second)
-			rest.waitJobState(first, "CANCELED", 30*time.Second)
-			rest.waitJobState(second, "CANCELED", 30*time.Second)
+			// (c) One stopped with a savepoint, one cancelled: the idle pods go after the 5 s timeout.
+			idle := time.Now()
+			sp := decode[struct {
+				Savepoint string `json:"savepoint"`
+			}](t, first(p.ok(t, "stop", "flink", inst.Job.JobID, "--savepoint-dir", "file:///flink-data/stopped", "-o", "json")))
+			assertOnClaim(t, ns, "flink-flink-session-data", sp.Savepoint)
+			p.ok(t, "cancel", "flink", second.Job.JobID)
 			if n := len(c.taskManagerPods(t)); time.Since(idle) < 4*time.Second && n != 3 {
-				t.Fatalf("%d TaskManager pods %s after the cancel, before the 5 s idle timeout", n, time.Since(idle))
+				t.Fatalf("%d TaskManager pods %s after the jobs ended, before the 5 s idle timeout", n, time.Since(idle))
 			}
 			c.waitTaskManagers(t, 0, "Flink deleted the idle TaskManager pods")
 			if time.Since(idle) < 5*time.Second {
-				t.Fatalf("the TaskManager pods went %s after the cancel, before the 5 s idle timeout", time.Since(idle))
+				t.Fatalf("the TaskManager pods went %s after the jobs ended, before the 5 s idle timeout", time.Since(idle))
 			}
-			if o := rest.overview(); o.TaskManagers != 0 {
-				t.Fatalf("overview %+v after the idle timeout, want no TaskManager", o)
+			t.Logf("step c: jobs stopped and cancelled; 0 TaskManager pods %s later", time.Since(idle).Round(time.Millisecond))
+
+			// (e) Without pods/create Flink only logs the API server's refusal and retries; the
+			// plugin reads it from the JobManager's log and exits 3 with it.
+			removeVerb(t, ns, "flink-flink-session-native", "create")
+			refused := time.Now()
+			_, errOut, code := p.run(t, "submit", "flink", "-n", ns, "--jar", jar, "--parallelism", "2")
+			took := time.Since(refused)
+			forbidden := `pods is forbidden: User "system:serviceaccount:` + ns + `:flink-flink-session" cannot create resource "pods"`
+			if code != 3 || !strings.Contains(errOut, "Flink cannot create TaskManager pod flink-flink-session-taskmanager-") || !strings.Contains(errOut, forbidden) {
+				t.Fatalf("submit without pods/create: exit %d, want 3 with Flink's permission error:\n%s", code, errOut)
 			}
-			t.Logf("step c: jobs cancelled; 0 TaskManager pods %s later", time.Since(idle).Round(time.Millisecond))
+			if took > time.Minute {
+				t.Fatalf("the permission error took %s: the plugin waited for a timeout", took)
+			}
+			if tms := c.taskManagerPods(t); len(tms) != 0 {
+				t.Fatalf("%d TaskManager pods without pods/create", len(tms))
+			}
+			t.Logf("step e: exit %d after %s: %s", code, took.Round(time.Millisecond), truncate(lastLine(errOut), 300))
 
 			// (f) Uninstall with a TaskManager running, which the JobManager may no longer delete:
 			// the garbage collector deletes it with the Deployment that owns it.
-			third := rest.run(jar, 2)
-			rest.waitAllTasksRunning(third, jobTimeout)
-			tms = c.waitTaskManagers(t, 1, "a TaskManager pod for the third job")
-			removeVerb(t, ns, "flink-"+c.chart+"-native", "delete")
-			c.uninstall(t)
-			t.Logf("step f: uninstalled with %d TaskManager pod; nothing left", len(tms))
+			removeVerb(t, ns, "flink-flink-session-native", "delete")
+			restoreVerb(t, ns, "flink-flink-session-native", "create")
+			c.waitTaskManagers(t, 1, "Flink creates the TaskManager pod once the Role allows it")
+			p.ok(t, "uninstall", "flink")
+			assertNothingLeft(t, ns)
+			t.Logf("step f: uninstalled with 1 TaskManager pod; nothing left")
 		})
 	}
 }
 
+func first(a, _ string) string { return a }
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
 // removeVerb takes a verb off the pods rule of a Role (as a stricter cluster policy would).
 func removeVerb(t *testing.T, ns, role, verb string) {
+	t.Helper()
+	editPodVerbs(t, ns, role, func(verbs []string) []string {
+		return slices.DeleteFunc(verbs, func(v string) bool { return v == verb })
+	})
+}
+
+// restoreVerb gives it back.
+func restoreVerb(t *testing.T, ns, role, verb string) {
+	t.Helper()
+	editPodVerbs(t, ns, role, func(verbs []string) []string { return append(verbs, verb) })
+}
+
+func editPodVerbs(t *testing.T, ns, role string, edit func([]string) []string) {
 	t.Helper()
 	r, err := env.cs.RbacV1().Roles(ns).Get(t.Context(), role, metav1.GetOptions{})
 	if err != nil {
@@ -270,13 +355,7 @@ func removeVerb(t *testing.T, ns, role, verb string) {
 	}
 	for i, rule := range r.Rules {
 		if len(rule.Resources) == 1 && rule.Resources[0] == "pods" {
-			var keep []string
-			for _, v := range rule.Verbs {
-				if v != verb {
-					keep = append(keep, v)
-				}
-			}
-			r.Rules[i].Verbs = keep
+			r.Rules[i].Verbs = edit(rule.Verbs)
 		}
 	}
 	if _, err := env.cs.RbacV1().Roles(ns).Update(t.Context(), r, metav1.UpdateOptions{}); err != nil {
@@ -342,6 +421,64 @@ func TestNativeApplication(t *testing.T) {
 			if err := env.cs.CoreV1().PersistentVolumeClaims(ns).Delete(t.Context(), claim, metav1.DeleteOptions{}); err != nil {
 				t.Fatal(err)
 			}
+		})
+	}
+}
+
+// Native application mode through the plugin: `helm flink install` waits for TopSpeedWindowing
+// with every task RUNNING on the TaskManager pods Flink creates (parallelism 2, 1 slot each);
+// `helm flink upgrade --set parallelism=3` stops it with a savepoint on the release's claim, the
+// replaced JobManager's TaskManager pods are deleted, and the new JobManager restores the job
+// from the savepoint on 3 pods of its own; uninstall leaves nothing.
+func TestNativeApplicationUpgrade(t *testing.T) {
+	for _, v := range nativeVersions() {
+		t.Run(v.name, func(t *testing.T) {
+			ns := restrictedNamespace(t)
+			p := &nativePlugin{newStandalone(t), ns}
+			c := &nativeCluster{release: &release{ns: ns, chart: "flink-job"}, id: "flink-flink-job"}
+			chart := filepath.Join(env.root, "charts/flink-job")
+			start := time.Now()
+			out, _ := p.ok(t, append([]string{"install", "flink", chart, "-f", filepath.Join(chart, "ci/native-values.yaml"),
+				"--set", "image.tag=" + v.tag, "--set", "job.jobId=", "-o", "json"}, claimValues...)...)
+			inst := decode[cliInstall](t, out)
+			if inst.Job.State != "RUNNING" || inst.Job.Running != inst.Job.Total || inst.Job.JobID != c.nativeJobID(t) {
+				t.Fatalf("install: %+v, the chart's job id %s", inst, c.nativeJobID(t))
+			}
+			before := c.waitTaskManagers(t, 2, "Flink created 2 TaskManager pods for the application")
+			c.assertFlinkCreated(t, before)
+			t.Logf("application %s RUNNING %s after the install started; %d TaskManager pods", inst.Job.JobID, time.Since(start).Round(time.Millisecond), len(before))
+
+			out, progress := p.ok(t, "upgrade", "flink", chart, "--reuse-values", "--set", "parallelism=3", "-o", "json")
+			up := decode[cliUpgrade](t, out)
+			if up.Revision != 2 || up.Job.State != "RUNNING" || up.Job.JobID != c.nativeJobID(t) || up.Job.JobID == inst.Job.JobID {
+				t.Fatalf("upgrade: %+v after %+v (the new revision's job id %s)", up, inst, c.nativeJobID(t))
+			}
+			assertOnClaim(t, ns, "flink-flink-job-data", up.Savepoint)
+			if !strings.Contains(progress, "deleting the 2 TaskManager pod(s) the previous JobManager created") {
+				t.Fatalf("upgrade progress:\n%s", progress)
+			}
+			after := c.waitTaskManagers(t, 3, "the new JobManager created 3 TaskManager pods")
+			c.assertFlinkCreated(t, after)
+			for _, p := range after {
+				for _, b := range before {
+					if p.UID == b.UID {
+						t.Fatalf("TaskManager pod %s of the previous JobManager survived the upgrade", p.Name)
+					}
+				}
+			}
+			rest := nativeREST(t, ns, c.jobManagerPod(t).Name)
+			d := rest.waitAllTasksRunning(up.Job.JobID, jobTimeout)
+			maxP := 0
+			for _, vx := range d.Vertices {
+				maxP = max(maxP, vx.Parallelism)
+			}
+			if maxP != 3 {
+				t.Fatalf("parallelism after the upgrade %d, want 3", maxP)
+			}
+			assertRestoredFrom(t, rest, up.Job.JobID, up.Savepoint)
+			t.Logf("upgrade: job %s restored from %s on %d new TaskManager pods", up.Job.JobID, up.Savepoint, len(after))
+			p.ok(t, "uninstall", "flink")
+			assertNothingLeft(t, ns)
 		})
 	}
 }
@@ -417,78 +554,6 @@ func TestNativeApplicationHTTPJar(t *testing.T) {
 		}
 	}
 	c.uninstall(t)
-}
-
-// A Role without pods/create: Flink cannot create TaskManager pods. Its resource manager logs
-// the API server's Forbidden for every attempt (the JobManager's container log, which the API
-// serves), the job's tasks stay SCHEDULED, and once slot.request.timeout passes the job fails
-// (and restarts, with a restart strategy) with Flink's NoResourceAvailableException.
-func TestNativePermissionError(t *testing.T) {
-	for _, v := range nativeVersions() {
-		t.Run(v.name, func(t *testing.T) {
-			ns := restrictedNamespace(t)
-			c, _ := installNative(t, ns, "flink-session", v, "native.minTaskManagers=0", "native.maxTaskManagers=0",
-				`flinkConfiguration.slot\.request\.timeout=20s`)
-			removeVerb(t, ns, "flink-flink-session-native", "create")
-			jm := c.jobManagerPod(t)
-			rest := nativeREST(t, ns, jm.Name)
-			job := rest.run(rest.upload(exampleJar(v.release, "TopSpeedWindowing")), 2)
-
-			forbidden := regexp.MustCompile(`pods is forbidden: User "system:serviceaccount:` + ns + `:flink-flink-session" cannot create resource "pods"`)
-			var line string
-			eventually(t, timeout(t, time.Minute), "the JobManager logs Flink's permission error", func() (bool, string) {
-				logs := containerLogs(t, ns, jm.Name, "jobmanager")
-				for _, l := range strings.Split(logs, "\n") {
-					if forbidden.MatchString(l) && strings.Contains(l, "KubernetesResourceManagerDriver") {
-						line = l
-						return true, ""
-					}
-				}
-				return false, fmt.Sprintf("%d bytes of log", len(logs))
-			})
-			t.Logf("JobManager log: %s", truncate(line, 400))
-			if tms := c.taskManagerPods(t); len(tms) != 0 {
-				t.Fatalf("%d TaskManager pods without pods/create", len(tms))
-			}
-			var d jobDetails
-			rest.get("/jobs/"+job, &d)
-			for _, vx := range d.Vertices {
-				if vx.Tasks["RUNNING"] > 0 {
-					t.Fatalf("job %s runs tasks without TaskManagers: %+v", job, d)
-				}
-			}
-			// Once slot.request.timeout passes the job fails for want of slots (and restarts when a
-			// restart strategy says so); Flink 2.x has only exceptionHistory, 1.20 also root-exception.
-			var entry struct {
-				Name       string `json:"exceptionName"`
-				StackTrace string `json:"stacktrace"`
-			}
-			eventually(t, timeout(t, 90*time.Second), "the job fails with NoResourceAvailableException", func() (bool, string) {
-				var ex struct {
-					History struct {
-						Entries []struct {
-							Name       string `json:"exceptionName"`
-							StackTrace string `json:"stacktrace"`
-						} `json:"entries"`
-					} `json:"exceptionHistory"`
-				}
-				if err := rest.try(http.MethodGet, "/jobs/"+job+"/exceptions", nil, "", &ex); err != nil {
-					return false, err.Error()
-				}
-				for _, e := range ex.History.Entries {
-					if strings.Contains(e.StackTrace, "NoResourceAvailableException") {
-						entry = e
-						return true, ""
-					}
-				}
-				return false, fmt.Sprintf("%d exceptions", len(ex.History.Entries))
-			})
-			var d2 jobDetails
-			rest.get("/jobs/"+job, &d2)
-			t.Logf("job %s %s: %s; %s", job, d2.State, entry.Name, truncate(causedBy(entry.StackTrace), 300))
-			c.uninstall(t)
-		})
-	}
 }
 
 // Install to every task RUNNING for a job of parallelism 4 on a native session (Flink creates the
