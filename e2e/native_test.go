@@ -429,7 +429,8 @@ func TestNativeApplication(t *testing.T) {
 // with every task RUNNING on the TaskManager pods Flink creates (parallelism 2, 1 slot each);
 // `helm flink upgrade --set parallelism=3` stops it with a savepoint on the release's claim, the
 // replaced JobManager's TaskManager pods are deleted, and the new JobManager restores the job
-// from the savepoint on 3 pods of its own; uninstall leaves nothing.
+// from the savepoint on 3 pods of its own; a failed upgrade is rolled back the same way;
+// uninstall leaves nothing.
 func TestNativeApplicationUpgrade(t *testing.T) {
 	for _, v := range nativeVersions() {
 		t.Run(v.name, func(t *testing.T) {
@@ -477,6 +478,21 @@ func TestNativeApplicationUpgrade(t *testing.T) {
 			}
 			assertRestoredFrom(t, rest, up.Job.JobID, up.Savepoint)
 			t.Logf("upgrade: job %s restored from %s on %d new TaskManager pods", up.Job.JobID, up.Savepoint, len(after))
+
+			// An upgrade whose JobManager crashes (no such entry class) is rolled back: the
+			// previous values again, the job restored from the savepoint this upgrade took, on
+			// TaskManager pods of the rolled-back JobManager.
+			out, _, code := p.run(t, "upgrade", "flink", chart, "-n", ns, "--reuse-values", "--set", "job.entryClass=does.not.Exist", "-o", "json")
+			rb := decode[rollbackResult](t, out)
+			if code != 3 || !strings.Contains(rb.Failure, "ClassNotFoundException: does.not.Exist") || rb.Rollback.Revision != 4 ||
+				rb.Savepoint == "" || rb.Rollback.Savepoint != rb.Savepoint || rb.Rollback.Job.State != "RUNNING" || rb.Rollback.Job.Running != rb.Rollback.Job.Total {
+				t.Fatalf("failed upgrade: exit %d, %+v", code, rb)
+			}
+			c.assertFlinkCreated(t, c.waitTaskManagers(t, 3, "the rolled-back JobManager created 3 TaskManager pods"))
+			rest = nativeREST(t, ns, c.jobManagerPod(t).Name)
+			rest.waitAllTasksRunning(rb.Rollback.Job.JobID, jobTimeout)
+			assertRestoredFrom(t, rest, rb.Rollback.Job.JobID, rb.Savepoint)
+			t.Logf("failed upgrade rolled back as revision %d: job %s restored from %s", rb.Rollback.Revision, rb.Rollback.Job.JobID, rb.Savepoint)
 			p.ok(t, "uninstall", "flink")
 			assertNothingLeft(t, ns)
 		})

@@ -186,6 +186,9 @@ func (u *Upgrade) undo(ctx context.Context, ref act.ChartRef, prev *release.Rele
 	}
 	u.cfg.Release = up
 	fe.Rollback.Revision = up.Version
+	if mode == act.Application {
+		fe.Rollback.Savepoint = res.Savepoint
+	}
 	if jms != nil {
 		// Native: the failed revision's JobManager goes with the rollback's Deployment update,
 		// and the TaskManager pods it created after it.
@@ -195,7 +198,6 @@ func (u *Upgrade) undo(ctx context.Context, ref act.ChartRef, prev *release.Rele
 			return fe
 		}
 	} else if mode == act.Application {
-		fe.Rollback.Savepoint = res.Savepoint
 		// The failed revision's JobManager pods go with its Job: none of them may be taken for
 		// the rollback's.
 		cs, _, cerr := u.cfg.Clientset()
