@@ -130,6 +130,10 @@
 {{- $_ = set $c (printf "%s.ignore-unclaimed-state" $recovery) true -}}
 {{- end -}}
 {{- $_ = set $c "execution.shutdown-on-application-finish" false -}}
+{{- /* The job's master asks for the resource manager while it is still starting, and retries
+     after cluster.registration.error-delay (10 s by default): the job would wait that long
+     for its first TaskManager. */}}
+{{- $_ = set $c "cluster.registration.error-delay" 1000 -}}
 {{- end -}}
 {{- toYaml $c -}}
 {{- end -}}
