@@ -16,6 +16,10 @@ import (
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/cli/values"
 	"helm.sh/helm/v3/pkg/getter"
+	"helm.sh/helm/v3/pkg/releaseutil"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -46,13 +50,19 @@ func load(t *testing.T, dir string) *chart.Chart {
 
 func renderChart(t *testing.T, ch *chart.Chart, files []string, set ...string) string {
 	t.Helper()
+	return renderAs(t, ch, "golden", "flink", files, set...)
+}
+
+// renderAs renders the chart as release name in namespace ns.
+func renderAs(t *testing.T, ch *chart.Chart, name, ns string, files []string, set ...string) string {
+	t.Helper()
 	vals, err := (&values.Options{ValueFiles: files, Values: set}).MergeValues(getter.Providers{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	install := action.NewInstall(&action.Configuration{})
 	install.DryRun, install.ClientOnly, install.Replace = true, true, true
-	install.ReleaseName, install.Namespace = "golden", "flink"
+	install.ReleaseName, install.Namespace = name, ns
 	install.KubeVersion = &chartutil.KubeVersion{Version: "v1.37.2", Major: "1", Minor: "37"}
 	// As on a cluster with the prometheus-operator CRDs.
 	install.APIVersions = chartutil.VersionSet{"monitoring.coreos.com/v1", "monitoring.coreos.com/v1/PodMonitor"}
@@ -182,4 +192,39 @@ func lineDiff(want, got string) string {
 		}
 	}
 	return b.String()
+}
+
+// A release or namespace named like a YAML 1.1 boolean (n, no, on, y…) still renders objects
+// Kubernetes can decode: every name and label value is a string, the TaskManager pod template of
+// native mode included.
+func TestBooleanLookingNames(t *testing.T) {
+	for _, chart := range charts {
+		ch := load(t, chart)
+		for _, file := range valuesSets(t, chart) {
+			rendered := renderAs(t, ch, "no", "on", []string{file})
+			rendered = rendered[:strings.LastIndex(rendered, "---\n# NOTES.txt\n")]
+			for _, doc := range releaseutil.SplitManifests(rendered) {
+				var o struct {
+					Kind     string            `json:"kind"`
+					Metadata metav1.ObjectMeta `json:"metadata"`
+					Data     map[string]string `json:"data"`
+				}
+				if err := yaml.Unmarshal([]byte(doc), &o); err != nil {
+					t.Fatalf("%s %s as release no in namespace on: %v\n%s", chart, file, err, doc)
+				}
+				if tpl := o.Data["taskmanager-pod-template.yaml"]; tpl != "" {
+					var pod corev1.Pod
+					if err := yaml.Unmarshal([]byte(tpl), &pod); err != nil {
+						t.Fatalf("%s %s: the TaskManager pod template: %v\n%s", chart, file, err, tpl)
+					}
+					if pod.Labels["app.kubernetes.io/instance"] != "no" {
+						t.Fatalf("%s %s: pod template labels %v", chart, file, pod.Labels)
+					}
+				}
+				if o.Kind != "" && (o.Metadata.Namespace != "on" || o.Metadata.Labels["app.kubernetes.io/instance"] != "no") {
+					t.Fatalf("%s %s: %s %s in namespace %q, labels %v", chart, file, o.Kind, o.Metadata.Name, o.Metadata.Namespace, o.Metadata.Labels)
+				}
+			}
+		}
+	}
 }

@@ -20,7 +20,7 @@
 
 {{- define "flink.selectorLabels" -}}
 app.kubernetes.io/name: {{ include "flink.name" . }}
-app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/instance: {{ .Release.Name | quote }}
 {{- end -}}
 
 {{- define "flink.labels" -}}
