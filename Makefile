@@ -15,7 +15,7 @@ LDFLAGS := -X github.com/helm-flink/helm-flink/plugin/version.Version=$(VERSION)
 RUN ?= .
 E2E_TIMEOUT ?= 45m
 
-.PHONY: build tools flink stack-up stack-down unit e2e test demo lint docs docs-check fixtures clean
+.PHONY: build tools flink stack-up stack-down unit e2e bench test demo lint docs docs-check fixtures clean
 
 build: ## the plugin binary, bin/helm-flink
 	go build -trimpath -ldflags '$(LDFLAGS)' -o bin/helm-flink ./cmd/helm-flink
@@ -47,6 +47,9 @@ unit: lint ## unit tests
 
 e2e: tools flink ## end-to-end tests on the real stack; RUN=<regex> selects
 	go test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -run '$(RUN)' -v ./e2e/ 2>&1 | ci/test-summary.sh
+
+bench: tools flink ## side-by-side timings on the real stack: helm flink install --jar to every task RUNNING, standalone vs native session, Flink 1.20 and 2.x
+	go test -tags e2e -count=1 -run '^$$' -bench . -benchtime 1x -timeout 30m ./e2e/
 
 fixtures: tools flink ## plugin/flink/testdata: REST answers of real Flink 1.20 and 2.x JobManagers on the local stack
 	bash ci/capture-fixtures.sh

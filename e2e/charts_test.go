@@ -55,7 +55,7 @@ func dryRunStrict(t *testing.T, ns, manifest string) {
 }
 
 // restrictedNamespace is a test namespace that enforces Pod Security Standard restricted.
-func restrictedNamespace(t *testing.T) string {
+func restrictedNamespace(t testing.TB) string {
 	ns := newNamespace(t)
 	patch := `{"metadata":{"labels":{"pod-security.kubernetes.io/enforce":"restricted","pod-security.kubernetes.io/enforce-version":"latest"}}}`
 	if _, err := env.cs.CoreV1().Namespaces().Patch(t.Context(), ns, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {

@@ -54,7 +54,7 @@ func (h *helmCLI) flinkOK(t *testing.T, args ...string) string {
 	return out
 }
 
-func decode[T any](t *testing.T, data string) T {
+func decode[T any](t testing.TB, data string) T {
 	t.Helper()
 	var v T
 	if err := json.Unmarshal([]byte(data), &v); err != nil {

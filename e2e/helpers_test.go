@@ -44,7 +44,7 @@ const runnerLabel = "helm-flink.dev/pod-runner"
 
 // newNamespace creates a fresh namespace whose Flink pods the pod runner runs. Its cleanup deletes
 // it and fails the test if any of its processes is still alive afterwards.
-func newNamespace(t *testing.T) string {
+func newNamespace(t testing.TB) string {
 	t.Helper()
 	name := strings.ToLower(regexp.MustCompile(`[^a-zA-Z0-9]+`).ReplaceAllString(t.Name(), "-"))
 	if len(name) > 40 {
@@ -59,7 +59,7 @@ func newNamespace(t *testing.T) string {
 	return name
 }
 
-func deleteNamespace(t *testing.T, ns string) {
+func deleteNamespace(t testing.TB, ns string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	before := processes(t, ns)
@@ -92,7 +92,7 @@ type process struct {
 	Dir          string           `json:"dir"` // the pod's folder on this machine
 }
 
-func processes(t *testing.T, ns string) []process {
+func processes(t testing.TB, ns string) []process {
 	t.Helper()
 	resp, err := http.Get("http://" + env.runnerAddr + "/processes")
 	if err != nil {
@@ -113,7 +113,7 @@ func processes(t *testing.T, ns string) []process {
 }
 
 // eventually polls cond until it holds; for state that has no watch (Flink's REST API, processes).
-func eventually(t *testing.T, ctx context.Context, what string, cond func() (bool, string)) {
+func eventually(t testing.TB, ctx context.Context, what string, cond func() (bool, string)) {
 	t.Helper()
 	last := ""
 	for {

@@ -572,40 +572,6 @@ func TestNativeApplicationHTTPJar(t *testing.T) {
 	c.uninstall(t)
 }
 
-// Install to every task RUNNING for a job of parallelism 4 on a native session (Flink creates the
-// TaskManagers when the job comes) and on a standalone one (2 TaskManagers of 2 slots up before
-// the job), for the record.
-func TestNativeStartupTime(t *testing.T) {
-	for _, v := range nativeVersions() {
-		t.Run(v.name, func(t *testing.T) {
-			for _, mode := range []string{"native", "standalone"} {
-				ns := restrictedNamespace(t)
-				start := time.Now()
-				file := filepath.Join(env.root, "charts/flink-session/ci/native-values.yaml")
-				set := []string{"image.tag=" + v.tag, "native.minTaskManagers=0"}
-				if mode == "standalone" { // the defaults: 2 TaskManagers of 2 slots
-					file = filepath.Join(env.root, "charts/flink-session/ci/default-values.yaml")
-					set = []string{"image.tag=" + v.tag}
-				}
-				r := installChart(t, ns, "flink-session", file, set...)
-				installed := time.Since(start)
-				var rest *flinkREST
-				if mode == "native" {
-					rest = nativeREST(t, ns, waitPods(t, ns, releaseSel+"jobmanager", podTimeout, "JobManager ready", allReady(1))[0].Name)
-				} else {
-					rest = r.overview(t)
-				}
-				ready := time.Since(start)
-				job := rest.run(rest.upload(exampleJar(v.release, "TopSpeedWindowing")), 4)
-				rest.waitAllTasksRunning(job, jobTimeout)
-				t.Logf("%s session, Flink %s: helm install (wait) %s, cluster ready %s, every task of a job of parallelism 4 RUNNING %s after the install started",
-					mode, v.release, installed.Round(time.Millisecond), ready.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
-				r.uninstall(t)
-			}
-		})
-	}
-}
-
 // causedBy is the last "Caused by:" line of a Java stack trace (its root cause), else its first line.
 func causedBy(trace string) string {
 	last := strings.SplitN(trace, "\n", 2)[0]
