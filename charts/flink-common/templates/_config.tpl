@@ -176,7 +176,7 @@ apiVersion: v1
 kind: ConfigMap
 metadata:
   name: {{ include "flink.configName" . }}
-  namespace: {{ .Release.Namespace | quote }}
+  namespace: {{ .Release.Namespace | toYaml }}
   labels:
     {{- include "flink.labels" . | nindent 4 }}
 data:

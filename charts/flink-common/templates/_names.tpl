@@ -20,7 +20,7 @@
 
 {{- define "flink.selectorLabels" -}}
 app.kubernetes.io/name: {{ include "flink.name" . }}
-app.kubernetes.io/instance: {{ .Release.Name | quote }}
+app.kubernetes.io/instance: {{ .Release.Name | toYaml }}
 {{- end -}}
 
 {{- define "flink.labels" -}}

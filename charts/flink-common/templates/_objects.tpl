@@ -6,7 +6,7 @@ apiVersion: v1
 kind: Service
 metadata:
   name: {{ include "flink.jobmanagerName" . }}
-  namespace: {{ .Release.Namespace | quote }}
+  namespace: {{ .Release.Namespace | toYaml }}
   labels:
     {{- include "flink.componentLabels" (dict "ctx" . "component" "jobmanager") | nindent 4 }}
 spec:
@@ -21,7 +21,7 @@ apiVersion: v1
 kind: Service
 metadata:
   name: {{ include "flink.restServiceName" . }}
-  namespace: {{ .Release.Namespace | quote }}
+  namespace: {{ .Release.Namespace | toYaml }}
   labels:
     {{- include "flink.componentLabels" (dict "ctx" . "component" "jobmanager") | nindent 4 }}
   {{- with .Values.jobmanager.service.annotations }}
@@ -47,7 +47,7 @@ apiVersion: v1
 kind: ServiceAccount
 metadata:
   name: {{ include "flink.serviceAccountName" . }}
-  namespace: {{ .Release.Namespace | quote }}
+  namespace: {{ .Release.Namespace | toYaml }}
   labels:
     {{- include "flink.labels" . | nindent 4 }}
   {{- with .Values.serviceAccount.annotations }}
@@ -65,7 +65,7 @@ apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
 metadata:
   name: {{ include "flink.fullname" . }}-ha
-  namespace: {{ .Release.Namespace | quote }}
+  namespace: {{ .Release.Namespace | toYaml }}
   labels:
     {{- include "flink.labels" . | nindent 4 }}
 rules:
@@ -77,7 +77,7 @@ apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
 metadata:
   name: {{ include "flink.fullname" . }}-ha
-  namespace: {{ .Release.Namespace | quote }}
+  namespace: {{ .Release.Namespace | toYaml }}
   labels:
     {{- include "flink.labels" . | nindent 4 }}
 roleRef:
@@ -87,7 +87,7 @@ roleRef:
 subjects:
   - kind: ServiceAccount
     name: {{ include "flink.serviceAccountName" . }}
-    namespace: {{ .Release.Namespace | quote }}
+    namespace: {{ .Release.Namespace | toYaml }}
 {{- end -}}
 {{- end -}}
 
@@ -97,7 +97,7 @@ apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata:
   name: {{ include "flink.fullname" . }}
-  namespace: {{ .Release.Namespace | quote }}
+  namespace: {{ .Release.Namespace | toYaml }}
   labels:
     {{- include "flink.labels" . | nindent 4 }}
   {{- with .Values.ingress.annotations }}
@@ -139,7 +139,7 @@ apiVersion: monitoring.coreos.com/v1
 kind: PodMonitor
 metadata:
   name: {{ include "flink.fullname" . }}
-  namespace: {{ .Release.Namespace | quote }}
+  namespace: {{ .Release.Namespace | toYaml }}
   labels:
     {{- include "flink.labels" . | nindent 4 }}
     {{- with .Values.metrics.podMonitor.labels }}
@@ -161,7 +161,7 @@ apiVersion: policy/v1
 kind: PodDisruptionBudget
 metadata:
   name: {{ include "flink.taskmanagerName" . }}
-  namespace: {{ .Release.Namespace | quote }}
+  namespace: {{ .Release.Namespace | toYaml }}
   labels:
     {{- include "flink.componentLabels" (dict "ctx" . "component" "taskmanager") | nindent 4 }}
 spec:
@@ -205,7 +205,7 @@ apiVersion: v1
 kind: ServiceAccount
 metadata:
   name: {{ $name }}
-  namespace: {{ .Release.Namespace | quote }}
+  namespace: {{ .Release.Namespace | toYaml }}
   labels:
     {{- include "flink.labels" . | nindent 4 }}
   annotations:
@@ -217,7 +217,7 @@ apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
 metadata:
   name: {{ $name }}
-  namespace: {{ .Release.Namespace | quote }}
+  namespace: {{ .Release.Namespace | toYaml }}
   labels:
     {{- include "flink.labels" . | nindent 4 }}
   annotations:
@@ -233,7 +233,7 @@ apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
 metadata:
   name: {{ $name }}
-  namespace: {{ .Release.Namespace | quote }}
+  namespace: {{ .Release.Namespace | toYaml }}
   labels:
     {{- include "flink.labels" . | nindent 4 }}
   annotations:
@@ -247,13 +247,13 @@ roleRef:
 subjects:
   - kind: ServiceAccount
     name: {{ $name }}
-    namespace: {{ .Release.Namespace | quote }}
+    namespace: {{ .Release.Namespace | toYaml }}
 ---
 apiVersion: batch/v1
 kind: Job
 metadata:
   name: {{ $name }}
-  namespace: {{ .Release.Namespace | quote }}
+  namespace: {{ .Release.Namespace | toYaml }}
   labels:
     {{- include "flink.labels" . | nindent 4 }}
   annotations:
@@ -304,7 +304,7 @@ apiVersion: v1
 kind: PersistentVolumeClaim
 metadata:
   name: {{ include "flink.dataClaimName" . }}
-  namespace: {{ .Release.Namespace | quote }}
+  namespace: {{ .Release.Namespace | toYaml }}
   labels:
     {{- include "flink.labels" . | nindent 4 }}
   {{- if .Values.persistence.keepOnUninstall }}
@@ -332,7 +332,7 @@ apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
 metadata:
   name: {{ include "flink.fullname" . }}-native
-  namespace: {{ .Release.Namespace | quote }}
+  namespace: {{ .Release.Namespace | toYaml }}
   labels:
     {{- include "flink.labels" . | nindent 4 }}
 rules:
@@ -348,7 +348,7 @@ apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
 metadata:
   name: {{ include "flink.fullname" . }}-native
-  namespace: {{ .Release.Namespace | quote }}
+  namespace: {{ .Release.Namespace | toYaml }}
   labels:
     {{- include "flink.labels" . | nindent 4 }}
 roleRef:
@@ -358,7 +358,7 @@ roleRef:
 subjects:
   - kind: ServiceAccount
     name: {{ include "flink.serviceAccountName" . }}
-    namespace: {{ .Release.Namespace | quote }}
+    namespace: {{ .Release.Namespace | toYaml }}
 {{- end -}}
 {{- end -}}
 

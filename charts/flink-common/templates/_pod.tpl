@@ -219,7 +219,7 @@ apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: {{ include "flink.taskmanagerName" . }}
-  namespace: {{ .Release.Namespace | quote }}
+  namespace: {{ .Release.Namespace | toYaml }}
   labels:
     {{- include "flink.componentLabels" (dict "ctx" . "component" "taskmanager") | nindent 4 }}
 spec:

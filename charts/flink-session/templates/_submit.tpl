@@ -157,7 +157,7 @@ apiVersion: v1
 kind: ConfigMap
 metadata:
   name: {{ include "flinksession.submitStateName" . }}
-  namespace: {{ .Release.Namespace | quote }}
+  namespace: {{ .Release.Namespace | toYaml }}
   labels:
     {{- include "flink.stablePodLabels" (dict "ctx" . "component" "submit") | nindent 4 }}
 {{- end -}}
