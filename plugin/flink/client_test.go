@@ -705,6 +705,27 @@ func TestOutcome(t *testing.T) {
 					t.Errorf("running with a pending operator: %s, want starting", got)
 				}
 			}
+			// GET /jobs/overview, captured in the same state, judges the job the same.
+			overview := "jobs" + strings.TrimPrefix(name, "job")
+			if name == "job-scheduled" {
+				overview = "jobs"
+			}
+			var o struct{ Jobs []JobOverview }
+			if err := json.Unmarshal(load(t, v, overview).Body, &o); err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, e := range o.Jobs {
+				if e.ID == j.ID {
+					found = true
+					if got := e.Outcome(); got != outcome {
+						t.Errorf("%s: %s in %s, want %s", name, got, overview, outcome)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("%s: job %s is not in %s", name, j.ID, overview)
+			}
 		}
 	})
 }

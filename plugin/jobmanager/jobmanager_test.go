@@ -28,6 +28,13 @@ func connect(t *testing.T, answers ...fake.Answer) *jobmanager.JobManager {
 	return jm
 }
 
+// overview is the captured GET /jobs/overview answer jobs, with the job of the captured
+// GET /jobs/:id answer job called "id": how a wait for job "id" sees it.
+func overview(t *testing.T, v, jobs, job string) fake.Answer {
+	t.Helper()
+	return fake.Load(t, v, jobs).Renamed(fake.Load(t, v, job).JobID(), "id")
+}
+
 // lines collects what a wait prints.
 type lines []string
 
@@ -37,8 +44,7 @@ func TestWaitWaitsForEveryTask(t *testing.T) {
 	for _, v := range fake.Versions {
 		// Unknown first (an application submits after start), then RUNNING with tasks scheduled,
 		// then every task running.
-		at := func(name string) fake.Answer { return fake.Load(t, v, name).At("GET /jobs/id") }
-		jm := connect(t, at("job-unknown"), at("job-scheduled"), at("job-running"))
+		jm := connect(t, fake.Load(t, v, "jobs-running"), overview(t, v, "jobs", "job-scheduled"), overview(t, v, "jobs-running", "job-running"))
 		var seen lines
 		p, err := jm.Wait(ctx, "id", seen.printf)
 		if err != nil {
@@ -56,7 +62,7 @@ func TestWaitWaitsForEveryTask(t *testing.T) {
 // A bounded job that ran to its end is a success, and says so.
 func TestWaitFinishedIsSuccess(t *testing.T) {
 	for _, v := range fake.Versions {
-		jm := connect(t, fake.Load(t, v, "job-stopped").At("GET /jobs/id"))
+		jm := connect(t, overview(t, v, "jobs-stopped", "job-stopped"))
 		var seen lines
 		p, err := jm.Wait(ctx, "id", seen.printf)
 		if err != nil || p.Outcome != flink.Finished || p.Tasks() != "2/2 finished" {
@@ -71,7 +77,7 @@ func TestWaitFinishedIsSuccess(t *testing.T) {
 func TestWaitReportsTheRootException(t *testing.T) {
 	for _, v := range fake.Versions {
 		for _, state := range []string{"failed", "restarting"} {
-			jm := connect(t, fake.Load(t, v, "job-"+state).At("GET /jobs/id"), fake.Load(t, v, "exceptions-"+state).At("GET /jobs/id/exceptions"))
+			jm := connect(t, overview(t, v, "jobs-"+state, "job-"+state), fake.Load(t, v, "exceptions-"+state).At("GET /jobs/id/exceptions"))
 			_, err := jm.Wait(ctx, "id", func(string, ...any) {})
 			var fe *jobmanager.FailedError
 			if !errors.As(err, &fe) || exit.Code(err) != exit.JobFailed || fe.Outcome != flink.Failed {
@@ -85,7 +91,7 @@ func TestWaitReportsTheRootException(t *testing.T) {
 }
 
 func TestWaitTimesOutWithTheLastState(t *testing.T) {
-	jm := connect(t, fake.Load(t, "2.3.0", "job-scheduled").At("GET /jobs/id"))
+	jm := connect(t, overview(t, "2.3.0", "jobs", "job-scheduled"))
 	ctx, cancel := context.WithTimeout(ctx, 700*time.Millisecond)
 	defer cancel()
 	_, err := jm.Wait(ctx, "id", func(string, ...any) {})

@@ -118,10 +118,10 @@ func (jm *JobManager) wait(ctx context.Context, jobID string, recovering bool, p
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		// An error is a job not submitted yet, or a port-forward or JobManager hiccup: keep the
-		// last state and ask again.
-		if j, err := jm.REST.Job(ctx, jobID); err == nil {
-			t := j.Tasks()
+		// Not found is a job not submitted yet, an error a port-forward or JobManager hiccup:
+		// keep the last state and ask again.
+		if j, err := jm.overview(ctx, jobID); err == nil {
+			t := j.Tasks
 			p := Progress{JobID: jobID, Name: j.Name, State: string(j.State), Running: t.Running, Finished: t.Finished, Total: t.Total, Outcome: j.Outcome()}
 			if (!seen || p != last) && progress != nil {
 				progress("  %s", p)
@@ -145,6 +145,22 @@ func (jm *JobManager) wait(ctx context.Context, jobID string, recovering bool, p
 		case <-tick.C:
 		}
 	}
+}
+
+// overview is the job's entry in GET /jobs/overview, which the JobManager answers from the live
+// execution graph; GET /jobs/:id answers from a cache that lags by up to web.refresh-interval
+// (3 s), which every wait would add to its time.
+func (jm *JobManager) overview(ctx context.Context, jobID string) (*flink.JobOverview, error) {
+	jobs, err := jm.REST.Jobs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range jobs {
+		if jobs[i].ID == jobID {
+			return &jobs[i], nil
+		}
+	}
+	return nil, fmt.Errorf("job %s: not known to the JobManager yet", jobID)
 }
 
 // watchNative follows the TaskManager pods Flink creates while a job is waited for: their count

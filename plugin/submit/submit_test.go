@@ -28,7 +28,7 @@ func TestRun(t *testing.T) {
 	for _, v := range fake.Versions {
 		run := fake.Load(t, v, "run")
 		running := fake.Load(t, v, "job-running")
-		cfg := fake.Config(t, fake.Serve(t, fake.Load(t, v, "upload"), run, fake.Load(t, v, "delete-jar"), running))
+		cfg := fake.Config(t, fake.Serve(t, fake.Load(t, v, "upload"), run, fake.Load(t, v, "delete-jar"), fake.Load(t, v, "jobs-running")))
 		fake.Install(t, cfg, "flink", "flink-session", nil)
 		s := New(cfg)
 		s.Job.Jar = filepath.Join(t.TempDir(), "TopSpeedWindowing.jar")

@@ -67,6 +67,22 @@ func (a Answer) At(route string) Answer {
 	return a
 }
 
+// Renamed is the answer with every occurrence of from in its body replaced by to: another job's
+// id, say, so that answers captured for different jobs tell of one.
+func (a Answer) Renamed(from, to string) Answer {
+	a.Body = json.RawMessage(strings.ReplaceAll(string(a.Body), from, to))
+	return a
+}
+
+// JobID is the job id in the answer's route (GET /jobs/<id>…).
+func (a Answer) JobID() string {
+	parts := strings.Split(a.Request.Path, "/")
+	if len(parts) < 3 {
+		return ""
+	}
+	return parts[2]
+}
+
 // Serve is a JobManager REST endpoint that gives each answer at its route; the answers of one
 // route in turn, the last one repeatedly. Other routes get Flink's 404. It returns the URL.
 func Serve(t testing.TB, answers ...Answer) string {

@@ -231,6 +231,10 @@ func (s *session) run(ctx context.Context) error {
 		return err
 	}
 	s.save("job-running")
+	if _, err := c.Jobs(ctx); err != nil {
+		return err
+	}
+	s.save("jobs-running")
 	if _, err := c.Exceptions(ctx, a); err != nil {
 		return err
 	}
@@ -305,6 +309,10 @@ func (s *session) run(ctx context.Context) error {
 		return err
 	}
 	s.save("job-stopped")
+	if _, err := c.Jobs(ctx); err != nil {
+		return err
+	}
+	s.save("jobs-stopped")
 
 	// A cancelled, and cancelled once more.
 	if err := c.Cancel(ctx, a); err != nil {
@@ -315,6 +323,10 @@ func (s *session) run(ctx context.Context) error {
 		return err
 	}
 	s.save("job-canceled")
+	if _, err := c.Jobs(ctx); err != nil {
+		return err
+	}
+	s.save("jobs-canceled")
 	if err := c.Cancel(ctx, a); err != nil {
 		wantAPIError("cancel of a cancelled job", err)
 	}
@@ -329,6 +341,10 @@ func (s *session) run(ctx context.Context) error {
 		return err
 	}
 	s.save("job-failed")
+	if _, err := c.Jobs(ctx); err != nil {
+		return err
+	}
+	s.save("jobs-failed")
 	if _, err := c.Exceptions(ctx, cj); err != nil {
 		return err
 	}
@@ -360,20 +376,25 @@ func (s *session) run(ctx context.Context) error {
 		return err
 	}
 	s.save("run-flink-configuration")
-	var jobEx *exchange
+	var jobEx, jobsEx *exchange
 	if err := poll(ctx, "job "+e+" RESTARTING after two failures", func() (bool, error) {
 		j, err := c.Job(ctx, e)
 		if err != nil || j.State != flink.JobRestarting {
 			return false, err
 		}
 		jobEx = s.rec.take()
+		if _, err := c.Jobs(ctx); err != nil {
+			return false, err
+		}
+		jobsEx = s.rec.take()
 		ex, err := c.Exceptions(ctx, e)
-		return err == nil && len(ex.History) >= 2, err
+		return err == nil && len(ex.History) >= 2 && overviewState(jobsEx, e) == flink.JobRestarting, err
 	}); err != nil {
 		return err
 	}
 	s.save("exceptions-restarting")
 	s.saveEx("job-restarting", jobEx)
+	s.saveEx("jobs-restarting", jobsEx)
 	if err := c.Cancel(ctx, e); err != nil {
 		return err
 	}
@@ -474,4 +495,23 @@ func randomJobID() string {
 		log.Fatal(err)
 	}
 	return hex.EncodeToString(b)
+}
+
+// overviewState is the state GET /jobs/overview (the exchange) gives job id.
+func overviewState(ex *exchange, id string) flink.JobState {
+	var o struct {
+		Jobs []struct {
+			ID    string         `json:"jid"`
+			State flink.JobState `json:"state"`
+		} `json:"jobs"`
+	}
+	if ex == nil || json.Unmarshal(ex.Body, &o) != nil {
+		return ""
+	}
+	for _, j := range o.Jobs {
+		if j.ID == id {
+			return j.State
+		}
+	}
+	return ""
 }
