@@ -187,3 +187,25 @@ func TestIsURL(t *testing.T) {
 		}
 	}
 }
+
+// A RUNNING job some of whose tasks finished is settling: a bounded job then FINISHED is waited
+// for and reported finished; one that stays so (a streaming job whose bounded input is done) is
+// running after the settle time.
+func TestWaitLetsABoundedJobFinish(t *testing.T) {
+	for _, v := range fake.Versions {
+		// The running job's answer with one of its two tasks finished (the counts edited).
+		half := overview(t, v, "jobs-running", "job-running").Renamed(`"running": 2`, `"running": 1`).Renamed(`"finished": 0`, `"finished": 1`)
+		if !strings.Contains(string(half.Body), `"finished": 1`) {
+			t.Fatalf("%s: the answer's task counts are not where this test edits them: %s", v, half.Body)
+		}
+		p, err := connect(t, half, overview(t, v, "jobs-stopped", "job-stopped")).Wait(ctx, "id", nil)
+		if err != nil || p.Outcome != flink.Finished {
+			t.Fatalf("%s: a bounded job: %+v, %v", v, p, err)
+		}
+		start := time.Now()
+		p, err = connect(t, half).Wait(ctx, "id", nil)
+		if err != nil || p.Outcome != flink.Running || p.Finished != 1 || time.Since(start) < 2*time.Second {
+			t.Fatalf("%s: a streaming job with a finished task: %+v, %v after %s", v, p, err, time.Since(start))
+		}
+	}
+}

@@ -115,6 +115,7 @@ func (jm *JobManager) wait(ctx context.Context, jobID string, recovering bool, p
 	}
 	last := Progress{JobID: jobID}
 	seen := false
+	var since time.Time // when last was first seen
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -123,14 +124,20 @@ func (jm *JobManager) wait(ctx context.Context, jobID string, recovering bool, p
 		if j, err := jm.overview(ctx, jobID); err == nil {
 			t := j.Tasks
 			p := Progress{JobID: jobID, Name: j.Name, State: string(j.State), Running: t.Running, Finished: t.Finished, Total: t.Total, Outcome: j.Outcome()}
-			if (!seen || p != last) && progress != nil {
-				progress("  %s", p)
+			if !seen || p != last {
+				if progress != nil {
+					progress("  %s", p)
+				}
+				since = time.Now()
 			}
 			seen, last = true, p
 			switch {
 			case p.Outcome == flink.Failed && recovering && p.State == string(flink.JobRestarting):
 			case p.Outcome == flink.Failed:
 				return p, jm.failed(ctx, p)
+			case p.Outcome == flink.Running && p.Finished > 0 && time.Since(since) < settle:
+				// Some tasks finished while the others run: a bounded job on its way to FINISHED,
+				// or a streaming job whose bounded input is done. Which one shows within settle.
 			case p.Outcome.OK():
 				return p, nil
 			}
@@ -146,6 +153,10 @@ func (jm *JobManager) wait(ctx context.Context, jobID string, recovering bool, p
 		}
 	}
 }
+
+// settle is how long a running job some of whose tasks have finished must stay so before a
+// wait calls it running: a bounded job finishes within it.
+const settle = 2 * time.Second
 
 // overview is the job's entry in GET /jobs/overview, which the JobManager answers from the live
 // execution graph; GET /jobs/:id answers from a cache that lags by up to web.refresh-interval
