@@ -148,6 +148,9 @@ func (w *NativeWatch) jobManagerLog(ctx context.Context) (pod, log string, err e
 	if err != nil {
 		return "", "", err
 	}
+	if len(p.Spec.Containers) == 0 {
+		return "", "", fmt.Errorf("pod %s has no container", pod)
+	}
 	container := p.Spec.Containers[0].Name
 	for _, c := range p.Spec.Containers {
 		if c.Name == JobManager {

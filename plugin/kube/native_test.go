@@ -1,8 +1,16 @@
 package kube
 
 import (
+	"context"
 	"os"
+	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
 )
 
 // A TaskManager pod the API server refused, as Flink 2.3's JobManager logs it (the stack, a Role
@@ -25,5 +33,43 @@ func TestPodCreateFailures(t *testing.T) {
 	}
 	if n := len(podCreateFailures("INFO KubernetesResourceManagerDriver - Creating new TaskManager pod with name x-taskmanager-1-1")); n != 0 {
 		t.Fatalf("a pod being created is no refusal: %d", n)
+	}
+}
+
+// The watch reports the pods Flink created and how many are ready, not other pods; WaitGone waits
+// for the named pods only.
+func TestNativeWatchCountsFlinkPods(t *testing.T) {
+	pod := func(name string, labels map[string]string, ready bool) *corev1.Pod {
+		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns", Labels: labels}}
+		if ready {
+			p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}
+		}
+		return p
+	}
+	tm := map[string]string{"type": "flink-native-kubernetes", "component": "taskmanager", "app": "c"}
+	cs := fake.NewClientset(pod("c-taskmanager-1-1", tm, true), pod("c-taskmanager-1-2", tm, false),
+		pod("other", map[string]string{"app": "c"}, true), pod("c-jm", map[string]string{"app.kubernetes.io/instance": "r", "app.kubernetes.io/component": "jobmanager"}, true))
+	var mu sync.Mutex
+	var seen [][2]int
+	w := &NativeWatch{Kube: cs, Namespace: "ns", ClusterID: "c", JobManagerPod: "c-jm", Release: "r", Progress: func(pods, ready int) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, [2]int{pods, ready})
+	}}
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	if err := w.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) == 0 || seen[0] != [2]int{2, 1} {
+		t.Fatalf("progress %v, want 2 pods of which 1 ready", seen)
+	}
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel2()
+	if err := WaitGone(ctx2, cs, "ns", "app=c", []string{"gone"}, nil); err != nil {
+		t.Fatalf("a pod that is not there: %v", err)
+	}
+	if err := WaitGone(ctx2, cs, "ns", "app=c", []string{"other"}, nil); err == nil || !strings.Contains(err.Error(), "1 pod(s) still there") {
+		t.Fatalf("a pod that stays: %v", err)
 	}
 }
