@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart/loader"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -428,7 +430,8 @@ func TestNativeApplication(t *testing.T) {
 // Native application mode through the plugin: `helm flink install` waits for TopSpeedWindowing
 // with every task RUNNING on the TaskManager pods Flink creates (parallelism 2, 1 slot each);
 // `helm flink upgrade --set parallelism=3` stops it with a savepoint on the release's claim, the
-// replaced JobManager's TaskManager pods are deleted, and the new JobManager restores the job
+// replaced JobManager's TaskManager pods are deleted (by the chart's hook, else by the plugin),
+// and the new JobManager restores the job
 // from the savepoint on 3 pods of its own; a failed upgrade is rolled back the same way;
 // uninstall leaves nothing.
 func TestNativeApplicationUpgrade(t *testing.T) {
@@ -449,15 +452,12 @@ func TestNativeApplicationUpgrade(t *testing.T) {
 			c.assertFlinkCreated(t, before)
 			t.Logf("application %s RUNNING %s after the install started; %d TaskManager pods", inst.Job.JobID, time.Since(start).Round(time.Millisecond), len(before))
 
-			out, progress := p.ok(t, "upgrade", "flink", chart, "--reuse-values", "--set", "parallelism=3", "-o", "json")
+			out, _ = p.ok(t, "upgrade", "flink", chart, "--reuse-values", "--set", "parallelism=3", "-o", "json")
 			up := decode[cliUpgrade](t, out)
 			if up.Revision != 2 || up.Job.State != "RUNNING" || up.Job.JobID != c.nativeJobID(t) || up.Job.JobID == inst.Job.JobID {
 				t.Fatalf("upgrade: %+v after %+v (the new revision's job id %s)", up, inst, c.nativeJobID(t))
 			}
 			assertOnClaim(t, ns, "flink-flink-job-data", up.Savepoint)
-			if !strings.Contains(progress, "deleting the 2 TaskManager pod(s) the previous JobManager created") {
-				t.Fatalf("upgrade progress:\n%s", progress)
-			}
 			after := c.waitTaskManagers(t, 3, "the new JobManager created 3 TaskManager pods")
 			c.assertFlinkCreated(t, after)
 			for _, p := range after {
@@ -495,6 +495,51 @@ func TestNativeApplicationUpgrade(t *testing.T) {
 			t.Logf("failed upgrade rolled back as revision %d: job %s restored from %s", rb.Rollback.Revision, rb.Rollback.Job.JobID, rb.Savepoint)
 			p.ok(t, "uninstall", "flink")
 			assertNothingLeft(t, ns)
+		})
+	}
+}
+
+// A plain `helm upgrade` of a native session (what Flux does) that changes the configuration
+// replaces the JobManager; the chart's post-upgrade hooks wait until the previous JobManager has
+// ended and delete the TaskManager pods it created (another taskmanager-template hash), so none
+// runs the previous revision's template under the new JobManager, which creates its own.
+func TestNativeHelmUpgradeRetiresTaskManagers(t *testing.T) {
+	for _, v := range nativeVersions() {
+		t.Run(v.name, func(t *testing.T) {
+			ns := restrictedNamespace(t)
+			c, _ := installNative(t, ns, "flink-session", v) // native.minTaskManagers 2: two from the start
+			const hashLabel = "helm-flink.dev/taskmanager-template"
+			before := c.waitTaskManagers(t, 2, "the 2 TaskManager pods of native.minTaskManagers")
+			oldHash := c.jobManagerPod(t).Labels[hashLabel]
+			if oldHash == "" || before[0].Labels[hashLabel] != oldHash {
+				t.Fatalf("JobManager hash %q, TaskManager pod labels %v: want the same template hash", oldHash, before[0].Labels)
+			}
+			upgrade := action.NewUpgrade(c.cfg)
+			upgrade.Namespace, upgrade.Wait, upgrade.Timeout, upgrade.ReuseValues = ns, true, 3*time.Minute, true
+			ch, err := loader.Load(filepath.Join(env.root, "charts/flink-session"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			if _, err := upgrade.Run("flink", ch, map[string]any{"native": map[string]any{"taskManagerTimeout": "20s"}}); err != nil {
+				t.Fatalf("helm upgrade: %v", err)
+			}
+			took := time.Since(start)
+			for _, p := range before {
+				if q, err := env.cs.CoreV1().Pods(ns).Get(t.Context(), p.Name, metav1.GetOptions{}); err == nil && q.UID == p.UID && q.DeletionTimestamp == nil {
+					t.Fatalf("TaskManager pod %s of the previous JobManager is still there after the upgrade", p.Name)
+				}
+			}
+			jm := c.jobManagerPod(t)
+			after := c.waitTaskManagers(t, 2, "the new JobManager creates 2 TaskManager pods of its own")
+			for _, p := range after {
+				if p.Labels[hashLabel] == oldHash || p.Labels[hashLabel] != jm.Labels[hashLabel] {
+					t.Fatalf("TaskManager pod %s has template hash %q; the new JobManager's is %q, the previous %q", p.Name, p.Labels[hashLabel], jm.Labels[hashLabel], oldHash)
+				}
+			}
+			c.assertFlinkCreated(t, after)
+			t.Logf("helm upgrade with a config change: %s; the 2 previous TaskManager pods deleted, 2 new ones of template %s", took.Round(time.Millisecond), jm.Labels[hashLabel])
+			c.uninstall(t)
 		})
 	}
 }

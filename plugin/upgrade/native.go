@@ -7,12 +7,17 @@ import (
 	"helm.sh/helm/v3/pkg/release"
 
 	"github.com/helm-flink/helm-flink/plugin/kube"
+	"github.com/helm-flink/helm-flink/plugin/manifest"
 )
 
 // In native mode the TaskManager pods belong to the JobManager that created them, not to a
 // workload of the release: an upgrade that replaces the JobManager leaves them behind, running
 // the previous pod template and following a JobManager that is gone. They are deleted once that
 // JobManager has ended; the new one creates its own from the new revision's template.
+
+// templateHashLabel is the hash of what a native cluster's TaskManagers run, on its JobManager
+// pods and on the TaskManager pods it creates (the charts' flink.taskmanagerTemplateHash).
+const templateHashLabel = "helm-flink.dev/taskmanager-template"
 
 // jobManagerPods are the release's JobManager pods now, before an upgrade replaces them; nil for
 // a standalone cluster, whose TaskManagers are the release's own workload.
@@ -45,8 +50,14 @@ func (u *Upgrade) retireTaskManagers(ctx context.Context, prev, up *release.Rele
 	if err := kube.WaitGone(ctx, cs, up.Namespace, kube.Selector(up.Name, kube.JobManager), jms, nil); err != nil {
 		return fmt.Errorf("wait for the previous jobmanager to end: %w", err)
 	}
-	// The new JobManager has not started its JVM yet: every TaskManager pod is the previous one's.
+	// The chart's post-upgrade hook may have done this already, and the new JobManager may have
+	// created pods by now: only those of another template hash are the previous one's.
 	sel := kube.Selector(up.Name, kube.TaskManager)
+	if m, err := manifest.Parse(up.Manifest); err == nil && m.JobManager() != nil {
+		if hash := m.JobManager().Labels[templateHashLabel]; hash != "" {
+			sel += "," + templateHashLabel + "!=" + hash
+		}
+	}
 	tms, err := kube.PodNames(ctx, cs, up.Namespace, sel)
 	if err != nil || len(tms) == 0 {
 		return err

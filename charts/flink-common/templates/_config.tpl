@@ -167,8 +167,18 @@ log4j-console.properties: |
 {{ default (include "flink.defaultLog4j" .) .Values.log4j | trim | indent 2 }}
 {{- if include "flink.native" . }}
 {{ base (include "flink.podTemplateFile" .) }}: |
-{{ include "flink.taskmanagerPodTemplate" . | indent 2 }}
+{{ include "flink.taskmanagerPodTemplate" . | replace (include "flink.taskmanagerTemplatePlaceholder" .) (include "flink.taskmanagerTemplateHash" .) | indent 2 }}
 {{- end }}
+{{- end -}}
+
+{{/* Native mode: a hash of what the TaskManager pods Flink creates run (the Flink configuration
+     and their pod template), on those pods and on the JobManager that creates them. The pod
+     template holds a placeholder where the hash goes, so the hash does not hash itself. After an
+     upgrade the TaskManager pods of another hash are the previous JobManager's
+     (flink.nativeRetire deletes them). */}}
+{{- define "flink.taskmanagerTemplatePlaceholder" -}}taskmanager-template-hash{{- end -}}
+{{- define "flink.taskmanagerTemplateHash" -}}
+{{- printf "%s\n%s" (include "flink.configuration" .) (include "flink.taskmanagerPodTemplate" .) | sha256sum | trunc 16 -}}
 {{- end -}}
 
 {{- define "flink.configmap" -}}

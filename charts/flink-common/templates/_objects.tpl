@@ -362,6 +362,117 @@ subjects:
 {{- end -}}
 {{- end -}}
 
+{{/* Native mode: the TaskManager pods belong to the JobManager that created them, not to a
+     workload of the release, so an upgrade or rollback that replaces the JobManager (another
+     configuration or TaskManager pod template) would leave them to the new one, running the
+     previous template. Post-upgrade/rollback hooks wait until the previous JobManager pods (another
+     taskmanager-template hash) are gone, then delete the TaskManager pods of another hash; the new
+     JobManager creates its own. Nothing to do when the hash did not change. */}}
+{{- define "flink.nativeRetire" -}}
+{{- if include "flink.native" . -}}
+{{- $name := printf "%s-native-retire" (include "flink.fullname" .) -}}
+{{- $hash := include "flink.taskmanagerTemplateHash" . -}}
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: {{ $name }}
+  namespace: {{ .Release.Namespace | toYaml }}
+  labels:
+    {{- include "flink.labels" . | nindent 4 }}
+  annotations:
+    helm.sh/hook: post-upgrade,post-rollback
+    helm.sh/hook-weight: "-20"
+    helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: {{ $name }}
+  namespace: {{ .Release.Namespace | toYaml }}
+  labels:
+    {{- include "flink.labels" . | nindent 4 }}
+  annotations:
+    helm.sh/hook: post-upgrade,post-rollback
+    helm.sh/hook-weight: "-20"
+    helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+rules:
+  - apiGroups: [""]
+    resources: [pods]
+    verbs: [get, list, watch, delete, deletecollection]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: {{ $name }}
+  namespace: {{ .Release.Namespace | toYaml }}
+  labels:
+    {{- include "flink.labels" . | nindent 4 }}
+  annotations:
+    helm.sh/hook: post-upgrade,post-rollback
+    helm.sh/hook-weight: "-19"
+    helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: {{ $name }}
+subjects:
+  - kind: ServiceAccount
+    name: {{ $name }}
+    namespace: {{ .Release.Namespace | toYaml }}
+{{- range $i, $step := list "wait" "delete" }}
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: {{ $name }}-{{ $step }}
+  namespace: {{ $.Release.Namespace | toYaml }}
+  labels:
+    {{- include "flink.labels" $ | nindent 4 }}
+  annotations:
+    helm.sh/hook: post-upgrade,post-rollback
+    helm.sh/hook-weight: {{ add -18 $i | quote }}
+    helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+spec:
+  backoffLimit: 3
+  ttlSecondsAfterFinished: 300
+  template:
+    metadata:
+      labels:
+        {{- include "flink.stablePodLabels" (dict "ctx" $ "component" "native-retire") | nindent 8 }}
+    spec:
+      serviceAccountName: {{ $name }}
+      restartPolicy: Never
+      securityContext:
+        {{- toYaml $.Values.podSecurityContext | nindent 8 }}
+      containers:
+        - name: {{ $step }}
+          image: {{ $.Values.highAvailability.cleanup.image | quote }}
+          command:
+            - kubectl
+            {{- if eq $step "wait" }}
+            - wait
+            - --for=delete
+            - pods
+            - --namespace={{ $.Release.Namespace }}
+            - --selector={{ include "flink.componentSelectorLabels" (dict "ctx" $ "component" "jobmanager") | replace ": " "=" | replace "\n" "," | replace "\"" "" }},helm-flink.dev/taskmanager-template!={{ $hash }}
+            - --timeout=300s
+            {{- else }}
+            - delete
+            - pods
+            - --namespace={{ $.Release.Namespace }}
+            - --selector=app={{ include "flink.clusterId" $ }},component=taskmanager,type=flink-native-kubernetes,helm-flink.dev/taskmanager-template!={{ $hash }}
+            - --ignore-not-found
+            - --wait=false
+            {{- end }}
+          resources:
+            requests: {cpu: 10m, memory: 32Mi}
+            limits: {memory: 128Mi}
+          securityContext:
+            {{- toYaml $.Values.securityContext | nindent 12 }}
+{{- end }}
+{{- end -}}
+{{- end -}}
+
 {{/* Native mode: checks Flink's constraints on the cluster id, which names the JobManager
      Deployment, the Services, the ConfigMap and (with -taskmanager-<attempt>-<n>) the TaskManager pods. */}}
 {{- define "flink.checkNative" -}}

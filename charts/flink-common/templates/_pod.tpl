@@ -76,9 +76,18 @@ helm-flink.dev/flink-version: {{ include "flink.version" .ctx | quote }}
 app.kubernetes.io/part-of: flink
 {{- end -}}
 
-{{/* Flink pods: the stable labels plus the user's podLabels. */}}
+{{/* Flink pods: the stable labels plus the user's podLabels. In native mode the JobManager and
+     the TaskManager pods it creates also carry the hash of what the TaskManagers run (see
+     flink.taskmanagerTemplateHash): it changes only with what replaces the JobManager anyway. */}}
 {{- define "flink.podLabels" -}}
 {{ include "flink.stablePodLabels" . }}
+{{- if include "flink.native" .ctx }}
+{{- if eq .component "jobmanager" }}
+helm-flink.dev/taskmanager-template: {{ include "flink.taskmanagerTemplateHash" .ctx | quote }}
+{{- else if eq .component "taskmanager" }}
+helm-flink.dev/taskmanager-template: {{ include "flink.taskmanagerTemplatePlaceholder" .ctx | quote }}
+{{- end }}
+{{- end }}
 {{- with .ctx.Values.podLabels }}
 {{ toYaml . }}
 {{- end }}
