@@ -130,11 +130,7 @@ func TestJobChartValuesSets(t *testing.T) {
 				ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 				defer cancel()
 				eventually(t, ctx, fmt.Sprintf("the job runs on all %d slots", r.slots()), func() (bool, string) {
-					d := rest.waitAllTasksRunning(r.jobID(t), jobTimeout)
-					most := 0
-					for _, v := range d.Vertices {
-						most = max(most, v.Parallelism)
-					}
+					most := rest.waitAllTasksRunning(r.jobID(t), jobTimeout).parallelism()
 					return most == r.slots(), fmt.Sprintf("largest vertex parallelism %d", most)
 				})
 			}

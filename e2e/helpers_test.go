@@ -357,6 +357,15 @@ type jobDetails struct {
 	} `json:"vertices"`
 }
 
+// parallelism is the job's widest vertex.
+func (d jobDetails) parallelism() int {
+	n := 0
+	for _, v := range d.Vertices {
+		n = max(n, v.Parallelism)
+	}
+	return n
+}
+
 // waitAllTasksRunning waits until the job is RUNNING and every task of every vertex runs (or has
 // finished): a job is RUNNING as soon as scheduling starts, before its tasks are deployed.
 func (f *flinkREST) waitAllTasksRunning(jobID string, timeout time.Duration) jobDetails {

@@ -468,13 +468,8 @@ func TestNativeApplicationUpgrade(t *testing.T) {
 				}
 			}
 			rest := nativeREST(t, ns, c.jobManagerPod(t).Name)
-			d := rest.waitAllTasksRunning(up.Job.JobID, jobTimeout)
-			maxP := 0
-			for _, vx := range d.Vertices {
-				maxP = max(maxP, vx.Parallelism)
-			}
-			if maxP != 3 {
-				t.Fatalf("parallelism after the upgrade %d, want 3", maxP)
+			if p := rest.waitAllTasksRunning(up.Job.JobID, jobTimeout).parallelism(); p != 3 {
+				t.Fatalf("parallelism after the upgrade %d, want 3", p)
 			}
 			assertRestoredFrom(t, rest, up.Job.JobID, up.Savepoint)
 			t.Logf("upgrade: job %s restored from %s on %d new TaskManager pods", up.Job.JobID, up.Savepoint, len(after))

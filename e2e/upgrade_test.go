@@ -53,13 +53,8 @@ func TestUpgradeApplication(t *testing.T) {
 	}
 	jm := waitPods(t, ns, "app.kubernetes.io/component=jobmanager", 30e9, "jobmanager", allReady(1))
 	rest := forwardREST(t, ns, jm[0].Name)
-	d := rest.waitAllTasksRunning(up.Job.JobID, 30e9)
-	maxP := 0
-	for _, v := range d.Vertices {
-		maxP = max(maxP, v.Parallelism)
-	}
-	if maxP != 3 {
-		t.Fatalf("parallelism after the upgrade %d, want 3", maxP)
+	if p := rest.waitAllTasksRunning(up.Job.JobID, 30e9).parallelism(); p != 3 {
+		t.Fatalf("parallelism after the upgrade %d, want 3", p)
 	}
 	assertRestoredFrom(t, rest, up.Job.JobID, up.Savepoint)
 
@@ -201,12 +196,11 @@ func TestUpgradeSessionScaleDown(t *testing.T) {
 			if err := rest.try(http.MethodGet, "/jobs/"+jobID, nil, "", &d); err != nil {
 				return false, err.Error()
 			}
-			maxP, running := 0, 0
+			running := 0
 			for _, v := range d.Vertices {
-				maxP = max(maxP, v.Parallelism)
 				running += v.Tasks["RUNNING"]
 			}
-			return d.State == "RUNNING" && maxP == 2 && running > 0, fmt.Sprintf("%s, parallelism %d", d.State, maxP)
+			return d.State == "RUNNING" && d.parallelism() == 2 && running > 0, fmt.Sprintf("%s, parallelism %d", d.State, d.parallelism())
 		})
 		s.run(t, "uninstall", "flink", "-n", ns)
 		assertNothingLeft(t, ns)
