@@ -189,6 +189,14 @@ type nativePlugin struct {
 	ns string
 }
 
+// newNativePlugin is the plugin in a fresh restricted namespace, and the release "flink" of chart
+// it will install there.
+func newNativePlugin(t *testing.T, chart string) (*nativePlugin, *nativeCluster) {
+	t.Helper()
+	ns := restrictedNamespace(t)
+	return &nativePlugin{newStandalone(t), ns}, &nativeCluster{release: &release{ns: ns, chart: chart}, id: "flink-" + chart}
+}
+
 // ok runs the plugin and fails the test unless it exits 0; it returns stdout and stderr.
 func (p *nativePlugin) ok(t *testing.T, args ...string) (string, string) {
 	t.Helper()
@@ -234,9 +242,8 @@ func (s cliNativeStatus) flinkCreated() []string {
 func TestNativeSession(t *testing.T) {
 	for _, v := range nativeVersions() {
 		t.Run(v.name, func(t *testing.T) {
-			ns := restrictedNamespace(t)
-			p := &nativePlugin{newStandalone(t), ns}
-			c := &nativeCluster{release: &release{ns: ns, chart: "flink-session"}, id: "flink-flink-session"}
+			p, c := newNativePlugin(t, "flink-session")
+			ns := p.ns
 			jar := exampleJar(v.release, "TopSpeedWindowing")
 
 			// (a) Install with a job of parallelism 4: no TaskManager before the job, then
@@ -437,9 +444,8 @@ func TestNativeApplication(t *testing.T) {
 func TestNativeApplicationUpgrade(t *testing.T) {
 	for _, v := range nativeVersions() {
 		t.Run(v.name, func(t *testing.T) {
-			ns := restrictedNamespace(t)
-			p := &nativePlugin{newStandalone(t), ns}
-			c := &nativeCluster{release: &release{ns: ns, chart: "flink-job"}, id: "flink-flink-job"}
+			p, c := newNativePlugin(t, "flink-job")
+			ns := p.ns
 			chart := filepath.Join(env.root, "charts/flink-job")
 			start := time.Now()
 			out, _ := p.ok(t, append([]string{"install", "flink", chart, "-f", filepath.Join(chart, "ci/native-values.yaml"),

@@ -148,11 +148,17 @@ func (c *Config) JobManager(ctx context.Context) (*jobmanager.JobManager, error)
 	if err != nil {
 		return nil, err
 	}
+	c.jm = c.native(jm, cs)
+	return jm, nil
+}
+
+// native gives a native release's JobManager connection what it needs to follow the
+// TaskManager pods Flink creates.
+func (c *Config) native(jm *jobmanager.JobManager, cs kubernetes.Interface) *jobmanager.JobManager {
 	if id := c.NativeClusterID(); id != "" {
 		jm.Native = &jobmanager.Native{Kube: cs, ClusterID: id}
 	}
-	c.jm = jm
-	return jm, nil
+	return jm
 }
 
 // WaitUp waits until the release's cluster is up (see jobmanager.Up) and connects to its
@@ -168,7 +174,7 @@ func (c *Config) WaitUp(ctx context.Context, o jobmanager.UpOptions) (*jobmanage
 	if err != nil {
 		return nil, err
 	}
-	c.jm = jm
+	c.jm = c.native(jm, cs)
 	return jm, nil
 }
 

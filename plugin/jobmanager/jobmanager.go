@@ -91,7 +91,7 @@ type UpOptions struct {
 	// Application: the JobManager runs the job's main(), so its crash is the job's failure.
 	Application bool
 	// NativeClusterID is set for a native-mode cluster: its TaskManagers come with jobs, so
-	// only the JobManager is waited for.
+	// only the JobManager is waited for (the caller sets the connection's Native).
 	NativeClusterID string
 	// Progress receives one line per change.
 	Progress func(format string, a ...any)
@@ -127,7 +127,6 @@ func Up(ctx context.Context, cs kubernetes.Interface, cfg *rest.Config, ns, rele
 		if err != nil {
 			return nil, err
 		}
-		jm.Native = &Native{Kube: cs, ClusterID: o.NativeClusterID}
 		// A ready JobManager may still be electing its leader: REST answers then.
 		if err := jm.WaitTaskManagers(ctx, 0, nil); err != nil {
 			jm.Close()
