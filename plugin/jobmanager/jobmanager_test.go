@@ -188,21 +188,32 @@ func TestIsURL(t *testing.T) {
 	}
 }
 
-// A RUNNING job some of whose tasks finished is settling: a bounded job then FINISHED is waited
-// for and reported finished; one that stays so (a streaming job whose bounded input is done) is
-// running after the settle time.
+// A job every task of which runs is settling for a second: a bounded job that finishes then is
+// reported finished, a streaming job running after it. Two seconds when some tasks finished: a
+// bounded job then FINISHED is waited for and reported finished; one that stays so (a streaming
+// job whose bounded input is done) is running after them.
 func TestWaitLetsABoundedJobFinish(t *testing.T) {
 	for _, v := range fake.Versions {
+		running := overview(t, v, "jobs-running", "job-running")
+		p, err := connect(t, running, overview(t, v, "jobs-stopped", "job-stopped")).Wait(ctx, "id", nil)
+		if err != nil || p.Outcome != flink.Finished {
+			t.Fatalf("%s: a bounded job seen with every task running: %+v, %v", v, p, err)
+		}
+		start := time.Now()
+		p, err = connect(t, running).Wait(ctx, "id", nil)
+		if took := time.Since(start); err != nil || p.Outcome != flink.Running || took < time.Second || took > 2*time.Second {
+			t.Fatalf("%s: a streaming job: %+v, %v after %s", v, p, err, took)
+		}
 		// The running job's answer with one of its two tasks finished (the counts edited).
 		half := overview(t, v, "jobs-running", "job-running").Renamed(`"running": 2`, `"running": 1`).Renamed(`"finished": 0`, `"finished": 1`)
 		if !strings.Contains(string(half.Body), `"finished": 1`) {
 			t.Fatalf("%s: the answer's task counts are not where this test edits them: %s", v, half.Body)
 		}
-		p, err := connect(t, half, overview(t, v, "jobs-stopped", "job-stopped")).Wait(ctx, "id", nil)
+		p, err = connect(t, half, overview(t, v, "jobs-stopped", "job-stopped")).Wait(ctx, "id", nil)
 		if err != nil || p.Outcome != flink.Finished {
 			t.Fatalf("%s: a bounded job: %+v, %v", v, p, err)
 		}
-		start := time.Now()
+		start = time.Now()
 		p, err = connect(t, half).Wait(ctx, "id", nil)
 		if err != nil || p.Outcome != flink.Running || p.Finished != 1 || time.Since(start) < 2*time.Second {
 			t.Fatalf("%s: a streaming job with a finished task: %+v, %v after %s", v, p, err, time.Since(start))

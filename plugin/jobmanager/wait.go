@@ -135,9 +135,9 @@ func (jm *JobManager) wait(ctx context.Context, jobID string, recovering bool, p
 			case p.Outcome == flink.Failed && recovering && p.State == string(flink.JobRestarting):
 			case p.Outcome == flink.Failed:
 				return p, jm.failed(ctx, p)
-			case p.Outcome == flink.Running && p.Finished > 0 && time.Since(since) < settle:
-				// Some tasks finished while the others run: a bounded job on its way to FINISHED,
-				// or a streaming job whose bounded input is done. Which one shows within settle.
+			case p.Outcome == flink.Running && time.Since(since) < p.settle():
+				// A small bounded job runs every task for a moment before its source finishes:
+				// nothing the JobManager says tells it from a streaming job but time.
 			case p.Outcome.OK():
 				return p, nil
 			}
@@ -154,9 +154,16 @@ func (jm *JobManager) wait(ctx context.Context, jobID string, recovering bool, p
 	}
 }
 
-// settle is how long a running job some of whose tasks have finished must stay so before a
-// wait calls it running: a bounded job finishes within it.
-const settle = 2 * time.Second
+// settle is how long a running job must stay so before a wait calls it running: a small
+// bounded job (WordCount) is FINISHED within it, and reported so. Longer when some tasks have
+// finished while others run: a bounded job on its way to its end, or a streaming job whose
+// bounded input is done.
+func (p Progress) settle() time.Duration {
+	if p.Finished > 0 {
+		return 2 * time.Second
+	}
+	return time.Second
+}
 
 // overview is the job's entry in GET /jobs/overview, which the JobManager answers from the live
 // execution graph; GET /jobs/:id answers from a cache that lags by up to web.refresh-interval
