@@ -635,3 +635,49 @@ func truncate(s string, n int) string {
 	}
 	return s
 }
+
+// TaskManager pods Flink creates that cannot start (here: an environment variable from a Secret
+// that does not exist) are reported at once, with the pod and the reason, instead of a wait for
+// Flink's slot timeout: `helm flink install` of a native session that starts 2 TaskManagers
+// fails (and --atomic leaves nothing), and without them the job's wait exits 3.
+func TestNativeTaskManagerCannotStart(t *testing.T) {
+	v := nativeVersions()[0]
+	p, c := newNativePlugin(t, "flink-session")
+	chart := filepath.Join(env.root, "charts/flink-session")
+	missing := []string{"--set", "image.tag=" + v.tag, "--set-json",
+		`taskmanager.extraEnv=[{"name":"S3_KEY","valueFrom":{"secretKeyRef":{"name":"s3-credentials","key":"key"}}}]`}
+	reported := func(what, errOut string, took time.Duration) {
+		t.Helper()
+		for _, want := range []string{"pod flink-flink-session-taskmanager-", "(a TaskManager Flink created)", "CreateContainerConfigError", `"s3-credentials" not found`} {
+			if !strings.Contains(errOut, want) {
+				t.Fatalf("%s: the error lacks %q:\n%s", what, want, errOut)
+			}
+		}
+		if took > time.Minute {
+			t.Fatalf("%s: took %s: the plugin waited for a timeout", what, took)
+		}
+		t.Logf("%s: reported after %s: %s", what, took.Round(time.Millisecond), truncate(lastLine(errOut), 300))
+	}
+
+	start := time.Now()
+	_, errOut, code := p.run(t, append([]string{"install", "flink", chart, "-n", p.ns, "--atomic", "-f", filepath.Join(chart, "ci/native-values.yaml")}, missing...)...)
+	if code != 4 || !strings.Contains(errOut, "taskmanagers registered 0/2") || !strings.Contains(errOut, "Rolling back") ||
+		!strings.Contains(errOut, "Error: wait for taskmanagers to register: pod flink-flink-session-taskmanager-") {
+		t.Fatalf("install with 2 TaskManagers that cannot start: exit %d\n%s", code, errOut)
+	}
+	reported("install (native.minTaskManagers 2, --atomic)", errOut, time.Since(start))
+	assertNothingLeft(t, p.ns)
+
+	p.ok(t, append([]string{"install", "flink", chart, "-f", filepath.Join(chart, "ci/native-values.yaml"), "--set", "native.minTaskManagers=0"}, missing...)...)
+	start = time.Now()
+	_, errOut, code = p.run(t, "submit", "flink", "-n", p.ns, "--jar", exampleJar(v.release, "TopSpeedWindowing"))
+	if code != 3 || !strings.Contains(errOut, "cannot run: ") {
+		t.Fatalf("submit: exit %d, want 3\n%s", code, errOut)
+	}
+	reported("submit (no TaskManager before the job)", errOut, time.Since(start))
+	if len(c.taskManagerPods(t)) == 0 {
+		t.Fatal("no TaskManager pod: the failure was not Flink's pod")
+	}
+	p.ok(t, "uninstall", "flink")
+	assertNothingLeft(t, p.ns)
+}

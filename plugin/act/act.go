@@ -148,17 +148,19 @@ func (c *Config) JobManager(ctx context.Context) (*jobmanager.JobManager, error)
 	if err != nil {
 		return nil, err
 	}
-	c.jm = c.native(jm, cs)
+	jm.Native = c.native(cs)
+	c.jm = jm
 	return jm, nil
 }
 
-// native gives a native release's JobManager connection what it needs to follow the
-// TaskManager pods Flink creates.
-func (c *Config) native(jm *jobmanager.JobManager, cs kubernetes.Interface) *jobmanager.JobManager {
-	if id := c.NativeClusterID(); id != "" {
-		jm.Native = &jobmanager.Native{Kube: cs, ClusterID: id}
+// native is what a native release's JobManager connection needs to follow the TaskManager pods
+// Flink creates; nil for any other release.
+func (c *Config) native(cs kubernetes.Interface) *jobmanager.Native {
+	m, err := manifest.Parse(c.Release.Manifest)
+	if err != nil || !m.Native() {
+		return nil
 	}
-	return jm
+	return &jobmanager.Native{Kube: cs, ClusterID: m.ClusterID(), MinTaskManagers: m.NativeMinTaskManagers()}
 }
 
 // WaitUp waits until the release's cluster is up (see jobmanager.Up) and connects to its
@@ -169,23 +171,22 @@ func (c *Config) WaitUp(ctx context.Context, o jobmanager.UpOptions) (*jobmanage
 	if err != nil {
 		return nil, err
 	}
-	o.RESTURL, o.Progress, o.NativeClusterID = c.RESTURL, c.Progressf, c.NativeClusterID()
+	o.RESTURL, o.Progress, o.Native = c.RESTURL, c.Progressf, c.native(cs)
 	jm, err := jobmanager.Up(ctx, cs, rc, c.Release.Namespace, c.Release.Name, o)
 	if err != nil {
 		return nil, err
 	}
-	c.jm = c.native(jm, cs)
+	c.jm = jm
 	return jm, nil
 }
 
 // NativeClusterID is the cluster id of a release in Flink's native Kubernetes mode (whose
 // JobManager creates its TaskManager pods), or "".
 func (c *Config) NativeClusterID() string {
-	m, err := manifest.Parse(c.Release.Manifest)
-	if err != nil || !m.Native() {
-		return ""
+	if n := c.native(nil); n != nil {
+		return n.ClusterID
 	}
-	return m.ClusterID()
+	return ""
 }
 
 // Close closes the connection to the JobManager, if one is open; the next JobManager opens

@@ -42,6 +42,8 @@ type JobManager struct {
 type Native struct {
 	Kube      kubernetes.Interface
 	ClusterID string
+	// MinTaskManagers are started with the JobManager and kept (slotmanager.number-of-slots.min).
+	MinTaskManagers int
 }
 
 // Close stops the port-forward, if any. Safe to call more than once.
@@ -90,9 +92,9 @@ type UpOptions struct {
 	JobManagers int
 	// Application: the JobManager runs the job's main(), so its crash is the job's failure.
 	Application bool
-	// NativeClusterID is set for a native-mode cluster: its TaskManagers come with jobs, so
-	// only the JobManager is waited for (the caller sets the connection's Native).
-	NativeClusterID string
+	// Native is set for a native-mode cluster: its TaskManagers come with jobs, so only the
+	// JobManager is waited for, and the TaskManagers Flink starts with it (MinTaskManagers).
+	Native *Native
 	// Progress receives one line per change.
 	Progress func(format string, a ...any)
 }
@@ -121,18 +123,8 @@ func Up(ctx context.Context, cs kubernetes.Interface, cfg *rest.Config, ns, rele
 		}
 		return nil, err
 	}
-	if o.NativeClusterID != "" {
-		progress("  taskmanager pods: Flink creates them as jobs need task slots (native mode)")
-		jm, err := Connect(ctx, cs, cfg, ns, release, o.RESTURL)
-		if err != nil {
-			return nil, err
-		}
-		// A ready JobManager may still be electing its leader: REST answers then.
-		if err := jm.WaitTaskManagers(ctx, 0, nil); err != nil {
-			jm.Close()
-			return nil, fmt.Errorf("wait for the jobmanager's REST API: %w", err)
-		}
-		return jm, nil
+	if o.Native != nil {
+		return upNative(ctx, cs, cfg, ns, release, o, progress)
 	}
 	if err := kube.WaitReady(ctx, cs, ns, kube.Selector(release, kube.TaskManager), wantTM, func(r, w int) {
 		progress("  taskmanager pods ready %d/%d", r, w)
@@ -146,6 +138,39 @@ func Up(ctx context.Context, cs kubernetes.Interface, cfg *rest.Config, ns, rele
 	if err := jm.WaitTaskManagers(ctx, wantTM, func(r, w int) {
 		progress("  taskmanagers registered %d/%d", r, w)
 	}); err != nil {
+		jm.Close()
+		return nil, fmt.Errorf("wait for taskmanagers to register: %w", err)
+	}
+	return jm, nil
+}
+
+// upNative connects to a native cluster's JobManager once its REST API answers, and waits for
+// the TaskManagers Flink starts with it (slotmanager.number-of-slots.min) to register, following
+// their pods: one that cannot start is the error.
+func upNative(ctx context.Context, cs kubernetes.Interface, cfg *rest.Config, ns, release string, o UpOptions, progress func(format string, a ...any)) (*JobManager, error) {
+	progress("  taskmanager pods: Flink creates them as jobs need task slots (native mode)")
+	jm, err := Connect(ctx, cs, cfg, ns, release, o.RESTURL)
+	if err != nil {
+		return nil, err
+	}
+	jm.Native = o.Native
+	// A ready JobManager may still be electing its leader: REST answers then.
+	if err := jm.WaitTaskManagers(ctx, 0, nil); err != nil {
+		jm.Close()
+		return nil, fmt.Errorf("wait for the jobmanager's REST API: %w", err)
+	}
+	if o.Native.MinTaskManagers == 0 {
+		return jm, nil
+	}
+	wctx, say, stop := jm.watchNative(ctx, progress)
+	err = jm.WaitTaskManagers(wctx, o.Native.MinTaskManagers, func(r, w int) {
+		say("  taskmanagers registered %d/%d (slotmanager.number-of-slots.min)", r, w)
+	})
+	stop()
+	if err != nil {
+		if cause := context.Cause(wctx); ctx.Err() == nil && cause != nil {
+			err = cause // a pod that cannot start, not the REST call it interrupted
+		}
 		jm.Close()
 		return nil, fmt.Errorf("wait for taskmanagers to register: %w", err)
 	}

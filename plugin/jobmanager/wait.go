@@ -145,8 +145,9 @@ func (jm *JobManager) wait(ctx context.Context, jobID string, recovering bool, p
 		select {
 		case <-ctx.Done():
 			var refused *kube.PodCreateError
-			if errors.As(context.Cause(ctx), &refused) {
-				return last, exit.With(exit.JobFailed, fmt.Errorf("job %s cannot run: %w", jobID, refused))
+			var broken *kube.PodStartError
+			if cause := context.Cause(ctx); errors.As(cause, &refused) || errors.As(cause, &broken) {
+				return last, exit.With(exit.JobFailed, fmt.Errorf("job %s cannot run: %w", jobID, cause))
 			}
 			return last, exit.With(exit.Timeout, fmt.Errorf("waiting for job to run: last known state: %s: %w", last, context.Cause(ctx)))
 		case <-tick.C:
@@ -183,7 +184,8 @@ func (jm *JobManager) overview(ctx context.Context, jobID string) (*flink.JobOve
 
 // watchNative follows the TaskManager pods Flink creates while a job is waited for: their count
 // goes to progress (made safe for the two callers), and a refused pod ends the returned context
-// with its *kube.PodCreateError. stop ends the watch and waits for it.
+// with its *kube.PodCreateError, a pod that cannot start with its *kube.PodStartError. stop ends
+// the watch and waits for it.
 func (jm *JobManager) watchNative(ctx context.Context, progress func(format string, a ...any)) (context.Context, func(format string, a ...any), func()) {
 	var mu sync.Mutex
 	say := func(format string, a ...any) {

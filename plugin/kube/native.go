@@ -73,38 +73,56 @@ type NativeWatch struct {
 	Progress func(requested, ready int)
 }
 
-// Run reports the TaskManager pods as they come and go, and returns a *PodCreateError as soon as
+// Run reports the TaskManager pods as they come and go. It returns a *PodCreateError as soon as
 // the JobManager logs a TaskManager pod the API server refused after Run started (what it logged
-// before is history). It runs until ctx ends.
+// before is history), and a *PodStartError as soon as a TaskManager pod cannot start or its
+// container exits with an error: Flink replaces such a pod with one that fails alike, and the
+// job waits for its slots until a timeout. It runs until ctx ends.
 func (w *NativeWatch) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
-	counted := make(chan struct{})
-	go func() {
-		defer close(counted)
-		w.count(ctx)
-	}()
-	err := w.refusals(ctx)
-	cancel()
-	<-counted
-	return err
+	defer cancel()
+	errs := make(chan error, 2)
+	go func() { errs <- w.count(ctx) }()
+	go func() { errs <- w.refusals(ctx) }()
+	var first error
+	for range 2 {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+			cancel()
+		}
+	}
+	return first
 }
 
-// count reports the pods until ctx ends; a watch that fails only costs progress lines.
-func (w *NativeWatch) count(ctx context.Context) {
+// count reports the pods until ctx ends or one fails; a watch that fails only costs progress
+// lines. A pod that had failed before the watch began counts too: Flink deletes a TaskManager
+// pod that ended and waits for one stuck in Pending (a missing Secret) until
+// resourcemanager.taskmanager-registration.timeout.
+func (w *NativeWatch) count(ctx context.Context) error {
 	last := [2]int{-1, -1}
+	var failure *PodStartError
 	_ = watchPods(ctx, w.Kube, w.Namespace, NativeTaskManagers(w.ClusterID), func(pods map[string]*corev1.Pod, _ *corev1.Pod) (bool, error) {
 		n := [2]int{0, countReady(pods)}
-		for _, p := range pods {
-			if p.DeletionTimestamp == nil {
-				n[0]++
+		for name, p := range pods {
+			if p.DeletionTimestamp != nil {
+				continue
+			}
+			n[0]++
+			if reason, container, init, previous := failed(p); reason != "" && failure == nil {
+				failure = &PodStartError{Pod: name + " (a TaskManager Flink created)", Reason: reason,
+					Log: failureLog(ctx, w.Kube, w.Namespace, name, container, init, previous)}
 			}
 		}
 		if n != last && w.Progress != nil {
 			w.Progress(n[0], n[1])
 		}
 		last = n
-		return false, nil
+		return failure != nil, nil
 	})
+	if failure != nil {
+		return failure
+	}
+	return nil
 }
 
 // refusals polls the JobManager's log (Flink retries a refused pod every few seconds) for a

@@ -2,6 +2,7 @@ package kube
 
 import (
 	"context"
+	"errors"
 	"os"
 	"strings"
 	"sync"
@@ -71,5 +72,49 @@ func TestNativeWatchCountsFlinkPods(t *testing.T) {
 	}
 	if err := WaitGone(ctx2, cs, "ns", "app=c", []string{"other"}, nil); err == nil || !strings.Contains(err.Error(), "1 pod(s) still there") {
 		t.Fatalf("a pod that stays: %v", err)
+	}
+}
+
+// A TaskManager pod that cannot start ends the watch with a *PodStartError naming it, one that
+// fails later too; one being deleted does not.
+func TestNativeWatchReportsATaskManagerThatCannotStart(t *testing.T) {
+	tm := map[string]string{"type": "flink-native-kubernetes", "component": "taskmanager", "app": "c"}
+	failing := func(name string, deleted bool) *corev1.Pod {
+		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns", Labels: tm},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "flink-main-container"}}}}
+		if deleted {
+			p.DeletionTimestamp = &metav1.Time{Time: time.Now()}
+			p.Finalizers = []string{"test"}
+		}
+		p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "flink-main-container", State: corev1.ContainerState{
+			Waiting: &corev1.ContainerStateWaiting{Reason: "CreateContainerConfigError", Message: `secret "s3" not found`}}}}
+		return p
+	}
+	for _, later := range []bool{false, true} {
+		cs := fake.NewClientset(failing("c-taskmanager-1-1", true))
+		if !later {
+			cs = fake.NewClientset(failing("c-taskmanager-1-1", true), failing("c-taskmanager-1-2", false))
+		}
+		w := &NativeWatch{Kube: cs, Namespace: "ns", ClusterID: "c", JobManagerPod: "c-jm", Release: "r"}
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		errs := make(chan error, 1)
+		go func() { errs <- w.Run(ctx) }()
+		if later {
+			select {
+			case err := <-errs:
+				t.Fatalf("a pod being deleted: %v", err)
+			case <-time.After(300 * time.Millisecond):
+			}
+			if _, err := cs.CoreV1().Pods("ns").Create(ctx, failing("c-taskmanager-1-2", false), metav1.CreateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		err := <-errs
+		var start *PodStartError
+		if !errors.As(err, &start) || !strings.HasPrefix(start.Pod, "c-taskmanager-1-2 ") ||
+			!strings.Contains(err.Error(), `CreateContainerConfigError: secret "s3" not found`) {
+			t.Fatalf("later %v: %v", later, err)
+		}
 	}
 }

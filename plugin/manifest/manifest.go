@@ -7,6 +7,7 @@ package manifest
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"helm.sh/helm/v3/pkg/releaseutil"
@@ -134,6 +135,20 @@ func (m Manifest) ClusterID() string { return m.flinkOption("kubernetes", "clust
 // kubernetes-session or kubernetes-application): its JobManager creates the TaskManager pods.
 func (m Manifest) Native() bool {
 	return strings.HasPrefix(m.flinkOption("execution", "target"), "kubernetes-")
+}
+
+// NativeMinTaskManagers is how many TaskManagers a native cluster's JobManager starts with and
+// keeps: slotmanager.number-of-slots.min over taskmanager.numberOfTaskSlots, rounded up.
+func (m Manifest) NativeMinTaskManagers() int {
+	slots, err := strconv.Atoi(m.flinkOption("slotmanager", "number-of-slots", "min"))
+	if err != nil || slots <= 0 {
+		return 0
+	}
+	per, err := strconv.Atoi(m.flinkOption("taskmanager", "numberOfTaskSlots"))
+	if err != nil || per <= 0 {
+		per = 1
+	}
+	return (slots + per - 1) / per
 }
 
 // flinkOption is an option of the release's Flink configuration, from the first ConfigMap that

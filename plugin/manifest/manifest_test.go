@@ -94,3 +94,31 @@ func TestClusterID(t *testing.T) {
 		t.Fatalf("nested: %q %v", m.ClusterID(), err)
 	}
 }
+
+// The TaskManagers a native JobManager starts with: the minimum slots over the slots of one
+// TaskManager, rounded up; none without a minimum.
+func TestNativeMinTaskManagers(t *testing.T) {
+	m, text := golden(t, "flink-session", "native")
+	slots := regexp.MustCompile(`slotmanager\.number-of-slots\.min: (\d+)`).FindStringSubmatch(text)
+	if slots == nil || m.NativeMinTaskManagers() == 0 {
+		t.Fatalf("the native golden render sets no minimum (%v): %d", slots, m.NativeMinTaskManagers())
+	}
+	conf := func(c string) int {
+		m, err := Parse("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  config.yaml: |\n" + c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.NativeMinTaskManagers()
+	}
+	for c, want := range map[string]int{
+		"    slotmanager.number-of-slots.min: 4\n    taskmanager.numberOfTaskSlots: 2\n": 2,
+		"    slotmanager.number-of-slots.min: 5\n    taskmanager.numberOfTaskSlots: 2\n": 3,
+		"    slotmanager:\n      number-of-slots:\n        min: 3\n":                     3,
+		"    taskmanager.numberOfTaskSlots: 2\n":                                         0,
+		"    slotmanager.number-of-slots.min: x\n":                                       0,
+	} {
+		if got := conf(c); got != want {
+			t.Errorf("%q: %d, want %d", c, got, want)
+		}
+	}
+}
