@@ -678,6 +678,11 @@ func TestNativeTaskManagerCannotStart(t *testing.T) {
 	if len(c.taskManagerPods(t)) == 0 {
 		t.Fatal("no TaskManager pod: the failure was not Flink's pod")
 	}
+	// status says why, as kubectl's STATUS column does.
+	table, _ := p.ok(t, "status", "flink")
+	if !regexp.MustCompile(`(?m)^flink-flink-session-taskmanager-\S+ +taskmanager +Pending \(CreateContainerConfigError\) +false +0 +flink$`).MatchString(table) {
+		t.Fatalf("status table:\n%s", table)
+	}
 	p.ok(t, "uninstall", "flink")
 	assertNothingLeft(t, p.ns)
 }

@@ -53,7 +53,11 @@ func (o *statusOptions) Run(ctx context.Context) error {
 		}
 		fmt.Fprintln(w, "\nPOD\tCOMPONENT\tPHASE\tREADY\tRESTARTS\tCREATED BY")
 		for _, p := range r.Pods {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%t\t%d\t%s\n", p.Name, p.Component, p.Phase, p.Ready, p.Restarts, p.CreatedBy)
+			phase := p.Phase
+			if p.Reason != "" {
+				phase += " (" + p.Reason + ")"
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%t\t%d\t%s\n", p.Name, p.Component, phase, p.Ready, p.Restarts, p.CreatedBy)
 		}
 		if r.JobManagerError == "" {
 			fmt.Fprintln(w)

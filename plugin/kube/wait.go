@@ -296,12 +296,28 @@ type PodSummary struct {
 	Name      string `json:"name"`
 	Component string `json:"component"`
 	Phase     string `json:"phase"`
-	Ready     bool   `json:"ready"`
-	Restarts  int32  `json:"restarts"`
-	Node      string `json:"node,omitempty"`
+	// Reason is why a container is not running, as kubectl's STATUS column says it
+	// (CreateContainerConfigError, ImagePullBackOff, CrashLoopBackOff, …), or Terminating.
+	Reason   string `json:"reason,omitempty"`
+	Ready    bool   `json:"ready"`
+	Restarts int32  `json:"restarts"`
+	Node     string `json:"node,omitempty"`
 	// CreatedBy is "flink" for the TaskManager pods a native JobManager created, "helm" for the
 	// pods of the release's own workloads.
 	CreatedBy string `json:"createdBy"`
+}
+
+// notRunning is why a pod's containers do not run: being deleted, or the first waiting reason.
+func notRunning(p *corev1.Pod) string {
+	if p.DeletionTimestamp != nil {
+		return "Terminating"
+	}
+	for _, c := range append(p.Status.InitContainerStatuses, p.Status.ContainerStatuses...) {
+		if w := c.State.Waiting; w != nil && w.Reason != "" {
+			return w.Reason
+		}
+	}
+	return ""
 }
 
 // Pods summarizes the release's pods, by component then name.
@@ -322,7 +338,7 @@ func Pods(ctx context.Context, cs kubernetes.Interface, ns, release string) ([]P
 			by = "flink"
 		}
 		out = append(out, PodSummary{Name: p.Name, Component: p.Labels[ComponentLabel],
-			Phase: string(p.Status.Phase), Ready: isReady(p), Restarts: restarts, Node: p.Spec.NodeName, CreatedBy: by})
+			Phase: string(p.Status.Phase), Reason: notRunning(p), Ready: isReady(p), Restarts: restarts, Node: p.Spec.NodeName, CreatedBy: by})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Component != out[j].Component {

@@ -5,6 +5,9 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/fake"
 )
 
 func TestCannotStart(t *testing.T) {
@@ -43,5 +46,33 @@ func TestSelector(t *testing.T) {
 	}
 	if got := Selector("r", ""); got != "app.kubernetes.io/instance=r" {
 		t.Fatal(got)
+	}
+}
+
+// status says why a pod's containers do not run, as kubectl's STATUS column does.
+func TestPodsSayWhyNotRunning(t *testing.T) {
+	waiting := func(reason string) corev1.PodStatus {
+		return corev1.PodStatus{Phase: corev1.PodPending, ContainerStatuses: []corev1.ContainerStatus{
+			{Name: "flink-main-container", State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: reason}}}}}
+	}
+	labels := map[string]string{"app.kubernetes.io/instance": "r", ComponentLabel: TaskManager}
+	pods := []runtime.Object{
+		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "a", Namespace: "ns", Labels: labels}, Status: waiting("CreateContainerConfigError")},
+		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "b", Namespace: "ns", Labels: labels}, Status: corev1.PodStatus{Phase: corev1.PodRunning}},
+		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "c", Namespace: "ns", Labels: labels, DeletionTimestamp: &metav1.Time{}, Finalizers: []string{"x"}},
+			Status: corev1.PodStatus{Phase: corev1.PodRunning}},
+	}
+	got, err := Pods(t.Context(), fake.NewClientset(pods...), "ns", "r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"a": "CreateContainerConfigError", "b": "", "c": "Terminating"}
+	for _, p := range got {
+		if p.Reason != want[p.Name] {
+			t.Errorf("%s: reason %q, want %q", p.Name, p.Reason, want[p.Name])
+		}
+	}
+	if len(got) != 3 {
+		t.Fatalf("%d pods", len(got))
 	}
 }
