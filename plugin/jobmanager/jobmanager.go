@@ -113,8 +113,8 @@ func Up(ctx context.Context, cs kubernetes.Interface, cfg *rest.Config, ns, rele
 	if o.JobManagers > 0 {
 		wantJM = o.JobManagers
 	}
-	if err := kube.WaitReady(ctx, cs, ns, kube.Selector(release, kube.JobManager), wantJM, func(r, w int) {
-		progress("  jobmanager pods ready %d/%d", r, w)
+	if err := kube.WaitReady(ctx, cs, ns, kube.Selector(release, kube.JobManager), wantJM, func(r, w int, note string) {
+		progress("  jobmanager pods ready %d/%d%s", r, w, kube.Note(note))
 	}); err != nil {
 		err = fmt.Errorf("wait for jobmanager: %w", err)
 		var crash *kube.PodStartError
@@ -126,8 +126,8 @@ func Up(ctx context.Context, cs kubernetes.Interface, cfg *rest.Config, ns, rele
 	if o.Native != nil {
 		return upNative(ctx, cs, cfg, ns, release, o, progress)
 	}
-	if err := kube.WaitReady(ctx, cs, ns, kube.Selector(release, kube.TaskManager), wantTM, func(r, w int) {
-		progress("  taskmanager pods ready %d/%d", r, w)
+	if err := kube.WaitReady(ctx, cs, ns, kube.Selector(release, kube.TaskManager), wantTM, func(r, w int, note string) {
+		progress("  taskmanager pods ready %d/%d%s", r, w, kube.Note(note))
 	}); err != nil {
 		return nil, fmt.Errorf("wait for taskmanagers: %w", err)
 	}
@@ -166,10 +166,12 @@ func upNative(ctx context.Context, cs kubernetes.Interface, cfg *rest.Config, ns
 	err = jm.WaitTaskManagers(wctx, o.Native.MinTaskManagers, func(r, w int) {
 		say("  taskmanagers registered %d/%d (slotmanager.number-of-slots.min)", r, w)
 	})
-	stop()
+	note := stop()
 	if err != nil {
 		if cause := context.Cause(wctx); ctx.Err() == nil && cause != nil {
 			err = cause // a pod that cannot start, not the REST call it interrupted
+		} else if note != "" {
+			err = fmt.Errorf("%w; %s", err, note)
 		}
 		jm.Close()
 		return nil, fmt.Errorf("wait for taskmanagers to register: %w", err)

@@ -108,10 +108,10 @@ func (jm *JobManager) WaitRecovered(ctx context.Context, jobID string, progress 
 }
 
 func (jm *JobManager) wait(ctx context.Context, jobID string, recovering bool, progress func(format string, a ...any)) (Progress, error) {
+	pods := func() string { return "" }
 	if jm.Native != nil {
-		var stop func()
-		ctx, progress, stop = jm.watchNative(ctx, progress)
-		defer stop()
+		ctx, progress, pods = jm.watchNative(ctx, progress)
+		defer pods()
 	}
 	last := Progress{JobID: jobID}
 	seen := false
@@ -149,6 +149,9 @@ func (jm *JobManager) wait(ctx context.Context, jobID string, recovering bool, p
 			if cause := context.Cause(ctx); errors.As(cause, &refused) || errors.As(cause, &broken) {
 				return last, exit.With(exit.JobFailed, fmt.Errorf("job %s cannot run: %w", jobID, cause))
 			}
+			if note := pods(); note != "" {
+				return last, exit.With(exit.Timeout, fmt.Errorf("waiting for job to run: last known state: %s; %s: %w", last, note, context.Cause(ctx)))
+			}
 			return last, exit.With(exit.Timeout, fmt.Errorf("waiting for job to run: last known state: %s: %w", last, context.Cause(ctx)))
 		case <-tick.C:
 		}
@@ -185,8 +188,9 @@ func (jm *JobManager) overview(ctx context.Context, jobID string) (*flink.JobOve
 // watchNative follows the TaskManager pods Flink creates while a job is waited for: their count
 // goes to progress (made safe for the two callers), and a refused pod ends the returned context
 // with its *kube.PodCreateError, a pod that cannot start with its *kube.PodStartError. stop ends
-// the watch and waits for it.
-func (jm *JobManager) watchNative(ctx context.Context, progress func(format string, a ...any)) (context.Context, func(format string, a ...any), func()) {
+// the watch, waits for it and says why a pod could not be scheduled when the watch last looked
+// ("" when none); it may be called more than once.
+func (jm *JobManager) watchNative(ctx context.Context, progress func(format string, a ...any)) (context.Context, func(format string, a ...any), func() string) {
 	var mu sync.Mutex
 	say := func(format string, a ...any) {
 		mu.Lock()
@@ -196,9 +200,13 @@ func (jm *JobManager) watchNative(ctx context.Context, progress func(format stri
 		}
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
+	var unschedulable string // under mu
 	w := &kube.NativeWatch{Kube: jm.Native.Kube, Namespace: jm.Namespace, ClusterID: jm.Native.ClusterID,
-		JobManagerPod: jm.Pod, Release: jm.Release, Progress: func(pods, ready int) {
-			say("  taskmanager pods: %d requested by Flink, %d running", pods, ready)
+		JobManagerPod: jm.Pod, Release: jm.Release, Progress: func(pods, ready int, note string) {
+			say("  taskmanager pods: %d requested by Flink, %d running%s", pods, ready, kube.Note(note))
+			mu.Lock()
+			defer mu.Unlock()
+			unschedulable = note
 		}}
 	done := make(chan struct{})
 	go func() {
@@ -207,9 +215,12 @@ func (jm *JobManager) watchNative(ctx context.Context, progress func(format stri
 			cancel(err)
 		}
 	}()
-	return ctx, say, func() {
+	return ctx, say, func() string {
 		cancel(nil)
 		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		return unschedulable
 	}
 }
 

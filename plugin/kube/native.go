@@ -69,8 +69,9 @@ type NativeWatch struct {
 	// JobManagerPod is the pod whose log tells why pods are not created; "" finds it.
 	JobManagerPod string
 	Release       string
-	// Progress receives the pod counts whenever they change.
-	Progress func(requested, ready int)
+	// Progress receives the pod counts whenever they change, with a note when a pod cannot be
+	// scheduled (see Unschedulable).
+	Progress func(requested, ready int, note string)
 }
 
 // Run reports the TaskManager pods as they come and go. It returns a *PodCreateError as soon as
@@ -99,7 +100,7 @@ func (w *NativeWatch) Run(ctx context.Context) error {
 // pod that ended and waits for one stuck in Pending (a missing Secret) until
 // resourcemanager.taskmanager-registration.timeout.
 func (w *NativeWatch) count(ctx context.Context) error {
-	last := [2]int{-1, -1}
+	last, lastNote := [2]int{-1, -1}, ""
 	var failure *PodStartError
 	_ = watchPods(ctx, w.Kube, w.Namespace, NativeTaskManagers(w.ClusterID), func(pods map[string]*corev1.Pod, _ *corev1.Pod) (bool, error) {
 		n := [2]int{0, countReady(pods)}
@@ -113,10 +114,11 @@ func (w *NativeWatch) count(ctx context.Context) error {
 					Log: failureLog(ctx, w.Kube, w.Namespace, name, container, init, previous)}
 			}
 		}
-		if n != last && w.Progress != nil {
-			w.Progress(n[0], n[1])
+		note := Unschedulable(pods)
+		if (n != last || note != lastNote) && w.Progress != nil {
+			w.Progress(n[0], n[1], note)
 		}
-		last = n
+		last, lastNote = n, note
 		return failure != nil, nil
 	})
 	if failure != nil {

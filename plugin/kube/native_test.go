@@ -52,7 +52,7 @@ func TestNativeWatchCountsFlinkPods(t *testing.T) {
 		pod("other", map[string]string{"app": "c"}, true), pod("c-jm", map[string]string{"app.kubernetes.io/instance": "r", "app.kubernetes.io/component": "jobmanager"}, true))
 	var mu sync.Mutex
 	var seen [][2]int
-	w := &NativeWatch{Kube: cs, Namespace: "ns", ClusterID: "c", JobManagerPod: "c-jm", Release: "r", Progress: func(pods, ready int) {
+	w := &NativeWatch{Kube: cs, Namespace: "ns", ClusterID: "c", JobManagerPod: "c-jm", Release: "r", Progress: func(pods, ready int, _ string) {
 		mu.Lock()
 		defer mu.Unlock()
 		seen = append(seen, [2]int{pods, ready})

@@ -83,17 +83,18 @@ func (e *PodStartError) Error() string {
 }
 
 // WaitReady watches the pods selected until want of them are Ready, calling progress whenever the
-// count changes. It returns a *PodStartError as soon as a pod cannot start (failed init container,
-// image that cannot be pulled, crash loop, pod Failed), and ctx's error with the last count when
-// ctx ends first.
-func WaitReady(ctx context.Context, cs kubernetes.Interface, ns, selector string, want int, progress func(ready, want int)) error {
-	last := -1
+// count changes, with a note when a pod cannot be scheduled (see Unschedulable). It returns a
+// *PodStartError as soon as a pod cannot start (failed init container, image that cannot be
+// pulled, crash loop, pod Failed), and ctx's error with the last count and note when ctx ends
+// first.
+func WaitReady(ctx context.Context, cs kubernetes.Interface, ns, selector string, want int, progress func(ready, want int, note string)) error {
+	last, lastNote := -1, ""
 	err := watchPods(ctx, cs, ns, selector, func(pods map[string]*corev1.Pod, changed *corev1.Pod) (bool, error) {
-		ready := countReady(pods)
-		if ready != last && progress != nil {
-			progress(ready, want)
+		ready, note := countReady(pods), Unschedulable(pods)
+		if (ready != last || note != lastNote) && progress != nil {
+			progress(ready, want, note)
 		}
-		last = ready
+		last, lastNote = ready, note
 		if changed != nil {
 			if reason, container, init := cannotStart(changed); reason != "" {
 				return false, &PodStartError{Pod: changed.Name, Reason: reason, Log: containerLog(ctx, cs, ns, changed.Name, container, init)}
@@ -102,9 +103,40 @@ func WaitReady(ctx context.Context, cs kubernetes.Interface, ns, selector string
 		return ready >= want, nil
 	})
 	if err != nil && ctx.Err() != nil {
-		return fmt.Errorf("%d/%d pods ready (%s): %w", max(last, 0), want, selector, context.Cause(ctx))
+		return fmt.Errorf("%d/%d pods ready (%s)%s: %w", max(last, 0), want, selector, Note(lastNote), context.Cause(ctx))
 	}
 	return err
+}
+
+// Unschedulable says why the first of the pods (by name) that the scheduler could not place is
+// pending, in the scheduler's words ("0/3 nodes are available: 3 Insufficient cpu."); "" when
+// none is. Not a failure: a cluster autoscaler may still add a node.
+func Unschedulable(pods map[string]*corev1.Pod) string {
+	names := make([]string, 0, len(pods))
+	for name := range pods {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		p := pods[name]
+		if p.DeletionTimestamp != nil || p.Spec.NodeName != "" {
+			continue
+		}
+		for _, c := range p.Status.Conditions {
+			if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
+				return "pod " + name + " cannot be scheduled: " + firstOf(c.Message, c.Reason)
+			}
+		}
+	}
+	return ""
+}
+
+// Note is a progress line's note in parentheses, or nothing.
+func Note(note string) string {
+	if note == "" {
+		return ""
+	}
+	return " (" + note + ")"
 }
 
 // WaitNoneRunning watches the pods selected until none of them runs any more (all finished,

@@ -76,3 +76,26 @@ func TestPodsSayWhyNotRunning(t *testing.T) {
 		t.Fatalf("%d pods", len(got))
 	}
 }
+
+// A pod the scheduler could not place is noted with the scheduler's words, the first by name;
+// one placed or being deleted is not.
+func TestUnschedulable(t *testing.T) {
+	pending := func(node string, deleted bool) *corev1.Pod {
+		p := &corev1.Pod{Spec: corev1.PodSpec{NodeName: node}, Status: corev1.PodStatus{Phase: corev1.PodPending, Conditions: []corev1.PodCondition{{
+			Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: corev1.PodReasonUnschedulable, Message: "0/3 nodes are available: 3 Insufficient cpu."}}}}
+		if deleted {
+			p.DeletionTimestamp = &metav1.Time{}
+		}
+		return p
+	}
+	running := &corev1.Pod{Status: corev1.PodStatus{Phase: corev1.PodRunning}}
+	if got := Unschedulable(map[string]*corev1.Pod{"a": pending("", true), "b": running, "d": pending("", false), "c": pending("", false)}); got != "pod c cannot be scheduled: 0/3 nodes are available: 3 Insufficient cpu." {
+		t.Fatalf("%q", got)
+	}
+	if got := Unschedulable(map[string]*corev1.Pod{"a": pending("", true), "b": running, "c": pending("node-1", false)}); got != "" {
+		t.Fatalf("%q", got)
+	}
+	if Note("") != "" || Note("x") != " (x)" {
+		t.Fatal(Note("x"))
+	}
+}
