@@ -202,7 +202,9 @@ func TestPluginSessionFlow(t *testing.T) {
 				t.Fatalf("after cancel the job is %s", d.State)
 			}
 
-			h.flinkOK(t, "uninstall", "flink", "-n", ns)
+			if out := h.flinkOK(t, "uninstall", "flink", "-n", ns); strings.Contains(out, "without a savepoint") {
+				t.Fatalf("uninstall after every job ended warns of a running one:\n%s", out)
+			}
 			assertNothingLeft(t, ns)
 		})
 	}
@@ -219,7 +221,12 @@ func TestPluginApplicationInstall(t *testing.T) {
 	}
 	jm := waitPods(t, ns, "app.kubernetes.io/component=jobmanager", 10e9, "jobmanager", allReady(1))
 	forwardREST(t, ns, jm[0].Name).waitAllTasksRunning(inst.Job.JobID, 1e9)
-	h.flinkOK(t, "uninstall", "app", "-n", ns)
+	// Uninstalling ends the running job without a savepoint, and says so.
+	out, errOut, code := h.flink(t, "uninstall", "app", "-n", ns)
+	if code != 0 || !strings.Contains(out, "job "+inst.Job.JobID+" (") || !strings.Contains(out, ") ended without a savepoint") ||
+		!strings.Contains(errOut, "is RUNNING: the uninstall ends it without a savepoint (--stop-jobs --savepoint-dir would keep its state)") {
+		t.Fatalf("uninstall of a running application: exit %d\n%s%s", code, errOut, out)
+	}
 	assertNothingLeft(t, ns)
 }
 

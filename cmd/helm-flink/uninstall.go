@@ -44,6 +44,9 @@ func (o *uninstallOptions) Run(ctx context.Context) error {
 		for _, id := range ids {
 			fmt.Fprintf(w, "job %s stopped; savepoint %s\n", id, res.Savepoints[id])
 		}
+		for _, j := range res.Ended {
+			fmt.Fprintf(w, "job %s (%s) ended without a savepoint\n", j.ID, j.Name)
+		}
 		for _, cm := range res.HAConfigMaps {
 			fmt.Fprintf(w, "deleted HA config map %s\n", cm)
 		}

@@ -9,12 +9,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/helm-flink/helm-flink/plugin/act"
 	"github.com/helm-flink/helm-flink/plugin/exit"
 	"github.com/helm-flink/helm-flink/plugin/flink"
+	"github.com/helm-flink/helm-flink/plugin/jobmanager"
 	"github.com/helm-flink/helm-flink/plugin/kube"
 	"github.com/helm-flink/helm-flink/plugin/manifest"
 )
@@ -39,6 +41,9 @@ type Result struct {
 	Namespace    string            `json:"namespace"`
 	Savepoints   map[string]string `json:"savepoints,omitempty"`
 	HAConfigMaps []string          `json:"haConfigMapsDeleted,omitempty"`
+	// Ended are the jobs that were running without --stop-jobs: the uninstall ended them
+	// without a savepoint.
+	Ended []jobmanager.Job `json:"jobsEndedWithoutSavepoint,omitempty"`
 }
 
 // Validate checks the options before anything is contacted.
@@ -70,6 +75,8 @@ func (u *Uninstall) Run(ctx context.Context) (*Result, error) {
 		if res.Savepoints, err = u.stopJobs(ctx); err != nil {
 			return res, fmt.Errorf("nothing uninstalled: %w", err)
 		}
+	} else {
+		res.Ended = u.runningJobs(ctx)
 	}
 	u.cfg.Close()
 	u.cfg.Progressf("Uninstalling release %s", rel.Name)
@@ -102,6 +109,32 @@ func (u *Uninstall) waitPodsGone(ctx context.Context) error {
 	}
 	return nil
 }
+
+// runningJobs are the jobs the uninstall is about to end without a savepoint, each said in the
+// progress. Best effort: a JobManager that does not answer within checkJobs has none to lose
+// that the plugin could save, and must not hold up the uninstall.
+func (u *Uninstall) runningJobs(ctx context.Context) []jobmanager.Job {
+	ctx, cancel := context.WithTimeout(ctx, checkJobs)
+	defer cancel()
+	jm, err := u.cfg.JobManager(ctx)
+	if err != nil {
+		return nil
+	}
+	jobs, err := jm.Jobs(ctx)
+	if err != nil {
+		return nil
+	}
+	var out []jobmanager.Job
+	for _, j := range jobs {
+		if j.State == string(flink.JobRunning) {
+			u.cfg.Progressf("  job %s (%s) is RUNNING: the uninstall ends it without a savepoint (--stop-jobs --savepoint-dir would keep its state)", j.ID, j.Name)
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
+const checkJobs = 15 * time.Second
 
 // stopJobs stops every running job with a savepoint and returns the savepoints by job id.
 func (u *Uninstall) stopJobs(ctx context.Context) (map[string]string, error) {
