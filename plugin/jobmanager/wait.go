@@ -149,10 +149,11 @@ func (jm *JobManager) wait(ctx context.Context, jobID string, recovering bool, p
 			if cause := context.Cause(ctx); errors.As(cause, &refused) || errors.As(cause, &broken) {
 				return last, exit.With(exit.JobFailed, fmt.Errorf("job %s cannot run: %w", jobID, cause))
 			}
+			state := last.String()
 			if note := pods(); note != "" {
-				return last, exit.With(exit.Timeout, fmt.Errorf("waiting for job to run: last known state: %s; %s: %w", last, note, context.Cause(ctx)))
+				state += "; " + note
 			}
-			return last, exit.With(exit.Timeout, fmt.Errorf("waiting for job to run: last known state: %s: %w", last, context.Cause(ctx)))
+			return last, exit.With(exit.Timeout, fmt.Errorf("waiting for job to run: last known state: %s: %w", state, context.Cause(ctx)))
 		case <-tick.C:
 		}
 	}

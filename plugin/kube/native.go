@@ -70,7 +70,7 @@ type NativeWatch struct {
 	JobManagerPod string
 	Release       string
 	// Progress receives the pod counts whenever they change, with a note when a pod cannot be
-	// scheduled (see Unschedulable).
+	// scheduled (see unschedulable).
 	Progress func(requested, ready int, note string)
 }
 
@@ -114,7 +114,7 @@ func (w *NativeWatch) count(ctx context.Context) error {
 					Log: failureLog(ctx, w.Kube, w.Namespace, name, container, init, previous)}
 			}
 		}
-		note := Unschedulable(pods)
+		note := unschedulable(pods)
 		if (n != last || note != lastNote) && w.Progress != nil {
 			w.Progress(n[0], n[1], note)
 		}

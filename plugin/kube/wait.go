@@ -83,14 +83,14 @@ func (e *PodStartError) Error() string {
 }
 
 // WaitReady watches the pods selected until want of them are Ready, calling progress whenever the
-// count changes, with a note when a pod cannot be scheduled (see Unschedulable). It returns a
+// count changes, with a note when a pod cannot be scheduled (see unschedulable). It returns a
 // *PodStartError as soon as a pod cannot start (failed init container, image that cannot be
 // pulled, crash loop, pod Failed), and ctx's error with the last count and note when ctx ends
 // first.
 func WaitReady(ctx context.Context, cs kubernetes.Interface, ns, selector string, want int, progress func(ready, want int, note string)) error {
 	last, lastNote := -1, ""
 	err := watchPods(ctx, cs, ns, selector, func(pods map[string]*corev1.Pod, changed *corev1.Pod) (bool, error) {
-		ready, note := countReady(pods), Unschedulable(pods)
+		ready, note := countReady(pods), unschedulable(pods)
 		if (ready != last || note != lastNote) && progress != nil {
 			progress(ready, want, note)
 		}
@@ -108,10 +108,10 @@ func WaitReady(ctx context.Context, cs kubernetes.Interface, ns, selector string
 	return err
 }
 
-// Unschedulable says why the first of the pods (by name) that the scheduler could not place is
+// unschedulable says why the first of the pods (by name) that the scheduler could not place is
 // pending, in the scheduler's words ("0/3 nodes are available: 3 Insufficient cpu."); "" when
 // none is. Not a failure: a cluster autoscaler may still add a node.
-func Unschedulable(pods map[string]*corev1.Pod) string {
+func unschedulable(pods map[string]*corev1.Pod) string {
 	names := make([]string, 0, len(pods))
 	for name := range pods {
 		names = append(names, name)

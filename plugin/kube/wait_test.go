@@ -89,10 +89,10 @@ func TestUnschedulable(t *testing.T) {
 		return p
 	}
 	running := &corev1.Pod{Status: corev1.PodStatus{Phase: corev1.PodRunning}}
-	if got := Unschedulable(map[string]*corev1.Pod{"a": pending("", true), "b": running, "d": pending("", false), "c": pending("", false)}); got != "pod c cannot be scheduled: 0/3 nodes are available: 3 Insufficient cpu." {
+	if got := unschedulable(map[string]*corev1.Pod{"a": pending("", true), "b": running, "d": pending("", false), "c": pending("", false)}); got != "pod c cannot be scheduled: 0/3 nodes are available: 3 Insufficient cpu." {
 		t.Fatalf("%q", got)
 	}
-	if got := Unschedulable(map[string]*corev1.Pod{"a": pending("", true), "b": running, "c": pending("node-1", false)}); got != "" {
+	if got := unschedulable(map[string]*corev1.Pod{"a": pending("", true), "b": running, "c": pending("node-1", false)}); got != "" {
 		t.Fatalf("%q", got)
 	}
 	if Note("") != "" || Note("x") != " (x)" {
