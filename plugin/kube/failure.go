@@ -35,17 +35,32 @@ type JobManagers struct {
 // JobManager container that exited with an error is a failure at once: an application's
 // JobManager exits when its job's main() fails, and a session's does not exit at all.
 func WatchFailure(ctx context.Context, cs kubernetes.Interface, w JobManagers) error {
+	// A watch that ends otherwise (its own error, ctx's end) has no failure to report.
+	failure := func(watch func(context.Context, kubernetes.Interface) error) func(context.Context) error {
+		return func(ctx context.Context) error {
+			var f *PodStartError
+			if errors.As(watch(ctx, cs), &f) {
+				return f
+			}
+			return nil
+		}
+	}
+	return firstReport(ctx, failure(w.watchPods), failure(w.watchJobs))
+}
+
+// firstReport runs the watches side by side until ctx ends, and returns the first error one of
+// them reports (nil: nothing to report), once it has stopped the others and they have ended.
+func firstReport(ctx context.Context, watches ...func(context.Context) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errs := make(chan error, 2)
-	go func() { errs <- w.watchPods(ctx, cs) }()
-	go func() { errs <- w.watchJobs(ctx, cs) }()
+	errs := make(chan error, len(watches))
+	for _, w := range watches {
+		go func() { errs <- w(ctx) }()
+	}
 	var first error
-	for range 2 {
-		err := <-errs
-		var failure *PodStartError
-		if errors.As(err, &failure) && first == nil {
-			first = failure
+	for range watches {
+		if err := <-errs; err != nil && first == nil {
+			first = err
 			cancel()
 		}
 	}

@@ -80,19 +80,7 @@ type NativeWatch struct {
 // container exits with an error: Flink replaces such a pod with one that fails alike, and the
 // job waits for its slots until a timeout. It runs until ctx ends.
 func (w *NativeWatch) Run(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errs := make(chan error, 2)
-	go func() { errs <- w.count(ctx) }()
-	go func() { errs <- w.refusals(ctx) }()
-	var first error
-	for range 2 {
-		if err := <-errs; err != nil && first == nil {
-			first = err
-			cancel()
-		}
-	}
-	return first
+	return firstReport(ctx, w.count, w.refusals)
 }
 
 // count reports the pods until ctx ends or one fails; a watch that fails only costs progress
