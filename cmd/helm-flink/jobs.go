@@ -11,6 +11,7 @@ import (
 	"github.com/helm-flink/helm-flink/plugin/cluster"
 	"github.com/helm-flink/helm-flink/plugin/exit"
 	"github.com/helm-flink/helm-flink/plugin/flink"
+	"github.com/helm-flink/helm-flink/plugin/kube"
 )
 
 type jobsOptions struct{ releaseOptions }
@@ -53,11 +54,7 @@ func (o *statusOptions) Run(ctx context.Context) error {
 		}
 		fmt.Fprintln(w, "\nPOD\tCOMPONENT\tPHASE\tREADY\tRESTARTS\tCREATED BY")
 		for _, p := range r.Pods {
-			phase := p.Phase
-			if p.Reason != "" {
-				phase += " (" + p.Reason + ")"
-			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%t\t%d\t%s\n", p.Name, p.Component, phase, p.Ready, p.Restarts, p.CreatedBy)
+			fmt.Fprintf(w, "%s\t%s\t%s\t%t\t%d\t%s\n", p.Name, p.Component, p.Phase+kube.Note(p.Reason), p.Ready, p.Restarts, p.CreatedBy)
 		}
 		if r.JobManagerError == "" {
 			fmt.Fprintln(w)

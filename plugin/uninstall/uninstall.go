@@ -76,7 +76,7 @@ func (u *Uninstall) Run(ctx context.Context) (*Result, error) {
 			return res, fmt.Errorf("nothing uninstalled: %w", err)
 		}
 	} else {
-		res.Ended = u.runningJobs(ctx)
+		res.Ended = u.warnRunning(ctx)
 	}
 	u.cfg.Close()
 	u.cfg.Progressf("Uninstalling release %s", rel.Name)
@@ -110,47 +110,32 @@ func (u *Uninstall) waitPodsGone(ctx context.Context) error {
 	return nil
 }
 
-// runningJobs are the jobs the uninstall is about to end without a savepoint, each said in the
-// progress. Best effort: a JobManager that does not answer within checkJobs has none to lose
-// that the plugin could save, and must not hold up the uninstall.
-func (u *Uninstall) runningJobs(ctx context.Context) []jobmanager.Job {
+// warnRunning says which jobs the uninstall is about to end without a savepoint, and returns
+// them. Best effort: a JobManager that does not answer within checkJobs has none to lose that
+// the plugin could save, and must not hold up the uninstall.
+func (u *Uninstall) warnRunning(ctx context.Context) []jobmanager.Job {
 	ctx, cancel := context.WithTimeout(ctx, checkJobs)
 	defer cancel()
-	jm, err := u.cfg.JobManager(ctx)
+	_, jobs, err := u.running(ctx)
 	if err != nil {
 		return nil
 	}
-	jobs, err := jm.Jobs(ctx)
-	if err != nil {
-		return nil
-	}
-	var out []jobmanager.Job
 	for _, j := range jobs {
-		if j.State == string(flink.JobRunning) {
-			u.cfg.Progressf("  job %s (%s) is RUNNING: the uninstall ends it without a savepoint (--stop-jobs --savepoint-dir would keep its state)", j.ID, j.Name)
-			out = append(out, j)
-		}
+		u.cfg.Progressf("  job %s (%s) is RUNNING: the uninstall ends it without a savepoint (--stop-jobs --savepoint-dir would keep its state)", j.ID, j.Name)
 	}
-	return out
+	return jobs
 }
 
 const checkJobs = 15 * time.Second
 
 // stopJobs stops every running job with a savepoint and returns the savepoints by job id.
 func (u *Uninstall) stopJobs(ctx context.Context) (map[string]string, error) {
-	jm, err := u.cfg.JobManager(ctx)
-	if err != nil {
-		return nil, err
-	}
-	jobs, err := jm.Jobs(ctx)
+	jm, jobs, err := u.running(ctx)
 	if err != nil {
 		return nil, err
 	}
 	out := map[string]string{}
 	for _, j := range jobs {
-		if j.State != string(flink.JobRunning) {
-			continue
-		}
 		u.cfg.Progressf("Stopping job %s (%s) with a savepoint", j.ID, j.Name)
 		loc, err := jm.Stop(ctx, j.ID, u.SavepointDir, u.Drain)
 		if err != nil {
@@ -160,6 +145,25 @@ func (u *Uninstall) stopJobs(ctx context.Context) (map[string]string, error) {
 		out[j.ID] = loc
 	}
 	return out, nil
+}
+
+// running are the release's RUNNING jobs, with the connection to its JobManager.
+func (u *Uninstall) running(ctx context.Context) (*jobmanager.JobManager, []jobmanager.Job, error) {
+	jm, err := u.cfg.JobManager(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	jobs, err := jm.Jobs(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []jobmanager.Job
+	for _, j := range jobs {
+		if j.State == string(flink.JobRunning) {
+			out = append(out, j)
+		}
+	}
+	return jm, out, nil
 }
 
 // deleteHAConfigMaps deletes the config maps Flink's Kubernetes HA keeps for clusterID (none
