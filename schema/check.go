@@ -40,7 +40,7 @@ type CheckOptions struct {
 // Check validates a chart's values: the chart's values.schema.json (and its subcharts'), then
 // what no schema can express — Flink memory against the container memory limits, task slots
 // against the requested parallelism, the HA settings, the Flink version against the configuration,
-// the jar and its entry class, the savepoint path. vals are the coalesced values (see
+// env the image's entrypoint cannot apply, the jar and its entry class, the savepoint path. vals are the coalesced values (see
 // plugin/values); the chart is only read. It returns every problem, sorted by path; the error is
 // for a chart whose schema cannot be used. The extra checks skip values the schema already
 // rejected, so that nothing is reported twice.
@@ -69,6 +69,7 @@ func Check(ch *chart.Chart, vals map[string]any, opts CheckOptions) ([]Problem, 
 	c.parallelism()
 	c.highAvailability()
 	c.native()
+	c.env()
 	c.jar()
 	c.savepoints()
 	c.durableState(c.haDir, c.haDirPath)

@@ -127,9 +127,9 @@ func TestPortsOf(t *testing.T) {
 
 func TestDynamicPropertyHandling(t *testing.T) {
 	into := flinkConf{}
-	rest := extractDynamicProps([]string{"-Da=1", "--job-classname", "C", "-D", "b=2", "--host", "x"}, into)
-	if !reflect.DeepEqual(rest, []string{"--job-classname", "C", "--host", "x"}) || !reflect.DeepEqual(into, flinkConf{"a": "1", "b": "2"}) {
-		t.Fatalf("rest %v, props %v", rest, into)
+	rest, err := parseEntryArgs(roleApplication, "1.20.0", []string{"-Da=1", "--job-classname", "C", "-D", "b=2", "--host", "x"}, into)
+	if err != nil || !reflect.DeepEqual(rest, []string{"--job-classname", "C", "--host", "x"}) || !reflect.DeepEqual(into, flinkConf{"a": "1", "b": "2"}) {
+		t.Fatalf("rest %v, props %v, %v", rest, into, err)
 	}
 	if got := dropHostArg(rest); !reflect.DeepEqual(got, []string{"--job-classname", "C"}) {
 		t.Fatalf("dropHostArg: %v", got)

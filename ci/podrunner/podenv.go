@@ -119,6 +119,34 @@ func envValueFrom(ctx context.Context, cs kubernetes.Interface, pod *corev1.Pod,
 	return "", fmt.Errorf("unsupported env source")
 }
 
+// confReadOnly says why the image's entrypoint cannot rewrite the container's Flink configuration,
+// "" when it can: a ConfigMap, Secret, projected or read-only volume at the conf dir (kubelets
+// mount the first three read-only), the configuration file mounted into it by subPath (which
+// cannot be replaced), or the image's own conf dir on a read-only root file system.
+func confReadOnly(pod *corev1.Pod, c *corev1.Container, confPath string) string {
+	dir := path.Clean(confPath)
+	for _, m := range c.VolumeMounts {
+		mp := path.Clean(m.MountPath)
+		confFile := path.Dir(mp) == dir && m.SubPath != "" && (path.Base(mp) == "config.yaml" || path.Base(mp) == "flink-conf.yaml")
+		if mp != dir && !confFile {
+			continue
+		}
+		if m.SubPath != "" {
+			return fmt.Sprintf("%s is a file of volume %s mounted by subPath", mp, m.Name)
+		}
+		for _, v := range pod.Spec.Volumes {
+			if v.Name == m.Name && (m.ReadOnly || v.ConfigMap != nil || v.Secret != nil || v.Projected != nil || v.DownwardAPI != nil) {
+				return fmt.Sprintf("%s is volume %s, mounted read-only", mp, m.Name)
+			}
+		}
+		return ""
+	}
+	if sc := c.SecurityContext; sc != nil && sc.ReadOnlyRootFilesystem != nil && *sc.ReadOnlyRootFilesystem {
+		return fmt.Sprintf("%s is in the image, on a read-only root file system", dir)
+	}
+	return ""
+}
+
 // writeConfDir materialises what the container mounts at its Flink conf directory (a ConfigMap,
 // a projected volume of ConfigMaps, or single files by subPath) into dir.
 func writeConfDir(ctx context.Context, cs kubernetes.Interface, pod *corev1.Pod, c *corev1.Container, confPath, dir string) error {

@@ -95,6 +95,11 @@ func (r *runner) createVolume(ctx context.Context, pvc *corev1.PersistentVolumeC
 	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return err
 	}
+	// Whatever user a pod runs as writes there, as in local-path-provisioner's folders: the kubelet
+	// applies no fsGroup to a hostPath volume (the umask took the write bits).
+	if err := os.Chmod(dir, 0o777); err != nil {
+		return err
+	}
 	dirType := corev1.HostPathDirectoryOrCreate
 	pv := &corev1.PersistentVolume{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Annotations: map[string]string{annProvisionedBy: r.provisioner}},

@@ -384,8 +384,16 @@ func (w *worker) prepare(ctx context.Context, pod *corev1.Pod, version string) (
 	if err != nil {
 		return nil, err
 	}
-	for k, v := range parseFlatConf(env["FLINK_PROPERTIES"]) {
-		conf[k] = v
+	if props := env["FLINK_PROPERTIES"]; props != "" {
+		// The image's entrypoint writes FLINK_PROPERTIES into the configuration file; where it
+		// cannot, it prints the failure and starts Flink without them.
+		if why := confReadOnly(pod, c, confPath); why != "" {
+			w.logf("FLINK_PROPERTIES not applied, as the image's entrypoint could not write them: %s", why)
+		} else {
+			for k, v := range parseFlatConf(props) {
+				conf[k] = v
+			}
+		}
 	}
 	if w.role == roleNativeUnknown {
 		return nil, fmt.Errorf("args %q: %s takes the service %s or %s (Flink's flink-console.sh refuses any other)",
@@ -403,7 +411,9 @@ func (w *worker) prepare(ctx context.Context, pod *corev1.Pod, version string) (
 		return nil, err
 	}
 	userDyn := flinkConf{}
-	args = extractDynamicProps(args, userDyn)
+	if args, err = parseEntryArgs(w.role, version, args, userDyn); err != nil {
+		return nil, fmt.Errorf("args %q: %w", c.Args, err)
+	}
 	for k, v := range userDyn {
 		conf[k] = v
 	}
@@ -637,29 +647,6 @@ func readConfDir(dir string) (flinkConf, error) {
 		return parseConfigYAML(data)
 	}
 	return flinkConf{}, nil
-}
-
-// extractDynamicProps removes -Dk=v and "-D k=v" from args into into, returning the rest.
-func extractDynamicProps(args []string, into flinkConf) []string {
-	var rest []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		kv := ""
-		switch {
-		case a == "-D" && i+1 < len(args):
-			kv = args[i+1]
-			i++
-		case strings.HasPrefix(a, "-D") && len(a) > 2:
-			kv = a[2:]
-		default:
-			rest = append(rest, a)
-			continue
-		}
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			into[k] = v
-		}
-	}
-	return rest
 }
 
 // dropHostArg removes --host/-h: the process binds to loopback whatever the pod asked.

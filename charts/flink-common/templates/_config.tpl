@@ -55,6 +55,9 @@
 {{- $_ = set $c "taskmanager.memory.process.size" .Values.taskmanager.memoryProcessSize -}}
 {{- $_ = set $c "io.tmp.dirs" "/tmp" -}}
 {{- $_ = set $c "web.tmpdir" "/tmp/flink-web" -}}
+{{- /* An application cluster fetches its job's artifacts into user.artifacts.base-dir, by default
+     /opt/flink/artifacts: on the read-only root file system it cannot start. */ -}}
+{{- $_ = set $c "user.artifacts.base-dir" "/tmp/flink-artifacts" -}}
 {{- if .Values.parallelism -}}
 {{- $_ = set $c "parallelism.default" (int .Values.parallelism) -}}
 {{- end -}}
@@ -78,6 +81,12 @@
 {{- $_ = set $c "state.savepoints.dir" (printf "file://%s/savepoints" (trimSuffix "/" .Values.persistence.mountPath)) -}}
 {{- $_ = set $c "state.checkpoints.dir" (printf "file://%s/checkpoints" (trimSuffix "/" .Values.persistence.mountPath)) -}}
 {{- end -}}
+{{- /* The chart's ConfigMap replaces the image's conf folder and with it the env.java.opts.all
+     of Flink's default configuration, the module options Java 17 needs (jobs fail with
+     InaccessibleObjectException without them). Flink's scripts put env.java.default-opts.all
+     before env.java.opts.all, so a user's env.java.opts.all adds to them (and a user's
+     env.java.default-opts.all replaces them, as any default). */ -}}
+{{- $_ = set $c "env.java.default-opts.all" (include "flink.javaModuleOptions" .) -}}
 {{- if .Values.metrics.enabled -}}
 {{- $_ = set $c "metrics.reporter.prom.factory.class" "org.apache.flink.metrics.prometheus.PrometheusReporterFactory" -}}
 {{- $_ = set $c "metrics.reporter.prom.port" (int .Values.metrics.port) -}}
@@ -86,6 +95,17 @@
 {{- $_ = merge $c (include "flink.nativeConfiguration" . | fromYaml) -}}
 {{- end -}}
 {{- toYaml $c -}}
+{{- end -}}
+
+{{/* env.java.opts.all of Flink 1.20.0's default config.yaml: 2.3.0's list and
+     --add-exports=java.base/sun.net.util=ALL-UNNAMED. */}}
+{{- define "flink.javaModuleOptions" -}}
+{{- $exports := list "java.base/sun.net.util" "java.rmi/sun.rmi.registry" "jdk.compiler/com.sun.tools.javac.api" "jdk.compiler/com.sun.tools.javac.file" "jdk.compiler/com.sun.tools.javac.parser" "jdk.compiler/com.sun.tools.javac.tree" "jdk.compiler/com.sun.tools.javac.util" "java.security.jgss/sun.security.krb5" -}}
+{{- $opens := list "java.lang" "java.net" "java.io" "java.nio" "sun.nio.ch" "java.lang.reflect" "java.text" "java.time" "java.util" "java.util.concurrent" "java.util.concurrent.atomic" "java.util.concurrent.locks" -}}
+{{- $opts := list -}}
+{{- range $exports }}{{ $opts = append $opts (printf "--add-exports=%s=ALL-UNNAMED" .) }}{{ end -}}
+{{- range $opens }}{{ $opts = append $opts (printf "--add-opens=java.base/%s=ALL-UNNAMED" .) }}{{ end -}}
+{{- join " " $opts -}}
 {{- end -}}
 
 {{/* What native mode adds: where the JobManager's resource manager creates TaskManager pods (its
@@ -104,6 +124,12 @@
 {{- $_ = set $c "kubernetes.pod-template-file.taskmanager" (include "flink.podTemplateFile" .) -}}
 {{- $_ = set $c "kubernetes.taskmanager.cpu.amount" (include "flink.cpuCores" .Values.taskmanager.cpu | float64) -}}
 {{- $_ = set $c "resourcemanager.taskmanager-timeout" (toString $n.taskManagerTimeout) -}}
+{{- if .Values.highAvailability.enabled -}}
+{{- /* A successor JobManager takes over the TaskManager pods of the one before only when they
+     register within this time; Flink's default 0 makes it ask for new pods at once when they
+     are a moment late, as under load. */}}
+{{- $_ = set $c "resourcemanager.previous-worker.recovery.timeout" "30s" -}}
+{{- end -}}
 {{- $slots := int .Values.taskmanager.numberOfTaskSlots -}}
 {{- with int $n.minTaskManagers -}}
 {{- $_ = set $c "slotmanager.number-of-slots.min" (mul . $slots) -}}

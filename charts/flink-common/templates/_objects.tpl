@@ -186,6 +186,8 @@ The Flink UI and REST API:
 Native Kubernetes mode: the JobManager (Deployment {{ include "flink.jobmanagerName" . }}) creates the TaskManager pods as jobs need slots:
   kubectl -n {{ .Release.Namespace }} get pods -l {{ printf "type=flink-native-kubernetes,component=taskmanager,app=%s" (include "flink.clusterId" .) }}
 {{- end }}
+
+{{ include "flink.requestNotes" . }}
 {{- if .Values.metrics.enabled }}
 
 Prometheus metrics: port {{ .Values.metrics.port }} (named "metrics") on every Flink pod.
@@ -193,6 +195,67 @@ Prometheus metrics: port {{ .Values.metrics.port }} (named "metrics") on every F
 WARNING: metrics.podMonitor.enabled is set, but this cluster serves no monitoring.coreos.com/v1
 PodMonitor (prometheus-operator CRDs): no PodMonitor was created.
 {{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* JobManager pods: standbys only with HA (without it a second JobManager would lead a cluster
+     of its own); flink-job runs one. */}}
+{{- define "flink.jobmanagerReplicas" -}}
+{{- if and .Values.highAvailability.enabled (hasKey .Values.jobmanager "replicas") -}}
+{{- .Values.jobmanager.replicas -}}
+{{- else -}}
+1
+{{- end -}}
+{{- end -}}
+
+{{/* What a component's Flink container requests, in millicores and MiB: (dict "ctx" $ "component" …).
+     Kubernetes takes the limits as requests where resources give only limits. */}}
+{{- define "flink.containerRequests" -}}
+{{- $r := include "flink.resources" . | fromYaml -}}
+{{- $cpu := dig "requests" "cpu" (dig "limits" "cpu" "0" $r) $r -}}
+{{- $mem := dig "requests" "memory" (dig "limits" "memory" "0" $r) $r -}}
+{{- toYaml (dict "milliCPU" (include "flink.milliCPU" $cpu | int) "mebibytes" (include "flink.mebibytes" $mem | int)) -}}
+{{- end -}}
+
+{{/* A Kubernetes CPU quantity (1, 0.5, 500m) in millicores. */}}
+{{- define "flink.milliCPU" -}}
+{{- $s := toString . -}}
+{{- if hasSuffix "m" $s -}}
+{{- trimSuffix "m" $s | float64 | ceil | int -}}
+{{- else -}}
+{{- mulf ($s | float64) 1000 | ceil | int -}}
+{{- end -}}
+{{- end -}}
+
+{{/* A Kubernetes memory quantity (1600Mi, 2Gi, 2G, bytes) in MiB, rounded up. */}}
+{{- define "flink.mebibytes" -}}
+{{- $s := toString . -}}
+{{- $n := regexFind "^[0-9]+(\\.[0-9]+)?" $s -}}
+{{- $units := dict "" 1 "Ki" 1024 "Mi" 1048576 "Gi" 1073741824 "Ti" 1099511627776 "k" 1000 "M" 1000000 "G" 1000000000 "T" 1000000000000 -}}
+{{- $unit := trimPrefix $n $s -}}
+{{- divf (mulf ($n | float64) (get $units $unit | default 0 | float64)) 1048576 | ceil | int -}}
+{{- end -}}
+
+{{/* What the release's Flink containers request, for the NOTES: a 2-CPU node should see it at a
+     glance. In native mode Flink creates the TaskManager pods: those it keeps
+     (native.minTaskManagers) are counted, and each one a job needs adds the same. */}}
+{{- define "flink.requestNotes" -}}
+{{- $jm := include "flink.containerRequests" (dict "ctx" . "component" "jobmanager") | fromYaml -}}
+{{- $tm := include "flink.containerRequests" (dict "ctx" . "component" "taskmanager") | fromYaml -}}
+{{- $jms := include "flink.jobmanagerReplicas" . | int -}}
+{{- $tms := int .Values.taskmanager.replicas -}}
+{{- if include "flink.native" . -}}
+{{- $tms = int .Values.native.minTaskManagers -}}
+{{- end -}}
+{{- $cpu := add (mul $jms $jm.milliCPU) (mul $tms $tm.milliCPU) -}}
+{{- $mem := add (mul $jms $jm.mebibytes) (mul $tms $tm.mebibytes) -}}
+The Flink containers request CPU {{ divf $cpu 1000 }} and memory {{ $mem }}Mi in total:
+  JobManager{{ if gt $jms 1 }}s{{ end }}: {{ $jms }} × (CPU {{ divf $jm.milliCPU 1000 }}, memory {{ $jm.mebibytes }}Mi)
+{{- if include "flink.native" . }}
+  TaskManagers: {{ $tms }} × (CPU {{ divf $tm.milliCPU 1000 }}, memory {{ $tm.mebibytes }}Mi), the ones Flink keeps (native.minTaskManagers);
+  each pod Flink creates for a job adds as much{{ with int .Values.native.maxTaskManagers }}, up to {{ . }} pods (native.maxTaskManagers){{ end }}
+{{- else }}
+  TaskManagers: {{ $tms }} × (CPU {{ divf $tm.milliCPU 1000 }}, memory {{ $tm.mebibytes }}Mi)
 {{- end }}
 {{- end -}}
 
@@ -261,7 +324,7 @@ metadata:
     helm.sh/hook-weight: "0"
     helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
 spec:
-  backoffLimit: 3
+  {{- include "flink.hookJobLimits" (dict "deadline" (include "flink.hookStartSeconds" .)) | nindent 2 }}
   ttlSecondsAfterFinished: 300
   template:
     metadata:
@@ -295,6 +358,26 @@ spec:
 {{- end -}}
 {{- end -}}
 
+
+{{/* Every hook Job has a deadline: one whose pod cannot start (an image that cannot be pulled, a
+     quota) then fails within it and Helm reports the Job's failure, where it would otherwise wait
+     out its --timeout (5 minutes by default) and say only that it timed out. Retries are bounded
+     by the deadline too. (dict "deadline" seconds ["backoffLimit" n]) */}}
+{{- define "flink.hookJobLimits" -}}
+backoffLimit: {{ hasKey . "backoffLimit" | ternary .backoffLimit 3 }}
+activeDeadlineSeconds: {{ .deadline }}
+{{- end -}}
+
+{{/* Seconds a hook pod may take to start (pull its image, reach the API server) on top of what it
+     waits for; a hook that only calls kubectl gets this as its whole deadline. Well below Helm's
+     default --timeout, so that Helm reports the hook's own failure. */}}
+{{- define "flink.hookStartSeconds" -}}120{{- end -}}
+
+{{/* How long the native retire hook waits for the replaced JobManager pods to end: they stop
+     within their grace period once the upgrade has replaced them. */}}
+{{- define "flink.retireWaitSeconds" -}}
+{{- add (.Values.jobmanager.terminationGracePeriodSeconds | default 30) 120 -}}
+{{- end -}}
 
 {{/* The claim persistence mounts on every Flink pod (unless an existing one is named); kept on
      uninstall by default, as it holds the savepoints a reinstall starts from. */}}
@@ -419,7 +502,12 @@ subjects:
   - kind: ServiceAccount
     name: {{ $name }}
     namespace: {{ .Release.Namespace | toYaml }}
+{{- $wait := include "flink.retireWaitSeconds" . }}
 {{- range $i, $step := list "wait" "delete" }}
+{{- $deadline := include "flink.hookStartSeconds" $ }}
+{{- if eq $step "wait" }}
+{{- $deadline = add $deadline $wait }}
+{{- end }}
 ---
 apiVersion: batch/v1
 kind: Job
@@ -433,7 +521,7 @@ metadata:
     helm.sh/hook-weight: {{ add -18 $i | quote }}
     helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
 spec:
-  backoffLimit: 3
+  {{- include "flink.hookJobLimits" (dict "deadline" $deadline) | nindent 2 }}
   ttlSecondsAfterFinished: 300
   template:
     metadata:
@@ -455,7 +543,7 @@ spec:
             - pods
             - --namespace={{ $.Release.Namespace }}
             - --selector={{ include "flink.componentSelectorLabels" (dict "ctx" $ "component" "jobmanager") | replace ": " "=" | replace "\n" "," | replace "\"" "" }},helm-flink.dev/taskmanager-template!={{ $hash }}
-            - --timeout=300s
+            - --timeout={{ $wait }}s
             {{- else }}
             - delete
             - pods
@@ -483,6 +571,42 @@ spec:
 {{- end -}}
 {{- if not (regexMatch "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$" $id) -}}
 {{- fail (printf "mode native: the cluster id %q is not a DNS label: lowercase letters, digits and '-'" $id) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The official Flink image's entrypoint acts on two env variables in ways the chart's pods do not
+     survive: it writes FLINK_PROPERTIES into conf/config.yaml, the chart's read-only ConfigMap (the
+     write fails, the entrypoint carries on and the properties are lost), and it links the jars
+     ENABLE_BUILT_IN_PLUGINS names into /opt/flink/plugins, which a read-only root file system
+     refuses. Refused at render for Flux and plain Helm, in the words `helm flink validate` uses
+     (schema/env.go; charts/env_test.go holds the two together). The env of the Flink containers:
+     extraEnv of the chart and each component, and in native mode what Flink adds to the
+     TaskManager pods it creates (containerized.taskmanager.env.*). */}}
+{{- define "flink.checkEnv" -}}
+{{- $v := .Values -}}
+{{- $found := list -}}
+{{- range $at, $list := dict "extraEnv" $v.extraEnv "jobmanager.extraEnv" $v.jobmanager.extraEnv "taskmanager.extraEnv" $v.taskmanager.extraEnv -}}
+{{- range $i, $e := $list -}}
+{{- if kindIs "map" $e -}}
+{{- $found = append $found (dict "at" (printf "%s.%d.name" $at $i) "name" (toString $e.name)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- if include "flink.native" . -}}
+{{- $prefix := "containerized.taskmanager.env." -}}
+{{- range $k, $_ := $v.flinkConfiguration -}}
+{{- if hasPrefix $prefix $k -}}
+{{- $found = append $found (dict "at" (printf "flinkConfiguration.%s" $k) "name" (trimPrefix $prefix $k)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- $readOnly := dig "readOnlyRootFilesystem" false (default dict $v.securityContext) -}}
+{{- range $found -}}
+{{- if eq .name "FLINK_PROPERTIES" -}}
+{{- fail (printf "%s: the image's entrypoint writes FLINK_PROPERTIES into conf/config.yaml, which the chart mounts read-only from its ConfigMap: the properties would be lost (got %q, want the properties in flinkConfiguration instead)" .at .name) -}}
+{{- else if and (eq .name "ENABLE_BUILT_IN_PLUGINS") $readOnly -}}
+{{- fail (printf "%s: the image's entrypoint links these plugins into /opt/flink/plugins, which the read-only root file system (securityContext.readOnlyRootFilesystem) refuses; the chart does not enable Flink's built-in plugins (the S3 file systems among them) yet (got %q, want the key removed: an image with the plugin jars under /opt/flink/plugins/<name>/, or the jars mounted there (extraVolumes, extraVolumeMounts))" .at .name) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}

@@ -213,10 +213,13 @@ volumes:
   {{- end }}
 {{- end -}}
 
-{{/* JobManager args: with HA the rpc address is the pod's IP (-D works on Flink 1.x and 2.x). */}}
+{{/* JobManager args: with HA the rpc address is the pod's IP. As "-D" "key=value", two
+     arguments: jobmanager.sh (1.20 and 2.x) takes a first argument that is not exactly -D for the
+     legacy <host>, so -Dkey=value there breaks the JobManager; standalone-job.sh and the
+     entrypoints' parsers take the pair as well. */}}
 {{- define "flink.haArgs" -}}
 {{- if .Values.highAvailability.enabled -}}
-{{- toYaml (list "-Djobmanager.rpc.address=$(POD_IP)") -}}
+{{- toYaml (list "-D" "jobmanager.rpc.address=$(POD_IP)") -}}
 {{- else -}}
 {{- toYaml list -}}
 {{- end -}}
