@@ -15,7 +15,7 @@ LDFLAGS := -X github.com/helm-flink/helm-flink/plugin/version.Version=$(VERSION)
 RUN ?= .
 E2E_TIMEOUT ?= 45m
 
-.PHONY: build tools flink stack-up stack-down unit e2e bench test demo lint docs docs-check fixtures clean
+.PHONY: build tools flink images stack-up stack-down unit e2e bench test demo lint docs docs-check fixtures clean
 
 build: ## the plugin binary, bin/helm-flink
 	go build -trimpath -ldflags '$(LDFLAGS)' -o bin/helm-flink ./cmd/helm-flink
@@ -30,6 +30,9 @@ tools: ## kube-apiserver & co, etcd, kwok, kubectl, helm v3 and v4, cached by ve
 flink: ## Flink 1.20 and 2.x class paths and example jobs from Maven Central, cached by version
 	bash ci/fetch-flink.sh
 
+images: tools ## the stack's OCI images (Flink from Apache Flink's PyPI distribution, kubectl, pause, CoreDNS…), cached by content
+	bash ci/images.sh build
+
 stack-up: ## the local real stack (idempotent); kubeconfig at .cache/stack/kubeconfig
 	bash ci/stack.sh up
 
@@ -42,16 +45,16 @@ lint: ## gofmt, go vet, no built binary or file over 1 MiB tracked
 	go vet ./...
 	go vet -tags e2e ./e2e/
 
-unit: lint ## unit tests
-	go test -count=1 ./...
+unit: lint tools flink ## unit tests (some render with the stack's helm or read the Flink cache: tools and flink first, so none skips)
+	go test -count=1 -v ./... 2>&1 | ci/test-summary.sh unit
 
-e2e: tools flink ## end-to-end tests on the real stack; RUN=<regex> selects
-	go test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -run '$(RUN)' -v ./e2e/ 2>&1 | ci/test-summary.sh
+e2e: tools flink images ## end-to-end tests on the real stack; RUN=<regex> selects
+	go test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -run '$(RUN)' -v ./e2e/ 2>&1 | ci/test-summary.sh e2e
 
-bench: tools flink ## side-by-side timings on the real stack: helm flink install --jar to every task RUNNING, standalone vs native session, Flink 1.20 and 2.x
+bench: tools flink images ## side-by-side timings on the real stack: helm flink install --jar to every task RUNNING, standalone vs native session, Flink 1.20 and 2.x
 	go test -tags e2e -count=1 -run '^$$' -bench . -benchtime 1x -timeout 30m ./e2e/
 
-fixtures: tools flink ## plugin/flink/testdata: REST answers of real Flink 1.20 and 2.x JobManagers on the local stack
+fixtures: tools flink images ## plugin/flink/testdata: REST answers of real Flink 1.20 and 2.x JobManagers on the local stack
 	bash ci/capture-fixtures.sh
 
 docs: ## the charts' READMEs, generated from values.yaml by helm-docs
@@ -72,7 +75,7 @@ charts-push: ## helm push of the chart packages (and their .prov) to OCI_REPO=oc
 
 test: unit docs-check e2e ## everything; .ci/run calls this
 
-demo: build tools flink ## the README's main command
+demo: build tools flink images ## the README's main command
 	bash ci/demo.sh
 
 clean:

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the binaries of the local stack from the Go module proxy into
+# Installs the node's Debian packages (host) and builds the binaries of the local stack from the
+# Go module proxy into
 # $HELM_FLINK_CACHE/tools/<name>/<version>/, skipping what is already built at that version,
 # and links them into .cache/bin of the checkout.
 set -euo pipefail
@@ -15,7 +16,7 @@ dest() { echo "$HELM_FLINK_CACHE/tools/$1/$2"; }
 
 link() { ln -sfn "$(dest "$1" "$2")/$3" "$bin/$4"; }
 
-kube_cmds="kube-apiserver kube-controller-manager kube-scheduler kubectl"
+kube_cmds="kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy"
 
 build_kube() {
   local d; d=$(dest kube "$KUBE_VERSION")
@@ -91,5 +92,16 @@ build_helmdocs() {
   link helm-docs "$HELM_DOCS_VERSION" helm-docs helm-docs
 }
 
-targets=${*:-kube etcd kwok helm helmdocs}
+# The node's runtime and what builds its images come from Debian, installed when missing (root).
+host_packages="containerd runc containernetworking-plugins iptables conntrack socat mmdebstrap"
+build_host() {
+  local missing=() p
+  for p in $host_packages; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
+  [ ${#missing[@]} = 0 ] && return 0
+  echo "tools: installing ${missing[*]} (Debian)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null ||
+    { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; }
+}
+
+targets=${*:-host kube etcd kwok helm helmdocs}
 for t in $targets; do "build_$t"; done

@@ -25,9 +25,7 @@ helm="$bin/helm3"
 "$helm" plugin install "$top" >/dev/null
 echo "demo: $("$helm" flink version)"
 
-# The label lets the local stack's pod runner run the namespace's Flink pods; elsewhere it is inert.
 "$bin/kubectl" create namespace "$ns" --dry-run=client -o yaml | "$bin/kubectl" apply -f - >/dev/null
-"$bin/kubectl" label namespace "$ns" helm-flink.dev/pod-runner=enabled --overwrite >/dev/null
 "$helm" flink uninstall demo -n "$ns" >/dev/null 2>&1 || true
 
 jar="$HELM_FLINK_CACHE/flink/$FLINK1_VERSION/examples/TopSpeedWindowing.jar"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The local real stack: a kwokctl binary-runtime Kubernetes cluster (etcd, kube-apiserver,
-# kube-controller-manager, kube-scheduler, kwok) with two fake nodes, and the pod runner that runs
-# Flink pods as real JVMs.
+# The local real stack: a kwokctl binary-runtime Kubernetes control plane (etcd, kube-apiserver,
+# kube-controller-manager, kube-scheduler, kwok), a real node (ci/node.sh: containerd, runc, CNI,
+# kubelet, kube-proxy, CoreDNS) that runs every pod as a container of the images ci/images.sh
+# builds, and — until every test has moved to the node — a fake node whose Flink pods the pod
+# runner runs as JVMs (namespaces labelled helm-flink.dev/pod-runner=enabled).
 #
 #   ci/stack.sh up      idempotent; a half-dead stack from a killed run is torn down first
 #   ci/stack.sh down    stops exactly what `up` started
@@ -23,14 +25,18 @@ export KWOK_WORKDIR="$state/kwok"
 runner_pid="$state/podrunner.pid"
 runner_addr="$state/podrunner.addr"
 label=helm-flink.dev/pod-runner=enabled
+# The pod runner's namespaces schedule onto the fake nodes (PodNodeSelector, kwok/admission.yaml).
+runner_selector=scheduler.alpha.kubernetes.io/node-selector=type=kwok
 
 kubectl_() { "$bin/kubectl" --kubeconfig "$kubeconfig" "$@"; }
+
+. "$here/node.sh"
 
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 healthy() {
   [ -f "$kubeconfig" ] && alive "$runner_pid" && [ -f "$runner_addr" ] &&
-    kubectl_ get --raw /readyz >/dev/null 2>&1 &&
+    kubectl_ get --raw /readyz >/dev/null 2>&1 && node_healthy &&
     curl -sf "http://$(cat "$runner_addr")/processes" >/dev/null 2>&1
 }
 
@@ -56,6 +62,7 @@ stop_runner() {
 }
 
 down() {
+  node_down
   stop_runner
   # JVMs of a runner that was killed with -9 are recorded in its process file.
   if [ -f "$state/runner/processes" ]; then
@@ -75,16 +82,18 @@ storage_class() {
 }
 
 up() {
-  bash "$here/build-tools.sh" kube etcd kwok
+  bash "$here/build-tools.sh" host kube etcd kwok
   bash "$here/fetch-flink.sh"
+  bash "$here/images.sh" build
   (cd "$top" && go build -o "$bin/podrunner" ./ci/podrunner)
-  local want; want=$(cat "$here/kwok/kwok.yaml" "$here/versions.sh" | sha256sum)
+  local want; want=$(cat "$here/kwok/kwok.yaml" "$here/kwok/admission.yaml" "$here/versions.sh" "$here/node.sh" "$here"/node/* | sha256sum)
   if healthy && [ "$want" != "$(cat "$state/cluster.sha" 2>/dev/null)" ]; then
     echo "stack: kwok config or versions changed; recreating the cluster"
     down
   fi
   if healthy; then
     storage_class
+    bash "$here/images.sh" import "$ctr_sock"
     # A changed pod runner replaces the running one; the cluster stays.
     if [ "$(sha256sum < "$bin/podrunner")" != "$(cat "$state/podrunner.sha" 2>/dev/null)" ]; then
       stop_runner
@@ -98,8 +107,13 @@ up() {
   down
   mkdir -p "$state/runner"
   local t0=$SECONDS
+  # The control plane binds to the node's bridge address: the bridge comes first.
+  node_record_paths
+  node_bridge
+  render "$here/kwok/kwok.yaml" ADMISSION="$state/admission.yaml" > "$state/kwok.yaml"
+  cp "$here/kwok/admission.yaml" "$state/admission.yaml"
   "$bin/kwokctl" create cluster --name "$name" --runtime binary \
-    --config "$here/kwok/kwok.yaml" \
+    --config "$state/kwok.yaml" \
     --kube-apiserver-binary "$bin/kube-apiserver" \
     --kube-controller-manager-binary "$bin/kube-controller-manager" \
     --kube-scheduler-binary "$bin/kube-scheduler" \
@@ -107,10 +121,12 @@ up() {
     --enable-crds=PortForward,ClusterPortForward,Logs \
     --kubeconfig "$kubeconfig" --wait 120s >"$state/kwokctl.log" 2>&1 || {
       echo "stack: kwokctl create cluster failed:" >&2; tail -20 "$state/kwokctl.log" >&2; exit 1; }
-  "$bin/kwokctl" --name "$name" scale node --replicas 2 >>"$state/kwokctl.log" 2>&1
+  "$bin/kwokctl" --name "$name" scale node --replicas 1 --param '.nodeIPs=["127.0.0.1"]' >>"$state/kwokctl.log" 2>&1
   echo "$want" > "$state/cluster.sha"
   kubectl_ label namespace default "$label" --overwrite >/dev/null
+  kubectl_ annotate namespace default "$runner_selector" --overwrite >/dev/null
   storage_class
+  node_up
 
   start_runner
   for _ in $(seq 1 600); do

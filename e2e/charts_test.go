@@ -29,6 +29,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/dynamic"
+
+	"github.com/helm-flink/helm-flink/plugin/kube"
 )
 
 // helmConfig is the Helm SDK pointed at the stack, for one namespace.
@@ -55,8 +57,10 @@ func dryRunStrict(t *testing.T, ns, manifest string) {
 }
 
 // restrictedNamespace is a test namespace that enforces Pod Security Standard restricted.
-func restrictedNamespace(t testing.TB) string {
-	ns := newNamespace(t)
+func restrictedNamespace(t testing.TB) string { return restrict(t, newNamespace(t)) }
+
+// restrict makes a namespace enforce Pod Security Standard restricted.
+func restrict(t testing.TB, ns string) string {
 	patch := `{"metadata":{"labels":{"pod-security.kubernetes.io/enforce":"restricted","pod-security.kubernetes.io/enforce-version":"latest"}}}`
 	if _, err := env.cs.CoreV1().Namespaces().Patch(t.Context(), ns, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
@@ -316,7 +320,8 @@ func jarServer(t *testing.T) map[string]string {
 		_, err := env.cs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
 		return apierrors.IsNotFound(err), fmt.Sprint(err)
 	})
-	nsObj := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{runnerLabel: "enabled"}}}
+	nsObj := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{runnerLabel: "enabled"},
+		Annotations: map[string]string{runnerNodeSelector: "type=kwok"}}}
 	if _, err := env.cs.CoreV1().Namespaces().Create(ctx, nsObj, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -536,21 +541,23 @@ func assertOnClaim(t *testing.T, ns, claim, savepoint string) {
 	}
 }
 
-// haLeader is the JobManager pod that leads (the others are standbys without a REST leader).
+// haLeader is the JobManager pod that leads: the one whose REST API answers (a standby's says a
+// leader election is going on), asked through a port-forward to each pod.
 func haLeader(t *testing.T, ns string, jms []corev1.Pod) string {
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
 	var leader string
 	eventually(t, ctx, "a JobManager leads", func() (bool, string) {
-		for _, p := range processes(t, ns) {
-			if p.Role != "jobmanager" || !p.Ready {
+		for _, pod := range jms {
+			pf, err := kube.ForwardPort(ctx, env.cfg, ns, pod.Name, 8081)
+			if err != nil {
 				continue
 			}
-			for _, pod := range jms {
-				if pod.Name == p.Pod && leaderAt(p.Ports["rest.port"]) {
-					leader = pod.Name
-					return true, ""
-				}
+			ok := leaderAt(pf.URL())
+			pf.Close()
+			if ok {
+				leader = pod.Name
+				return true, ""
 			}
 		}
 		return false, "no leader yet"

@@ -42,16 +42,25 @@ import (
 
 const runnerLabel = "helm-flink.dev/pod-runner"
 
-// newNamespace creates a fresh namespace whose Flink pods the pod runner runs. Its cleanup deletes
-// it and fails the test if any of its processes is still alive afterwards.
-func newNamespace(t testing.TB) string {
-	t.Helper()
+// runnerNodeSelector schedules a namespace's pods onto the fake nodes (the API server's
+// PodNodeSelector admission); without it they run on the stack's real node.
+const runnerNodeSelector = "scheduler.alpha.kubernetes.io/node-selector"
+
+func namespaceName(t testing.TB) string {
 	name := strings.ToLower(regexp.MustCompile(`[^a-zA-Z0-9]+`).ReplaceAllString(t.Name(), "-"))
 	if len(name) > 40 {
 		name = name[:40]
 	}
-	name = fmt.Sprintf("e2e-%s-%04x", strings.Trim(name, "-"), rand.IntN(1<<16))
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{runnerLabel: "enabled"}}}
+	return fmt.Sprintf("e2e-%s-%04x", strings.Trim(name, "-"), rand.IntN(1<<16))
+}
+
+// newNamespace creates a fresh namespace whose Flink pods the pod runner runs. Its cleanup deletes
+// it and fails the test if any of its processes is still alive afterwards.
+func newNamespace(t testing.TB) string {
+	t.Helper()
+	name := namespaceName(t)
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{runnerLabel: "enabled"},
+		Annotations: map[string]string{runnerNodeSelector: "type=kwok"}}}
 	if _, err := env.cs.CoreV1().Namespaces().Create(t.Context(), ns, metav1.CreateOptions{}); err != nil {
 		t.Fatalf("create namespace: %v", err)
 	}
@@ -403,9 +412,9 @@ func exampleJar(version, name string) string {
 	return filepath.Join(cache, "flink", version, "examples", name+".jar")
 }
 
-// leaderAt tells whether the JobManager REST endpoint on a local port answers as the leader.
-func leaderAt(port int32) bool {
-	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/overview", port))
+// leaderAt tells whether the JobManager REST endpoint at base answers as the leader.
+func leaderAt(base string) bool {
+	resp, err := restClient.Get(base + "/overview")
 	if err != nil {
 		return false
 	}

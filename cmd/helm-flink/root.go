@@ -5,6 +5,7 @@ import (
 	"io"
 	"log"
 
+	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
 	"k8s.io/klog/v2"
 
@@ -44,9 +45,9 @@ func newRootCmd(out, errOut io.Writer) *cobra.Command {
 		// Helm's SDK logs notes (e.g. on charts/ symlinks) with the standard logger: debug only.
 		if !cfg.Settings.Debug {
 			log.SetOutput(io.Discard)
-			// client-go reports port-forward hiccups through klog; the commands say what matters.
-			klog.SetOutput(io.Discard)
-			klog.LogToStderr(false)
+			// client-go reports port-forward hiccups and failed watches through klog (errors go to
+			// stderr whatever its output is); the commands say what matters.
+			klog.SetLogger(logr.Discard())
 		}
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
