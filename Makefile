@@ -13,7 +13,7 @@ LDFLAGS := -X github.com/helm-flink/helm-flink/plugin/version.Version=$(VERSION)
            -X $(HELM_SDK)/chartutil.k8sVersionMajor=1 -X $(HELM_SDK)/chartutil.k8sVersionMinor=37 \
            -X $(HELM_SDK)/lint/rules.k8sVersionMajor=1 -X $(HELM_SDK)/lint/rules.k8sVersionMinor=37
 RUN ?= .
-E2E_TIMEOUT ?= 45m
+E2E_TIMEOUT ?= 50m
 
 .PHONY: build tools flink images stack-up stack-down unit e2e bench test demo lint docs docs-check fixtures clean
 

@@ -110,6 +110,8 @@ stage_base() {
     `# the runtime mounts its own over these; mmdebstrap copied the build machine's` \
     --customize-hook='rm -f "$1"/etc/hostname && : > "$1"/etc/resolv.conf' \
     --customize-hook='printf "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" > "$1"/etc/hosts' \
+    `# whether apt could sandbox its download decided these owners` \
+    --customize-hook='chown 42:0 "$1"/var/cache/apt/archives/partial "$1"/var/lib/apt/lists/partial' \
     --customize-hook='rm -rf "$1"/usr/share/man "$1"/var/log/* "$1"/var/cache/ldconfig/aux-cache "$1"/var/lib/dpkg/*-old "$1"/var/cache/debconf/*-old' \
     "$DEBIAN_SUITE" "$root" \
     "deb http://deb.debian.org/debian $DEBIAN_SUITE main" \

@@ -58,15 +58,8 @@ node_start() { # node_start NAME CMD… : a component in its own session, output
 }
 
 node_stop() {
-  local f="$node_dir/$1.pid" pid
-  [ -f "$f" ] || return 0
-  pid=$(cat "$f")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  rm -f "$f"
+  stop "$node_dir/$1.pid"
+  rm -f "$node_dir/$1.pid"
 }
 
 node_up() {

@@ -34,6 +34,16 @@ kubectl_() { "$bin/kubectl" --kubeconfig "$kubeconfig" "$@"; }
 
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
+# stop PIDFILE [TENTHS]: SIGTERM, SIGKILL after TENTHS tenths of a second (default 100).
+stop() {
+  if alive "$1"; then
+    local pid; pid=$(cat "$1")
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 "${2:-100}"); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+}
+
 healthy() {
   [ -f "$kubeconfig" ] && alive "$runner_pid" && [ -f "$runner_addr" ] &&
     kubectl_ get --raw /readyz >/dev/null 2>&1 && node_healthy &&
@@ -52,12 +62,7 @@ start_runner() {
 }
 
 stop_runner() {
-  if alive "$runner_pid"; then
-    local pid; pid=$(cat "$runner_pid")
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
+  stop "$runner_pid" 150
   rm -f "$runner_addr"
 }
 

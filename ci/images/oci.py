@@ -6,6 +6,8 @@
   oci.py index LAYOUT NAME=DESCRIPTOR_FILE.. -> index.json naming each image
   oci.py archive LAYOUT SKIP_FILE NAME..     -> a tar of those images on stdout, for `ctr images import -`
                                                  (leaving out the blobs listed in SKIP_FILE)
+  oci.py list LAYOUT                         -> name and manifest digest of each image
+  oci.py referenced LAYOUT                   -> every blob an image uses
 
 Layers are reproducible: entries sorted, owners numeric, mtimes clamped to EPOCH, gzip without a
 name or time.

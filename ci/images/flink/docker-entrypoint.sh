@@ -7,8 +7,8 @@
 #   anything else                                                        run as given
 #
 # Environment: JOB_MANAGER_RPC_ADDRESS (default: hostname -f), TASK_MANAGER_NUMBER_OF_TASK_SLOTS,
-# FLINK_PROPERTIES (key: value lines), ENABLE_BUILT_IN_PLUGINS (jar names in opt/, ';'-separated),
-# DISABLE_JEMALLOC=true.
+# FLINK_PROPERTIES (key: value lines), ENABLE_BUILT_IN_PLUGINS (jar names in opt/, ';'-separated,
+# linked into FLINK_PLUGINS_DIR, default plugins/, which Flink reads too), DISABLE_JEMALLOC=true.
 #
 # No `set -e`: like the official entrypoint, a configuration that cannot be written (a read-only
 # conf mount) is reported and the process starts with the configuration as it is.
