@@ -155,15 +155,16 @@ func TestSubmitHookObjects(t *testing.T) {
 type lookupOf struct{ live *unstructured.Unstructured }
 
 func (l lookupOf) GetClientFor(apiVersion, kind string) (dynamic.NamespaceableResourceInterface, bool, error) {
-	gvr := schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
-	if apiVersion != "apps/v1" || kind != "Deployment" {
+	resource := map[string]string{"Deployment": "deployments", "StatefulSet": "statefulsets"}[kind]
+	if apiVersion != "apps/v1" || resource == "" {
 		return nil, false, fmt.Errorf("the chart looked up %s %s", apiVersion, kind)
 	}
+	gvr := schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: resource}
 	var objs []runtime.Object
-	if l.live != nil {
+	if l.live != nil && l.live.GetKind() == kind {
 		objs = append(objs, l.live)
 	}
-	return dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), map[schema.GroupVersionResource]string{gvr: "DeploymentList"}, objs...).Resource(gvr), true, nil
+	return dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), map[schema.GroupVersionResource]string{gvr: kind + "List"}, objs...).Resource(gvr), true, nil
 }
 
 // renderUpgrade renders the session chart as `helm upgrade` does against a cluster whose live
@@ -201,12 +202,17 @@ func renderUpgrade(t *testing.T, ch *chart.Chart, files []string, live *unstruct
 	return objects(t, b.String())
 }
 
-// liveJobManager is the JobManager Deployment a render of the chart leaves on the cluster.
+// liveJobManager is the JobManager Deployment (or StatefulSet) a render of the chart leaves on the
+// cluster.
 func liveJobManager(t *testing.T, files []string, set ...string) *unstructured.Unstructured {
 	t.Helper()
-	d, ok := objects(t, render(t, "flink-session", files, set...))[jobmanager]
+	objs := objects(t, render(t, "flink-session", files, set...))
+	d, ok := objs[jobmanager]
 	if !ok {
-		t.Fatal("no JobManager Deployment rendered")
+		d, ok = objs["StatefulSet/golden-flink-session-jobmanager"] // a standalone HA session's
+	}
+	if !ok {
+		t.Fatal("no JobManager Deployment or StatefulSet rendered")
 	}
 	u := &unstructured.Unstructured{}
 	if err := yaml.Unmarshal([]byte(d.Raw), &u.Object); err != nil {

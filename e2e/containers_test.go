@@ -12,6 +12,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // The charts as a cluster runs them: real containers of the images ci/images.sh builds from
@@ -92,16 +93,14 @@ func TestRealContainersSessionRunsJarOverREST(t *testing.T) {
 }
 
 // The session chart with Kubernetes HA: both JobManagers start under jobmanager.sh (the rpc
-// address as a dynamic property), one leads, and when its pod is deleted the standby takes over
-// and recovers the running job from the HA store on the release's claim.
-//
-// Flink 1.20 only for now: on 2.3 a jar run over REST once failed to upload the job's files to
-// "BlobServer at address <JobManager pod name>/<unresolved>:6124" (UnknownHostException), an
-// address no other pod can resolve; until that is understood and fixed in the chart, a 2.3 run
-// here would pass or fail by which JobManager answers.
+// address as a dynamic property), one leads, and a jar runs over REST through either of them: the
+// standby hands the job to the leader, whose blob server it reaches by the host name Flink 2.x
+// gives out (the StatefulSet's pods are in its headless Service's domain). When the leader's pod
+// is deleted the standby takes over and recovers the running jobs from the HA store on the
+// release's claim.
 func TestRealContainersHighAvailability(t *testing.T) {
 	t.Parallel()
-	for _, v := range nativeVersions()[:1] {
+	for _, v := range nativeVersions() {
 		t.Run(v.name, func(t *testing.T) {
 			ns := nodeRestrictedNamespace(t)
 			file := filepath.Join(env.root, "charts/flink-session/ci/ha-values.yaml")
@@ -109,27 +108,52 @@ func TestRealContainersHighAvailability(t *testing.T) {
 			jms := waitPods(t, ns, releaseSel+"jobmanager", nodeTimeout, "both JobManagers are ready", allReady(2))
 			assertOnNode(t, jms)
 			leader := haLeader(t, ns, jms)
-			rest := forwardREST(t, ns, leader)
-			job := rest.run(rest.upload(exampleJar(v.release, "TopSpeedWindowing")), 2)
-			rest.waitAllTasksRunning(job, nodeTimeout)
+			var jobs []string
+			for _, via := range []string{leader, other(jms, leader).Name} {
+				rest := forwardREST(t, ns, via)
+				job := rest.run(rest.upload(exampleJar(v.release, "TopSpeedWindowing")), 1)
+				rest.waitAllTasksRunning(job, nodeTimeout)
+				jobs = append(jobs, job)
+			}
 
+			gone := podUID(jms, leader)
 			if err := env.cs.CoreV1().Pods(ns).Delete(t.Context(), leader, metav1.DeleteOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			jms = waitPods(t, ns, releaseSel+"jobmanager", nodeTimeout, "two JobManagers again, without the deleted one", func(p []corev1.Pod) bool {
 				for _, pod := range p {
-					if pod.Name == leader {
+					if pod.UID == gone {
 						return false
 					}
 				}
 				return allReady(2)(p)
 			})
-			next := haLeader(t, ns, jms)
-			rest = forwardREST(t, ns, next)
-			rest.waitAllTasksRunning(job, nodeTimeout)
+			rest := forwardREST(t, ns, haLeader(t, ns, jms))
+			for _, job := range jobs {
+				rest.waitAllTasksRunning(job, nodeTimeout)
+			}
 			r.uninstall(t)
 		})
 	}
+}
+
+// other is the pod of pods that is not name.
+func other(pods []corev1.Pod, name string) corev1.Pod {
+	for _, p := range pods {
+		if p.Name != name {
+			return p
+		}
+	}
+	return corev1.Pod{}
+}
+
+func podUID(pods []corev1.Pod, name string) types.UID {
+	for _, p := range pods {
+		if p.Name == name {
+			return p.UID
+		}
+	}
+	return ""
 }
 
 // The application chart's job from an image built FROM the Flink image with the jar in usrlib, as
@@ -155,5 +179,65 @@ func TestRealContainersApplication(t *testing.T) {
 				r.uninstall(t)
 			})
 		}
+	}
+}
+
+// The application chart under the wait Flux's helm-controller and Argo CD do: Helm 4's kstatus
+// watcher, which waits for every object of the release, batch Jobs to complete. The release is
+// Ready while a streaming job runs (a JobManager Job would be in progress for ever); a bounded
+// job that finished leaves its JobManager up with the job FINISHED on the REST API, not
+// restarted, so the job is never run again.
+func TestRealContainersApplicationReadyUnderKstatus(t *testing.T) {
+	t.Parallel()
+	v := nativeVersions()[0]
+	for _, c := range []struct{ mode, job string }{{"standalone", "TopSpeedWindowing"}, {"native", "TopSpeedWindowing"}, {"standalone", "WordCount"}} {
+		t.Run(c.mode+"/"+c.job, func(t *testing.T) {
+			t.Parallel()
+			ns := nodeRestrictedNamespace(t)
+			set := append([]string{"image.repository=flink-examples", "image.tag=" + v.tag,
+				"job.jarURI=local:///opt/flink/usrlib/" + c.job + ".jar",
+				"job.entryClass=org.apache.flink.streaming.examples." + map[string]string{"TopSpeedWindowing": "windowing", "WordCount": "wordcount"}[c.job] + "." + c.job}, nodeFit...)
+			args := []string{"install", "flink", filepath.Join(env.root, "charts/flink-job"), "-n", ns, "-f", modeValues("flink-job", c.mode),
+				"--wait=watcher", "--wait-for-jobs", "--timeout", nodeTimeout.String()}
+			for _, s := range set {
+				args = append(args, "--set", s)
+			}
+			h := newHelm(t, "helm4")
+			if out, err := h.run(t, args...); err != nil {
+				t.Fatalf("helm4 install --wait=watcher --wait-for-jobs: %v\n%s", err, out)
+			}
+			jm := waitPods(t, ns, releaseSel+"jobmanager", nodeTimeout, "the JobManager is ready", allReady(1))
+			assertOnNode(t, jm)
+			rest := forwardREST(t, ns, jm[0].Name)
+			ctx, cancel := context.WithTimeout(t.Context(), nodeTimeout)
+			defer cancel()
+			var jobs struct {
+				Jobs []struct{ ID, Status string } `json:"jobs"`
+			}
+			eventually(t, ctx, "the JobManager lists the job", func() (bool, string) {
+				err := rest.try("GET", "/jobs", nil, "", &jobs)
+				return err == nil && len(jobs.Jobs) == 1, fmt.Sprint(jobs, err)
+			})
+			if c.job == "WordCount" {
+				rest.waitJobState(jobs.Jobs[0].ID, "FINISHED", nodeTimeout)
+				// The JobManager stays: the same pod, never restarted, still Ready, the job still FINISHED.
+				time.Sleep(10 * time.Second)
+				after := waitPods(t, ns, releaseSel+"jobmanager", nodeTimeout, "the JobManager is ready", allReady(1))
+				if after[0].UID != jm[0].UID || after[0].Status.ContainerStatuses[0].RestartCount != 0 {
+					t.Fatalf("the JobManager pod was replaced or restarted after the job finished: %s restarts %d (was %s)",
+						after[0].UID, after[0].Status.ContainerStatuses[0].RestartCount, jm[0].UID)
+				}
+				rest.waitJobState(jobs.Jobs[0].ID, "FINISHED", time.Second)
+			} else {
+				rest.waitAllTasksRunning(jobs.Jobs[0].ID, nodeTimeout)
+			}
+			// kstatus again on what is there now: every object Current.
+			if out, err := h.run(t, "upgrade", "flink", filepath.Join(env.root, "charts/flink-job"), "-n", ns, "--reuse-values", "--wait=watcher", "--wait-for-jobs", "--timeout", "1m"); err != nil {
+				t.Fatalf("helm4 upgrade --wait=watcher with nothing changed: %v\n%s", err, out)
+			}
+			if out, err := h.run(t, "uninstall", "flink", "-n", ns, "--wait"); err != nil {
+				t.Fatalf("uninstall: %v\n%s", err, out)
+			}
+		})
 	}
 }

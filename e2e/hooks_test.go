@@ -206,8 +206,8 @@ func hooksAssertReplaced(t *testing.T, ns string, before map[string]types.UID) {
 	t.Helper()
 	eventually(t, hooksTimeout(t, podTimeout), "the JobManager is replaced", func() (bool, string) {
 		after := podUIDs(t, ns, releaseSel+"jobmanager")
-		for name := range after {
-			if _, old := before[name]; old {
+		for name, uid := range after {
+			if before[name] == uid { // a StatefulSet's new pod has the old one's name
 				return false, fmt.Sprint(after)
 			}
 		}

@@ -47,9 +47,9 @@ func TestUpgradeApplication(t *testing.T) {
 	if up.Revision != 2 || up.Savepoint == "" || up.Job.State != "RUNNING" {
 		t.Fatalf("upgrade result %+v", up)
 	}
-	jobs, err := env.cs.BatchV1().Jobs(ns).List(t.Context(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/component=jobmanager"})
-	if err != nil || len(jobs.Items) != 1 {
-		t.Fatalf("JobManager Jobs after the upgrade: %d (%v), want only the new one", len(jobs.Items), err)
+	deps, err := env.cs.AppsV1().Deployments(ns).List(t.Context(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/component=jobmanager"})
+	if err != nil || len(deps.Items) != 1 || deps.Items[0].Generation != 2 {
+		t.Fatalf("JobManager Deployments after the upgrade: %+v (%v), want the one, updated once", deps.Items, err)
 	}
 	jm := waitPods(t, ns, "app.kubernetes.io/component=jobmanager", 30e9, "jobmanager", allReady(1))
 	rest := forwardREST(t, ns, jm[0].Name)
@@ -80,7 +80,7 @@ func TestUpgradeApplication(t *testing.T) {
 		t.Fatalf("the first upgrade's own values leaked into revision 3's: %s", vals)
 	}
 
-	// The chart alone: a values change is a new JobManager Job, not an immutable-field error.
+	// The chart alone: a values change rolls the JobManager Deployment.
 	s.helm(t, "upgrade", "app", chart, "-n", ns, "--reuse-values", "--set", "parallelism=1")
 	if _, _, code := s.run(t, "uninstall", "app", "-n", ns); code != 0 {
 		t.Fatalf("uninstall: exit %d", code)

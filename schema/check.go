@@ -69,6 +69,7 @@ func Check(ch *chart.Chart, vals map[string]any, opts CheckOptions) ([]Problem, 
 	c.parallelism()
 	c.highAvailability()
 	c.native()
+	c.application()
 	c.env()
 	c.jar()
 	c.savepoints()

@@ -44,11 +44,14 @@ func Want(ctx context.Context, cs kubernetes.Interface, ns, release string) (job
 		}
 		n := 0
 		for _, d := range deps.Items {
-			if d.Spec.Replicas == nil {
-				n++
-			} else {
-				n += int(*d.Spec.Replicas)
-			}
+			n += replicas(d.Spec.Replicas)
+		}
+		sets, err := cs.AppsV1().StatefulSets(ns).List(ctx, sel)
+		if err != nil {
+			return 0, fmt.Errorf("list %s statefulsets: %w", component, err)
+		}
+		for _, s := range sets.Items {
+			n += replicas(s.Spec.Replicas)
 		}
 		jobs, err := cs.BatchV1().Jobs(ns).List(ctx, sel)
 		if err != nil {
@@ -63,6 +66,14 @@ func Want(ctx context.Context, cs kubernetes.Interface, ns, release string) (job
 		return 0, 0, err
 	}
 	return jobManagers, taskManagers, nil
+}
+
+// replicas is a workload's replica count: 1 when unset, as the API server defaults it.
+func replicas(r *int32) int {
+	if r == nil {
+		return 1
+	}
+	return int(*r)
 }
 
 // PodStartError is a pod that will not become ready without someone changing something.

@@ -89,8 +89,9 @@ func (m Manifest) Label(key string) string {
 	return ""
 }
 
-// JobManager is the pod template of the release's JobManager: its Deployment (session) or its
-// Job (application); nil when the release has neither.
+// JobManager is the pod template of the release's JobManager: its Deployment, the StatefulSet of
+// a standalone HA session, or the Job of an application made by a chart before 0.5; nil when the
+// release has none.
 func (m Manifest) JobManager() *corev1.PodTemplateSpec {
 	for _, o := range m {
 		if o.GetLabels()[kube.ComponentLabel] != kube.JobManager {
@@ -99,11 +100,24 @@ func (m Manifest) JobManager() *corev1.PodTemplateSpec {
 		switch w := o.(type) {
 		case *appsv1.Deployment:
 			return &w.Spec.Template
+		case *appsv1.StatefulSet:
+			return &w.Spec.Template
 		case *batchv1.Job:
 			return &w.Spec.Template
 		}
 	}
 	return nil
+}
+
+// JobManagerExitsWithJob: the release's JobManager is a batch Job (an application of a chart
+// before 0.5), which ends when its job does; a JobManager Deployment outlives its job.
+func (m Manifest) JobManagerExitsWithJob() bool {
+	for _, o := range m {
+		if j, ok := o.(*batchv1.Job); ok && j.Labels[kube.ComponentLabel] == kube.JobManager {
+			return true
+		}
+	}
+	return false
 }
 
 // JobID is the job id an application's JobManager is started with (its --job-id argument, or in

@@ -25,12 +25,17 @@ func (u *Upgrade) jobManagerPods(ctx context.Context) ([]string, error) {
 	if u.cfg.NativeClusterID() == "" {
 		return nil, nil
 	}
+	return u.releasePods(ctx, kube.JobManager)
+}
+
+// releasePods are the names of the release's pods of component now.
+func (u *Upgrade) releasePods(ctx context.Context, component string) ([]string, error) {
 	cs, _, err := u.cfg.Clientset()
 	if err != nil {
 		return nil, err
 	}
 	rel := u.cfg.Release
-	return kube.PodNames(ctx, cs, rel.Namespace, kube.Selector(rel.Name, kube.JobManager))
+	return kube.PodNames(ctx, cs, rel.Namespace, kube.Selector(rel.Name, component))
 }
 
 // retireTaskManagers deletes the TaskManager pods the previous JobManager (pods jms) created,

@@ -117,7 +117,8 @@ func (u *Upgrade) waitWatched(ctx context.Context, mode act.Mode, res *Result) e
 }
 
 // revisionJobManagers are the JobManager objects of rel's revision: an application's Jobs by
-// name (the previous revision's Job may still be on its way out).
+// name, as charts before 0.5 made them (the previous revision's Job may still be on its way
+// out); none for a JobManager Deployment.
 func revisionJobManagers(rel *release.Release) (kube.JobManagers, error) {
 	w := kube.JobManagers{Namespace: rel.Namespace, Release: rel.Name}
 	m, err := manifest.Parse(rel.Manifest)
@@ -174,6 +175,10 @@ func (u *Upgrade) undo(ctx context.Context, ref act.ChartRef, prev *release.Rele
 	desc := u.Description
 	u.Description = fmt.Sprintf("Rollback of failed revision %d to the chart and values of revision %d", failed.Version, prev.Version)
 	jms, rerr := u.jobManagerPods(ctx)
+	var failedPods []string
+	if rerr == nil && jms == nil && mode == act.Application {
+		failedPods, rerr = u.releasePods(ctx, kube.JobManager)
+	}
 	var up *release.Release
 	if rerr == nil {
 		up, rerr = u.helmUpgrade(ctx, back, "")
@@ -198,12 +203,16 @@ func (u *Upgrade) undo(ctx context.Context, ref act.ChartRef, prev *release.Rele
 			return fe
 		}
 	} else if mode == act.Application {
-		// The failed revision's JobManager pods go with its Job: none of them may be taken for
-		// the rollback's.
+		// The failed revision's JobManager pods go with the rollback's Deployment update (or,
+		// made by a chart before 0.5, with its Job): none of them may be taken for the
+		// rollback's.
 		cs, _, cerr := u.cfg.Clientset()
 		if cerr == nil {
-			failedJMs, _ := revisionJobManagers(failed)
-			cerr = kube.WaitStopped(ctx, cs, failedJMs)
+			if failedJMs, _ := revisionJobManagers(failed); len(failedJMs.Jobs) > 0 {
+				cerr = kube.WaitStopped(ctx, cs, failedJMs)
+			} else {
+				cerr = kube.WaitGone(ctx, cs, up.Namespace, kube.Selector(up.Name, kube.JobManager), failedPods, nil)
+			}
 		}
 		// TaskManagers that followed the failed JobManager start afresh with the rollback's.
 		if cerr == nil {

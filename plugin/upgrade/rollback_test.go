@@ -52,8 +52,8 @@ func TestFailedJobManagerReportedAtOnce(t *testing.T) {
 	cfg := fake.Config(t, fake.Serve(t)) // a JobManager that answers nothing
 	rel := fake.Install(t, cfg, "app", "flink-job", nil)
 	jms, err := revisionJobManagers(rel)
-	if err != nil || len(jms.Jobs) != 1 {
-		t.Fatalf("%v %v", jms, err)
+	if err != nil || len(jms.Jobs) != 0 {
+		t.Fatalf("the JobManager is a Deployment, no Job to watch: %v %v", jms, err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -63,7 +63,7 @@ func TestFailedJobManagerReportedAtOnce(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "app-jm-x", Namespace: "flink",
 			Labels:          map[string]string{"app.kubernetes.io/instance": "app", kube.ComponentLabel: kube.JobManager},
-			OwnerReferences: []metav1.OwnerReference{{Kind: "Job", Name: jms.Jobs[0]}}},
+			OwnerReferences: []metav1.OwnerReference{{Kind: "ReplicaSet", Name: "app-flink-job-jobmanager-5d4f"}}},
 			Spec:   corev1.PodSpec{Containers: []corev1.Container{{Name: "jobmanager"}}},
 			Status: corev1.PodStatus{Phase: corev1.PodRunning, Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}}}
 		pod, _ = cfg.Kube.CoreV1().Pods("flink").Create(ctx, pod, metav1.CreateOptions{})

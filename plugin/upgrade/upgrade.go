@@ -22,6 +22,7 @@ import (
 	"github.com/helm-flink/helm-flink/plugin/exit"
 	"github.com/helm-flink/helm-flink/plugin/jobmanager"
 	"github.com/helm-flink/helm-flink/plugin/kube"
+	"github.com/helm-flink/helm-flink/plugin/manifest"
 	"github.com/helm-flink/helm-flink/plugin/values"
 	"github.com/helm-flink/helm-flink/schema"
 )
@@ -226,13 +227,16 @@ func (u *Upgrade) stopApplication(ctx context.Context, jm *jobmanager.JobManager
 	u.cfg.Progressf("  savepoint %s", loc)
 	res.Savepoint = loc
 	restoreFrom(next.revisionValues, loc, u.AllowNonRestoredState)
-	if u.cfg.NativeClusterID() != "" {
-		// A native application's JobManager outlives its job (the Deployment is Helm's); the
-		// upgrade replaces it.
+	m, err := manifest.Parse(rel.Manifest)
+	if err != nil {
+		return fmt.Errorf("the manifest of release %q: %w", rel.Name, err)
+	}
+	if !m.JobManagerExitsWithJob() {
+		// The JobManager Deployment outlives its job; the upgrade replaces it.
 		return nil
 	}
-	// The stopped application's JobManager shuts down by itself: let it, so the upgraded
-	// TaskManagers find only the new one.
+	// A JobManager Job (charts before 0.5) shuts down by itself once its job stopped: let it,
+	// so the upgraded TaskManagers find only the new one.
 	cs, _, err := u.cfg.Clientset()
 	if err != nil {
 		return err
@@ -312,7 +316,7 @@ func (u *Upgrade) helmUpgrade(ctx context.Context, next *target, dryRun string) 
 func (u *Upgrade) wait(ctx context.Context, mode act.Mode, res *Result) error {
 	up := jobmanager.UpOptions{Application: mode == act.Application}
 	if mode == act.Application {
-		up.JobManagers = 1 // the old JobManager's Job is on its way out
+		up.JobManagers = 1 // a replaced JobManager may still be on its way out
 	}
 	jm, err := u.cfg.WaitUp(ctx, up)
 	if err != nil || mode != act.Application {

@@ -91,6 +91,12 @@
 {{- $_ = set $c "metrics.reporter.prom.factory.class" "org.apache.flink.metrics.prometheus.PrometheusReporterFactory" -}}
 {{- $_ = set $c "metrics.reporter.prom.port" (int .Values.metrics.port) -}}
 {{- end -}}
+{{- if hasKey .Values "job" -}}
+{{- /* The application's JobManager stays up after the job ends: its Deployment would restart it
+     and run the job again (in native mode Flink would delete that Deployment, which Helm owns).
+     The job's final state stays on the REST API. */ -}}
+{{- $_ = set $c "execution.shutdown-on-application-finish" false -}}
+{{- end -}}
 {{- if include "flink.native" . -}}
 {{- $_ = merge $c (include "flink.nativeConfiguration" . | fromYaml) -}}
 {{- end -}}
@@ -139,8 +145,7 @@
 {{- end -}}
 {{- with .Values.job -}}
 {{- /* Native application mode reads its job from the configuration (kubernetes-jobmanager.sh takes
-     only -D options). The JobManager stays up after the job ends: Flink would otherwise delete
-     the Deployment, which Helm owns, and a restarted one would run the job again. */}}
+     only -D options). */}}
 {{- $_ = set $c "pipeline.jars" (printf "local://%s" (include "flink.jobJarPath" $)) -}}
 {{- $_ = set $c "$internal.application.main" .entryClass -}}
 {{- with .args -}}
@@ -155,7 +160,6 @@
 {{- if .allowNonRestoredState -}}
 {{- $_ = set $c (printf "%s.ignore-unclaimed-state" $recovery) true -}}
 {{- end -}}
-{{- $_ = set $c "execution.shutdown-on-application-finish" false -}}
 {{- /* The job's master asks for the resource manager while it is still starting, and retries
      after cluster.registration.error-delay (10 s by default): the job would wait that long
      for its first TaskManager. */}}

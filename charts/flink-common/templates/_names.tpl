@@ -52,6 +52,21 @@ app.kubernetes.io/component: {{ .component }}
 {{- define "flink.jobmanagerName" -}}
 {{- if include "flink.native" . -}}{{ include "flink.clusterId" . }}{{- else -}}{{ include "flink.fullname" . }}-jobmanager{{- end -}}
 {{- end -}}
+{{/* "true" when the JobManagers of a standalone HA session need names other pods resolve: Flink
+     2.x hands out its blob server's address as the leader's host name (InetAddress.getLocalHost()
+     under a wildcard bind), which a standby JobManager connects to when it runs a jar for the
+     leader. They are then a StatefulSet, whose pods are <set>-<n> in the headless Service's
+     DNS domain, which their resolver searches. */}}
+{{- define "flink.jobmanagerPodsResolvable" -}}
+{{- if and .Values.highAvailability.enabled (not (include "flink.native" .)) (not (hasKey .Values "job")) }}true{{ end -}}
+{{- end -}}
+{{/* The StatefulSet's name: at most 52 characters (its pods' controller-revision-hash label
+     adds 11 to it), the JobManager name for a full name of 41 or less. */}}
+{{- define "flink.jobmanagerSetName" -}}{{ include "flink.fullname" . | trunc 41 | trimSuffix "-" }}-jobmanager{{- end -}}
+{{- define "flink.jobmanagerPodsServiceName" -}}{{ include "flink.jobmanagerSetName" . }}-pods{{- end -}}
+{{- define "flink.jobmanagerPodsDomain" -}}
+{{- printf "%s.%s.svc.%s" (include "flink.jobmanagerPodsServiceName" .) .Release.Namespace (.Values.clusterDomain | default "cluster.local") -}}
+{{- end -}}
 {{- define "flink.taskmanagerName" -}}{{ include "flink.fullname" . }}-taskmanager{{- end -}}
 {{- define "flink.restServiceName" -}}
 {{- if include "flink.native" . -}}{{ include "flink.clusterId" . }}-rest{{- else -}}{{ include "flink.fullname" . }}-rest{{- end -}}

@@ -30,6 +30,10 @@ metadata:
   {{- end }}
 spec:
   type: {{ .Values.jobmanager.service.type }}
+  {{- if gt (int (include "flink.jobmanagerReplicas" .)) 1 }}
+  {{- /* A jar uploaded to one JobManager is on its disk only: its run must reach the same one. */}}
+  sessionAffinity: ClientIP
+  {{- end }}
   selector:
     {{- include "flink.componentSelectorLabels" (dict "ctx" . "component" "jobmanager") | nindent 4 }}
   ports:
@@ -39,6 +43,24 @@ spec:
       {{- if and (eq .Values.jobmanager.service.type "NodePort") .Values.jobmanager.service.nodePort }}
       nodePort: {{ .Values.jobmanager.service.nodePort }}
       {{- end }}
+{{- if include "flink.jobmanagerPodsResolvable" . }}
+---
+{{- /* The JobManager pods' DNS names, ready or not (a standby is not ready to serve REST). */}}
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "flink.jobmanagerPodsServiceName" . }}
+  namespace: {{ .Release.Namespace | toYaml }}
+  labels:
+    {{- include "flink.componentLabels" (dict "ctx" . "component" "jobmanager") | nindent 4 }}
+spec:
+  clusterIP: None
+  publishNotReadyAddresses: true
+  selector:
+    {{- include "flink.componentSelectorLabels" (dict "ctx" . "component" "jobmanager") | nindent 4 }}
+  ports:
+    - {name: blob, port: 6124, targetPort: blob}
+{{- end }}
 {{- end -}}
 
 {{- define "flink.serviceAccount" -}}

@@ -178,6 +178,10 @@ securityContext:
 priorityClassName: {{ . }}
 {{- end }}
 terminationGracePeriodSeconds: {{ $c.terminationGracePeriodSeconds | default 30 }}
+{{- if and (eq .component "jobmanager") (include "flink.jobmanagerPodsResolvable" .ctx) }}
+dnsConfig:
+  searches: [{{ include "flink.jobmanagerPodsDomain" .ctx }}]
+{{- end }}
 {{- $inits := concat (default list .initContainers) (default list $c.initContainers) }}
 {{- with $inits }}
 initContainers:

@@ -15,15 +15,3 @@
 {{- $a = concat $a (default list .Values.job.args) -}}
 {{- toYaml $a -}}
 {{- end -}}
-
-{{/* The JobManager Job's pod template (its hash names the Job). */}}
-{{- define "flinkjob.jobmanagerTemplate" -}}
-metadata:
-  labels:
-    {{- include "flink.podLabels" (dict "ctx" . "component" "jobmanager") | nindent 4 }}
-  annotations:
-    {{- include "flink.podAnnotations" (dict "ctx" . "component" "jobmanager") | nindent 4 }}
-spec:
-  {{- $jar := include "flink.jarPieces" . | fromYaml }}
-  {{- include "flink.podSpec" (dict "ctx" . "component" "jobmanager" "restartPolicy" "OnFailure" "args" (include "flinkjob.args" . | fromYamlArray) "initContainers" $jar.initContainers "extraVolumes" $jar.volumes "extraMounts" $jar.mounts) | nindent 2 }}
-{{- end -}}

@@ -40,10 +40,13 @@ helm-flink.dev/ha: {{ . | quote }}
 {{- end }}
 {{- end -}}
 
-{{/* The live JobManager Deployment's annotations, looked up from the cluster: hash and ha ("" when
-     there is no such Deployment, it has no annotation, or no cluster to ask: `helm template`). */}}
+{{/* The live JobManager Deployment's (or StatefulSet's) annotations, looked up from the cluster:
+     hash and ha ("" when there is no such object, it has no annotation, or no cluster to ask: `helm template`). */}}
 {{- define "flinksession.liveJobManager" -}}
 {{- $live := lookup "apps/v1" "Deployment" .Release.Namespace (include "flink.jobmanagerName" .) -}}
+{{- if not $live -}}
+{{- $live = lookup "apps/v1" "StatefulSet" .Release.Namespace (include "flink.jobmanagerSetName" .) -}}
+{{- end -}}
 {{- $annotations := dig "metadata" "annotations" dict $live -}}
 {{- toYaml (dict "hash" (get $annotations "helm-flink.dev/pod-template-hash") "ha" (get $annotations "helm-flink.dev/ha")) -}}
 {{- end -}}
