@@ -67,7 +67,6 @@ stop_runner() {
 }
 
 down() {
-  node_down
   stop_runner
   # JVMs of a runner that was killed with -9 are recorded in its process file.
   if [ -f "$state/runner/processes" ]; then
@@ -78,6 +77,9 @@ down() {
     "$bin/kwokctl" delete cluster --name "$name" --kubeconfig "$kubeconfig" >/dev/null 2>&1 || true
   fi
   rm -rf "$KWOK_WORKDIR/clusters/$name" "$kubeconfig"
+  # After the control plane: its controller-manager recreates the flex volume folder
+  # (/usr/libexec/kubernetes/kubelet-plugins/volume/exec) that the node's clean-up removes.
+  node_down
   # The volumes of the cluster's claims go with the cluster.
   rm -rf "$state/runner/pvc"
 }
