@@ -68,14 +68,14 @@ func restrict(t testing.TB, ns string) string {
 	return ns
 }
 
-// Every values set of the session chart: server dry run, install, real Flink boots with the
-// rendered config, uninstall leaves nothing.
+// Every values set of the session chart on real containers: server dry run, install, Flink boots
+// with the rendered config under the image's entrypoint and scripts, uninstall leaves nothing.
 func TestSessionChartValuesSets(t *testing.T) {
 	installPodMonitorCRD(t)
 	for _, file := range valuesSets(t, "flink-session") {
 		t.Run(setName(file), func(t *testing.T) {
-			ns := restrictedNamespace(t)
-			r := installChart(t, ns, "flink-session", file)
+			ns := nodeRestrictedNamespace(t)
+			r := installChart(t, ns, "flink-session", file, onNode("flink-session")...)
 			r.overview(t)
 			if r.values["tests"].(map[string]any)["enabled"] == true {
 				r.helmTest(t)
@@ -115,7 +115,8 @@ func TestSessionChartValuesSets(t *testing.T) {
 	}
 }
 
-// Every values set of the per-job chart: the application's job reaches RUNNING with all tasks.
+// Every values set of the per-job chart on real containers: the application's job reaches
+// RUNNING with all tasks.
 // The savepoint set starts from a savepoint the default set's job really stopped with.
 func TestJobChartValuesSets(t *testing.T) {
 	for _, file := range valuesSets(t, "flink-job") {
@@ -124,8 +125,8 @@ func TestJobChartValuesSets(t *testing.T) {
 			continue // TestJobChartFromSavepoint, TestJobChartHTTPJar
 		}
 		t.Run(name, func(t *testing.T) {
-			ns := restrictedNamespace(t)
-			r := installChart(t, ns, "flink-job", file)
+			ns := nodeRestrictedNamespace(t)
+			r := installChart(t, ns, "flink-job", file, onNode("flink-job")...)
 			rest, _ := r.jobRunning(t)
 			if r.values["reactiveMode"] == true {
 				// Reactive mode: the job scales to the slots there are (3 TaskManagers × 1 slot),
@@ -144,11 +145,12 @@ func TestJobChartValuesSets(t *testing.T) {
 }
 
 func TestJobChartFromSavepoint(t *testing.T) {
-	ns := restrictedNamespace(t)
+	ns := nodeRestrictedNamespace(t)
+	node := onNode("flink-job")
 	// The savepoint goes to the default state.savepoints.dir on the release's claim, which the
 	// uninstall keeps (persistence.keepOnUninstall) for the reinstall to start from.
 	first := installChart(t, ns, "flink-job", filepath.Join(env.root, "charts/flink-job/ci/default-values.yaml"),
-		"persistence.enabled=true", "persistence.size=1Gi")
+		append([]string{"persistence.enabled=true", "persistence.size=1Gi"}, node...)...)
 	rest, _ := first.jobRunning(t)
 	const claim = "flink-flink-job-data"
 	savepoint := stopWithSavepoint(t, rest, first.jobID(t), ns, claim)
@@ -158,7 +160,7 @@ func TestJobChartFromSavepoint(t *testing.T) {
 	}
 
 	r := installChart(t, ns, "flink-job", filepath.Join(env.root, "charts/flink-job/ci/savepoint-values.yaml"),
-		"job.fromSavepoint="+savepoint, "persistence.existingClaim="+claim)
+		append([]string{"job.fromSavepoint=" + savepoint, "persistence.existingClaim=" + claim}, node...)...)
 	rest, _ = r.jobRunning(t)
 	assertRestoredFrom(t, rest, r.jobID(t), savepoint)
 	r.uninstall(t)

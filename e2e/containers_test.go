@@ -26,6 +26,19 @@ import (
 var nodeFit = []string{"jobmanager.cpu=0.05", "taskmanager.cpu=0.05", "jobmanager.memoryProcessSize=1g", "taskmanager.memoryProcessSize=1536m",
 	`flinkConfiguration.kubernetes\.taskmanager\.cpu\.limit-factor=40`}
 
+// nodeCPU is nodeFit's CPU part, for a values set whose memory sizes are its point.
+var nodeCPU = []string{nodeFit[0], nodeFit[1], nodeFit[4]}
+
+// onNode are the --set values that run chart's release on the stack's node: nodeCPU, and for the
+// application chart the image built FROM the Flink image with the example jobs in usrlib (the
+// chart's default job.jarURI).
+func onNode(chart string) []string {
+	if chart == "flink-job" {
+		return append([]string{"image.repository=flink-examples"}, nodeCPU...)
+	}
+	return nodeCPU
+}
+
 // modeValues is the chart's ci values set of a mode: the defaults, or native mode's.
 func modeValues(chart, mode string) string {
 	set := map[string]string{"standalone": "default", "native": "native"}[mode]
