@@ -543,26 +543,26 @@ func assertOnClaim(t *testing.T, ns, claim, savepoint string) {
 	}
 }
 
-// haLeader is the JobManager pod that leads: the one whose REST API answers (a standby's says a
-// leader election is going on), asked through a port-forward to each pod.
+// haLeader is the JobManager pod of jms that leads: the one whose address Flink's Kubernetes HA
+// ConfigMap names for its dispatcher, as the plugin finds it (kube.LeaderPod). A standby's REST
+// API answers too, so the answer of /overview cannot tell.
 func haLeader(t *testing.T, ns string, jms []corev1.Pod) string {
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
+	sel := kube.Selector(jms[0].Labels["app.kubernetes.io/instance"], kube.JobManager)
 	var leader string
 	eventually(t, ctx, "a JobManager leads", func() (bool, string) {
-		for _, pod := range jms {
-			pf, err := kube.ForwardPort(ctx, env.cfg, ns, pod.Name, 8081)
-			if err != nil {
-				continue
-			}
-			ok := leaderAt(pf.URL())
-			pf.Close()
-			if ok {
-				leader = pod.Name
+		p, err := kube.LeaderPod(ctx, env.cs, ns, sel)
+		if err != nil {
+			return false, err.Error()
+		}
+		for _, j := range jms {
+			if j.UID == p.UID {
+				leader = p.Name
 				return true, ""
 			}
 		}
-		return false, "no leader yet"
+		return false, "the leader " + p.Name + " is not one of the JobManagers given"
 	})
 	return leader
 }

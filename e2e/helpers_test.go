@@ -412,15 +412,6 @@ func exampleJar(version, name string) string {
 	return filepath.Join(cache, "flink", version, "examples", name+".jar")
 }
 
-// leaderAt tells whether the JobManager REST endpoint at base answers as the leader.
-func leaderAt(base string) bool {
-	resp, err := restClient.Get(base + "/overview")
-	if err != nil {
-		return false
-	}
-	defer resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
-}
 
 // restClient bounds every REST call: a port-forward to a process that went away must fail, not hang.
 var restClient = &http.Client{Timeout: 15 * time.Second}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"sort"
 	"strings"
 
@@ -317,21 +318,84 @@ func firstNonEmpty(s ...string) string {
 	return "no reason given"
 }
 
-// ReadyPod is a Ready pod among those selected, the oldest first so that repeated calls pick the
-// same one.
+// ReadyPod is a Ready pod among those selected: the leading JobManager of a Kubernetes HA cluster
+// when several are ready (a standby of Flink 2.x in native mode cannot run a jar for the
+// leader), else the oldest, so that repeated calls pick the same one.
 func ReadyPod(ctx context.Context, cs kubernetes.Interface, ns, selector string) (*corev1.Pod, error) {
+	ready, err := readyPods(ctx, cs, ns, selector)
+	if err != nil {
+		return nil, err
+	}
+	if len(ready) > 1 {
+		if p := leaderOf(ctx, cs, ns, ready); p != nil {
+			return p, nil
+		}
+	}
+	return &ready[0], nil
+}
+
+// LeaderPod is the pod selected that leads a Kubernetes HA cluster, or an error when none of the
+// ready ones does (yet).
+func LeaderPod(ctx context.Context, cs kubernetes.Interface, ns, selector string) (*corev1.Pod, error) {
+	ready, err := readyPods(ctx, cs, ns, selector)
+	if err != nil {
+		return nil, err
+	}
+	if p := leaderOf(ctx, cs, ns, ready); p != nil {
+		return p, nil
+	}
+	return nil, fmt.Errorf("no ready pod of %s in namespace %s leads: no Kubernetes HA ConfigMap names its address", selector, ns)
+}
+
+func readyPods(ctx context.Context, cs kubernetes.Interface, ns, selector string) ([]corev1.Pod, error) {
 	list, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
 	if err != nil {
 		return nil, fmt.Errorf("list pods %s: %w", selector, err)
 	}
 	pods := list.Items
 	sort.Slice(pods, func(i, j int) bool { return pods[i].CreationTimestamp.Before(&pods[j].CreationTimestamp) })
-	for i := range pods {
-		if pods[i].DeletionTimestamp == nil && isReady(&pods[i]) {
-			return &pods[i], nil
+	var ready []corev1.Pod
+	for _, p := range pods {
+		if p.DeletionTimestamp == nil && isReady(&p) {
+			ready = append(ready, p)
 		}
 	}
-	return nil, fmt.Errorf("no ready pod matches %s in namespace %s", selector, ns)
+	if len(ready) == 0 {
+		return nil, fmt.Errorf("no ready pod matches %s in namespace %s", selector, ns)
+	}
+	return ready, nil
+}
+
+// haLeaderKey is where Flink's Kubernetes HA records the leading dispatcher in the cluster's
+// ConfigMap: "<session id>,<rpc address>", e.g. "…,pekko.tcp://flink@10.88.0.16:6123/user/rpc/dispatcher_1";
+// the host is the JobManager's jobmanager.rpc.address, its pod IP under the charts.
+const haLeaderKey = "org.apache.flink.k8s.leader.dispatcher"
+
+// leaderOf is the pod of pods whose IP a Kubernetes HA ConfigMap of ns names as the leading
+// dispatcher; nil when none (no HA, an election going on, or ConfigMaps the caller may not read).
+func leaderOf(ctx context.Context, cs kubernetes.Interface, ns string, pods []corev1.Pod) *corev1.Pod {
+	// Flink labels them type=flink-native-kubernetes in either mode (1.20 adds
+	// configmap-type=high-availability, 2.x does not).
+	list, err := cs.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{LabelSelector: "type=flink-native-kubernetes"})
+	if err != nil {
+		return nil
+	}
+	for _, cm := range list.Items {
+		_, addr, ok := strings.Cut(cm.Data[haLeaderKey], ",")
+		if !ok {
+			continue
+		}
+		u, err := url.Parse(addr)
+		if err != nil || u.Hostname() == "" {
+			continue
+		}
+		for i := range pods {
+			if pods[i].Status.PodIP == u.Hostname() {
+				return &pods[i]
+			}
+		}
+	}
+	return nil
 }
 
 // PodSummary is a pod as `status` shows it.

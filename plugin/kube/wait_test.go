@@ -99,3 +99,36 @@ func TestUnschedulable(t *testing.T) {
 		t.Fatal(Note("x"))
 	}
 }
+
+// Of several ready JobManagers the one Flink's Kubernetes HA ConfigMap names as the leading
+// dispatcher is taken, though older ones are ready too; without such a ConfigMap, the oldest.
+func TestReadyPodPrefersTheHALeader(t *testing.T) {
+	jm := func(name, ip string, age int) *corev1.Pod {
+		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "flink",
+			Labels:            map[string]string{"app.kubernetes.io/instance": "s", ComponentLabel: JobManager},
+			CreationTimestamp: metav1.Unix(int64(1000-age), 0)},
+			Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIP: ip, Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}}}
+	}
+	pods := []runtime.Object{jm("s-jobmanager-0", "10.88.0.7", 2), jm("s-jobmanager-1", "10.88.0.9", 1)}
+	sel := Selector("s", JobManager)
+
+	cs := fake.NewSimpleClientset(pods...)
+	if p, err := ReadyPod(t.Context(), cs, "flink", sel); err != nil || p.Name != "s-jobmanager-0" {
+		t.Fatalf("without HA: %v %v, want the oldest", p, err)
+	}
+	if _, err := LeaderPod(t.Context(), cs, "flink", sel); err == nil {
+		t.Fatal("LeaderPod without an HA ConfigMap: want an error")
+	}
+
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "s-cluster-config-map", Namespace: "flink", Labels: map[string]string{"app": "s", "type": "flink-native-kubernetes"}}, // as Flink 2.3 labels it
+		Data: map[string]string{haLeaderKey: "310e4ceb-8f73-4562-9e77-dc548666b301,pekko.tcp://flink@10.88.0.9:6123/user/rpc/dispatcher_1"}}
+	cs = fake.NewSimpleClientset(append(pods, cm)...)
+	for name, f := range map[string]func() (*corev1.Pod, error){
+		"ReadyPod":  func() (*corev1.Pod, error) { return ReadyPod(t.Context(), cs, "flink", sel) },
+		"LeaderPod": func() (*corev1.Pod, error) { return LeaderPod(t.Context(), cs, "flink", sel) },
+	} {
+		if p, err := f(); err != nil || p.Name != "s-jobmanager-1" {
+			t.Errorf("%s: %v %v, want the leader s-jobmanager-1", name, p, err)
+		}
+	}
+}
