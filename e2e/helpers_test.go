@@ -412,7 +412,6 @@ func exampleJar(version, name string) string {
 	return filepath.Join(cache, "flink", version, "examples", name+".jar")
 }
 
-
 // restClient bounds every REST call: a port-forward to a process that went away must fail, not hang.
 var restClient = &http.Client{Timeout: 15 * time.Second}
 
