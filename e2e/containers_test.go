@@ -12,7 +12,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 )
 
 // The charts as a cluster runs them: real containers of the images ci/images.sh builds from
@@ -129,7 +128,7 @@ func TestRealContainersHighAvailability(t *testing.T) {
 				jobs = append(jobs, job)
 			}
 
-			gone := podUID(jms, leader)
+			gone := podUIDs(t, ns, releaseSel+"jobmanager")[leader]
 			if err := env.cs.CoreV1().Pods(ns).Delete(t.Context(), leader, metav1.DeleteOptions{}); err != nil {
 				t.Fatal(err)
 			}
@@ -158,15 +157,6 @@ func other(pods []corev1.Pod, name string) corev1.Pod {
 		}
 	}
 	return corev1.Pod{}
-}
-
-func podUID(pods []corev1.Pod, name string) types.UID {
-	for _, p := range pods {
-		if p.Name == name {
-			return p.UID
-		}
-	}
-	return ""
 }
 
 // The application chart's job from an image built FROM the Flink image with the jar in usrlib, as
