@@ -22,11 +22,10 @@ import (
 // small CPU requests, and in native mode a CPU limit above them (Flink sets request × limit-factor,
 // 1.0 by default: a TaskManager held to 0.05 CPU misses its heartbeats). A TaskManager of 1536m
 // leaves its tasks ~290m of heap (1g would leave 26m).
-var nodeFit = []string{"jobmanager.cpu=0.05", "taskmanager.cpu=0.05", "jobmanager.memoryProcessSize=1g", "taskmanager.memoryProcessSize=1536m",
-	`flinkConfiguration.kubernetes\.taskmanager\.cpu\.limit-factor=40`}
+var nodeFit = append([]string{"jobmanager.memoryProcessSize=1g", "taskmanager.memoryProcessSize=1536m"}, nodeCPU...)
 
 // nodeCPU is nodeFit's CPU part, for a values set whose memory sizes are its point.
-var nodeCPU = []string{nodeFit[0], nodeFit[1], nodeFit[4]}
+var nodeCPU = []string{"jobmanager.cpu=0.05", "taskmanager.cpu=0.05", `flinkConfiguration.kubernetes\.taskmanager\.cpu\.limit-factor=40`}
 
 // onNode are the --set values that run chart's release on the stack's node: nodeCPU, and for the
 // application chart the image built FROM the Flink image with the example jobs in usrlib (the
