@@ -28,6 +28,7 @@ func pluginHelm(t *testing.T, name string) *helmCLI {
 // flink runs `helm flink ARGS` and returns stdout, stderr and the exit code.
 func (h *helmCLI) flink(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
+	args = forNode(args)
 	cmd := exec.CommandContext(t.Context(), h.bin, append([]string{"flink"}, args...)...)
 	cmd.Env = h.env()
 	var o, e strings.Builder

@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -37,6 +38,28 @@ func onNode(chart string) []string {
 	return nodeCPU
 }
 
+// forNode sizes the release of a `helm [flink] install|upgrade NAME CHART …` command line for the
+// node: onNode's values go right after CHART, so that every --set and -f of the test's own still
+// applies and its --set wins. Other command lines are returned as they are.
+func forNode(args []string) []string {
+	if len(args) < 3 || (args[0] != "install" && args[0] != "upgrade") || strings.HasPrefix(args[1], "-") {
+		return args
+	}
+	chart := "flink-session"
+	if meta, err := os.ReadFile(filepath.Join(args[2], "Chart.yaml")); err == nil {
+		if strings.Contains(string(meta), "\nname: flink-job\n") {
+			chart = "flink-job"
+		}
+	} else if strings.Contains(filepath.Base(args[2]), "flink-job") {
+		chart = "flink-job"
+	}
+	sized := append([]string{}, args[:3]...)
+	for _, s := range onNode(chart) {
+		sized = append(sized, "--set", s)
+	}
+	return append(sized, args[3:]...)
+}
+
 // modeValues is the chart's ci values set of a mode: the defaults, or native mode's.
 func modeValues(chart, mode string) string {
 	set := map[string]string{"standalone": "default", "native": "native"}[mode]
@@ -46,8 +69,6 @@ func modeValues(chart, mode string) string {
 // nodeTimeout bounds a pod's start on the node: image already there, but JVMs of tests running side
 // by side share two cores.
 const nodeTimeout = 4 * time.Minute
-
-func nodeRestrictedNamespace(t testing.TB) string { return restrict(t, newNodeNamespace(t)) }
 
 // assertOnNode fails unless every pod is a container the node's kubelet runs.
 func assertOnNode(t *testing.T, pods []corev1.Pod) {
@@ -71,7 +92,7 @@ func TestRealContainersSessionRunsJarOverREST(t *testing.T) {
 	for _, v := range nativeVersions() {
 		for _, mode := range []string{"standalone", "native"} {
 			t.Run(v.name+"/"+mode, func(t *testing.T) {
-				ns := nodeRestrictedNamespace(t)
+				ns := restrictedNamespace(t)
 				r := install(t, ns, "flink-session", modeValues("flink-session", mode), true, append([]string{"image.tag=" + v.tag}, nodeFit...)...)
 				jm := waitPods(t, ns, releaseSel+"jobmanager", nodeTimeout, "the JobManager is ready", allReady(1))
 				assertOnNode(t, jm)
@@ -113,7 +134,7 @@ func TestRealContainersHighAvailability(t *testing.T) {
 	t.Parallel()
 	for _, v := range nativeVersions() {
 		t.Run(v.name, func(t *testing.T) {
-			ns := nodeRestrictedNamespace(t)
+			ns := restrictedNamespace(t)
 			file := filepath.Join(env.root, "charts/flink-session/ci/ha-values.yaml")
 			r := install(t, ns, "flink-session", file, true, append([]string{"image.tag=" + v.tag}, nodeFit...)...)
 			jms := waitPods(t, ns, releaseSel+"jobmanager", nodeTimeout, "both JobManagers are ready", allReady(2))
@@ -165,7 +186,7 @@ func TestRealContainersApplication(t *testing.T) {
 	for _, v := range nativeVersions() {
 		for _, mode := range []string{"standalone", "native"} {
 			t.Run(v.name+"/"+mode, func(t *testing.T) {
-				ns := nodeRestrictedNamespace(t)
+				ns := restrictedNamespace(t)
 				set := append([]string{"image.repository=flink-examples", "image.tag=" + v.tag}, nodeFit...)
 				r := install(t, ns, "flink-job", modeValues("flink-job", mode), false, set...)
 				jm := waitPods(t, ns, releaseSel+"jobmanager", nodeTimeout, "the JobManager is ready", allReady(1))
@@ -195,7 +216,7 @@ func TestRealContainersApplicationReadyUnderKstatus(t *testing.T) {
 	for _, c := range []struct{ mode, job string }{{"standalone", "TopSpeedWindowing"}, {"native", "TopSpeedWindowing"}, {"standalone", "WordCount"}} {
 		t.Run(c.mode+"/"+c.job, func(t *testing.T) {
 			t.Parallel()
-			ns := nodeRestrictedNamespace(t)
+			ns := restrictedNamespace(t)
 			set := append([]string{"image.repository=flink-examples", "image.tag=" + v.tag,
 				"job.jarURI=local:///opt/flink/usrlib/" + c.job + ".jar",
 				"job.entryClass=org.apache.flink.streaming.examples." + map[string]string{"TopSpeedWindowing": "windowing", "WordCount": "wordcount"}[c.job] + "." + c.job}, nodeFit...)

@@ -16,12 +16,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -40,85 +38,12 @@ import (
 	"github.com/helm-flink/helm-flink/plugin/kube"
 )
 
-const runnerLabel = "helm-flink.dev/pod-runner"
-
-// runnerNodeSelector schedules a namespace's pods onto the fake nodes (the API server's
-// PodNodeSelector admission); without it they run on the stack's real node.
-const runnerNodeSelector = "scheduler.alpha.kubernetes.io/node-selector"
-
 func namespaceName(t testing.TB) string {
 	name := strings.ToLower(regexp.MustCompile(`[^a-zA-Z0-9]+`).ReplaceAllString(t.Name(), "-"))
 	if len(name) > 40 {
 		name = name[:40]
 	}
 	return fmt.Sprintf("e2e-%s-%04x", strings.Trim(name, "-"), rand.IntN(1<<16))
-}
-
-// newNamespace creates a fresh namespace whose Flink pods the pod runner runs. Its cleanup deletes
-// it and fails the test if any of its processes is still alive afterwards.
-func newNamespace(t testing.TB) string {
-	t.Helper()
-	name := namespaceName(t)
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{runnerLabel: "enabled"},
-		Annotations: map[string]string{runnerNodeSelector: "type=kwok"}}}
-	if _, err := env.cs.CoreV1().Namespaces().Create(t.Context(), ns, metav1.CreateOptions{}); err != nil {
-		t.Fatalf("create namespace: %v", err)
-	}
-	t.Cleanup(func() { deleteNamespace(t, name) })
-	return name
-}
-
-func deleteNamespace(t testing.TB, ns string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	before := processes(t, ns)
-	if err := env.cs.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-		t.Errorf("delete namespace %s: %v", ns, err)
-		return
-	}
-	eventually(t, ctx, "pod runner stops every process of namespace "+ns, func() (bool, string) {
-		left := processes(t, ns)
-		return len(left) == 0, fmt.Sprintf("%d processes left: %+v", len(left), left)
-	})
-	for _, p := range before {
-		if p.PID > 0 && syscall.Kill(p.PID, 0) == nil {
-			t.Errorf("process %d of pod %s/%s is still alive after its namespace was deleted", p.PID, ns, p.Pod)
-		}
-	}
-}
-
-// process is the pod runner's view of a pod's real process (GET /processes).
-type process struct {
-	Namespace    string           `json:"namespace"`
-	Pod          string           `json:"pod"`
-	Role         string           `json:"role"`
-	FlinkVersion string           `json:"flinkVersion"`
-	PID          int              `json:"pid"`
-	Ports        map[string]int32 `json:"ports"`
-	Ready        bool             `json:"ready"`
-	Restarts     int32            `json:"restarts"`
-	State        string           `json:"state"`
-	Dir          string           `json:"dir"` // the pod's folder on this machine
-}
-
-func processes(t testing.TB, ns string) []process {
-	t.Helper()
-	resp, err := http.Get("http://" + env.runnerAddr + "/processes")
-	if err != nil {
-		t.Fatalf("pod runner: %v", err)
-	}
-	defer resp.Body.Close()
-	var all []process
-	if err := json.NewDecoder(resp.Body).Decode(&all); err != nil {
-		t.Fatalf("pod runner: %v", err)
-	}
-	var out []process
-	for _, p := range all {
-		if p.Namespace == ns {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // eventually polls cond until it holds; for state that has no watch (Flink's REST API, processes).

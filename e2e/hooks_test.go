@@ -9,11 +9,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 )
@@ -361,37 +361,25 @@ func hooksCopyDir(src, dst string) error {
 	})
 }
 
-// hookLogs is the output of the namespace's hook pods whose name contains filter (the pod runner
-// keeps each container's log in the pod's folder, and under logs/ once the pod is gone).
+// hookLogs is the output of the namespace's hook pods whose name contains filter, as kubectl logs
+// shows it: a failed hook's Job and pods stay (hook-delete-policy hook-succeeded).
 func hookLogs(t *testing.T, ns, filter string) string {
 	t.Helper()
-	runner := filepath.Join(env.root, ".cache/stack/runner")
-	var files []string
-	for _, pattern := range []string{
-		filepath.Join(runner, "pods", ns, "*", "log", "*.log"),
-		filepath.Join(runner, "logs", ns, "*", "*.log"),
-	} {
-		m, _ := filepath.Glob(pattern)
-		files = append(files, m...)
+	pods, err := env.cs.CoreV1().Pods(ns).List(t.Context(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	sort.Strings(files)
 	var b strings.Builder
-	for _, f := range files {
-		pod := filepath.Base(filepath.Dir(f))
-		if pod == "log" {
-			pod = filepath.Base(filepath.Dir(filepath.Dir(f)))
-		}
-		if !strings.Contains(pod, "-submit-") && !strings.Contains(pod, "-pre-upgrade-") || !strings.Contains(pod, filter) {
+	for _, p := range pods.Items {
+		if !strings.Contains(p.Name, "-submit-") && !strings.Contains(p.Name, "-pre-upgrade-") || !strings.Contains(p.Name, filter) {
 			continue
 		}
-		data, _ := os.ReadFile(f)
-		fmt.Fprintf(&b, "== %s %s\n", pod, filepath.Base(f))
-		for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-			// CRI format: time stream tag message
-			if parts := strings.SplitN(line, " ", 4); len(parts) == 4 {
-				line = parts[3]
+		for _, c := range p.Spec.Containers {
+			data, err := env.cs.CoreV1().Pods(ns).GetLogs(p.Name, &corev1.PodLogOptions{Container: c.Name}).DoRaw(t.Context())
+			fmt.Fprintf(&b, "== %s %s\n%s", p.Name, c.Name, data)
+			if err != nil {
+				fmt.Fprintf(&b, "(%v)\n", err)
 			}
-			b.WriteString(line + "\n")
 		}
 	}
 	return b.String()

@@ -23,7 +23,6 @@ import (
 var env struct {
 	root       string
 	kubeconfig string
-	runnerAddr string
 	cfg        *rest.Config
 	cs         kubernetes.Interface
 	dyn        dynamic.Interface
@@ -67,11 +66,7 @@ func run(m *testing.M) int {
 
 func setup() error {
 	env.kubeconfig = filepath.Join(env.root, ".cache/stack/kubeconfig")
-	addr, err := os.ReadFile(filepath.Join(env.root, ".cache/stack/podrunner.addr"))
-	if err != nil {
-		return err
-	}
-	env.runnerAddr = strings.TrimSpace(string(addr))
+	var err error
 	if env.cfg, err = clientcmd.BuildConfigFromFlags("", env.kubeconfig); err != nil {
 		return err
 	}

@@ -4,9 +4,7 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -24,8 +22,8 @@ import (
 )
 
 // Native Kubernetes mode (mode: native): the JobManager Deployment that Helm owns creates the
-// TaskManager pods itself, through the API server with its ServiceAccount's token, and the pod
-// runner runs them as real KubernetesTaskExecutorRunner JVMs. Everything here talks to Flink over
+// TaskManager pods itself, through the API server with its ServiceAccount's token; the node runs
+// them as containers of KubernetesTaskExecutorRunner JVMs. Everything here talks to Flink over
 // its REST API (no plugin) and to Kubernetes through the API server.
 
 // nativeVersion is a Flink release the native tests run on: the image tag that selects it.
@@ -102,10 +100,7 @@ func (c *nativeCluster) waitTaskManagers(t *testing.T, n int, what string) []cor
 func (c *nativeCluster) assertFlinkCreated(t *testing.T, pods []corev1.Pod) {
 	t.Helper()
 	d := c.deployment(t)
-	procs := map[string]process{}
-	for _, p := range processes(t, c.ns) {
-		procs[p.Pod] = p
-	}
+	assertOnNode(t, pods)
 	for _, p := range pods {
 		owners := p.OwnerReferences
 		if len(owners) != 1 || owners[0].Kind != "Deployment" || owners[0].Name != c.id || owners[0].UID != d.UID ||
@@ -132,13 +127,9 @@ func (c *nativeCluster) assertFlinkCreated(t *testing.T, pods []corev1.Pod) {
 			sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot || p.Spec.SecurityContext.SeccompProfile == nil {
 			t.Fatalf("%s: security context %+v / pod %+v: not the chart's pod template", p.Name, main.SecurityContext, p.Spec.SecurityContext)
 		}
-		proc, ok := procs[p.Name]
-		if !ok || proc.Role != "kubernetes-taskmanager" || proc.PID == 0 || !proc.Ready {
-			t.Fatalf("%s: pod runner process %+v, want a ready kubernetes-taskmanager", p.Name, proc)
-		}
-		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", proc.PID))
-		if !strings.Contains(string(cmdline), "org.apache.flink.kubernetes.taskmanager.KubernetesTaskExecutorRunner") {
-			t.Fatalf("%s: process %d is not a KubernetesTaskExecutorRunner JVM: %q", p.Name, proc.PID, strings.ReplaceAll(string(cmdline), "\x00", " "))
+		out, err := execIn(t, c.ns, p.Name, main.Name, "sh", "-c", `for p in /proc/[0-9]*; do tr '\0' ' ' < $p/cmdline; echo; done`)
+		if err != nil || !strings.Contains(out, "org.apache.flink.kubernetes.taskmanager.KubernetesTaskExecutorRunner") {
+			t.Fatalf("%s: no KubernetesTaskExecutorRunner JVM in the container (%v):\n%s", p.Name, err, out)
 		}
 	}
 }
@@ -584,7 +575,8 @@ func TestNativeHighAvailability(t *testing.T) {
 			after := c.waitTaskManagers(t, 2, "the TaskManager pods serve the new JobManager")
 			for _, p := range after {
 				if before[p.Name] != p.UID {
-					t.Fatalf("TaskManager pod %s (uid %s) is not one the first JobManager created: %v", p.Name, p.UID, before)
+					t.Fatalf("TaskManager pod %s (uid %s) is not one the first JobManager created: %v\nthe new JobManager on its workers:\n%s",
+						p.Name, p.UID, before, grepLines(containerLogs(t, ns, jm.Name, ""), "orker", "ecover", "TaskExecutor"))
 				}
 			}
 			c.assertFlinkCreated(t, after)
@@ -595,7 +587,7 @@ func TestNativeHighAvailability(t *testing.T) {
 
 // The jar fetched over http (charts/flink-job/ci/http-jar-values.yaml) in native mode: the chart's
 // pod template gives the TaskManager pods Flink creates the fetch-jar init container and the
-// usrlib volume, which the pod runner runs for real before the JVM.
+// usrlib volume, which the node runs before the JVM.
 func TestNativeApplicationHTTPJar(t *testing.T) {
 	jarServer(t)
 	ns := restrictedNamespace(t)

@@ -21,15 +21,22 @@ import (
 	"github.com/helm-flink/helm-flink/plugin/kube"
 )
 
-// realNode is the stack's kubelet node (ci/node.sh); every pod of a namespace from
-// newNodeNamespace runs there as a container.
+// realNode is the stack's kubelet node (ci/node.sh); every pod of a namespace from newNamespace
+// runs there as a container.
 const realNode = "helm-flink-node"
 
-// newNodeNamespace creates a fresh namespace whose pods run as real containers on the stack's
-// node. Its cleanup deletes it and waits until it is gone, so no container outlives its test.
-func newNodeNamespace(t testing.TB) string {
+// newNamespace creates a fresh namespace whose pods run as real containers on the stack's node.
+// Its cleanup deletes it and waits until it is gone, so no container outlives its test.
+func newNamespace(t testing.TB) string {
 	t.Helper()
 	name := namespaceName(t)
+	createNamespace(t, name)
+	return name
+}
+
+// createNamespace creates namespace name, deleted by the test's cleanup as newNamespace's are.
+func createNamespace(t testing.TB, name string) {
+	t.Helper()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
 	if _, err := env.cs.CoreV1().Namespaces().Create(t.Context(), ns, metav1.CreateOptions{}); err != nil {
 		t.Fatalf("create namespace: %v", err)
@@ -50,7 +57,6 @@ func newNodeNamespace(t testing.TB) string {
 			return false, fmt.Sprintf("%v, %d pods left", n.Status.Phase, len(pods.Items))
 		})
 	})
-	return name
 }
 
 // execIn runs a command in a container through the API server and the kubelet's streaming.
@@ -90,7 +96,7 @@ func TestNodeRunsRealContainers(t *testing.T) {
 	if v := node.Status.NodeInfo.ContainerRuntimeVersion; !strings.HasPrefix(v, "containerd://") {
 		t.Fatalf("node %s runs %q, want containerd://…", realNode, v)
 	}
-	ns := newNodeNamespace(t)
+	ns := newNamespace(t)
 	apply(t, ns, nodeSmokeManifest)
 
 	server := waitPods(t, ns, "app=web", podTimeout, "the web server is ready", allReady(1))[0]

@@ -21,14 +21,13 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// The stack makes paths real: every pod's processes see the pod's volumes at their mount paths
-// and write anywhere else into their container's own file system. A savepoint written outside a
-// volume is lost with its JobManager pod; one on a PersistentVolumeClaim, which the stack
-// provisions as a real cluster's storage class would, survives it.
+// Where a savepoint lands decides whether it outlives its pod: written outside a volume it is
+// lost with its JobManager pod; on a PersistentVolumeClaim, which the stack provisions as a real
+// cluster's storage class would, it survives it.
 
-// A savepoint into file:///flink-data/sp with no volume there lands in the JobManager pod's own
-// folder — not on this machine's /flink-data, not in a TaskManager — and is gone with the pod:
-// the replacement JobManager cannot start a job from it, with Flink's own error.
+// A savepoint into file:///tmp/sp, where no volume is, lands in the JobManager container's own
+// file system — not in a TaskManager's, not on this machine — and is gone with the pod: the
+// replacement JobManager cannot start a job from it, with Flink's own error.
 func TestPathsSavepointOutsideVolumeIsLostWithPod(t *testing.T) {
 	t.Parallel()
 	ns := newNamespace(t)
@@ -37,38 +36,24 @@ func TestPathsSavepointOutsideVolumeIsLostWithPod(t *testing.T) {
 	version := env.versions["FLINK1_VERSION"]
 	job := rest.run(rest.upload(exampleJar(version, "TopSpeedWindowing")), 2)
 	rest.waitAllTasksRunning(job, jobTimeout)
-	sp := stopWithSavepointTo(t, rest, job, "file:///flink-data/sp")
-	if !strings.HasPrefix(sp, "/flink-data/sp/savepoint-") {
-		t.Fatalf("savepoint at %q, want it where the pod asked for it: /flink-data/sp/savepoint-…", sp)
+	sp := stopWithSavepointTo(t, rest, job, "file:///tmp/sp")
+	if !strings.HasPrefix(sp, "/tmp/sp/savepoint-") {
+		t.Fatalf("savepoint at %q, want it where the pod asked for it: /tmp/sp/savepoint-…", sp)
 	}
-
-	procs := mountsOf(t, ns)
-	jmProc := procs[jm]
-	own := jmProc.Mounts["/flink-data"]
-	if own == "" || !strings.HasPrefix(own, jmProc.Dir+string(filepath.Separator)) {
-		t.Fatalf("the JobManager's /flink-data is %q, want a folder of its pod (%s); mounts %v", own, jmProc.Dir, jmProc.Mounts)
-	}
-	metadata := filepath.Join(own, strings.TrimPrefix(sp, "/flink-data"), "_metadata")
-	if _, err := os.Stat(metadata); err != nil {
-		t.Fatalf("the savepoint is not in the JobManager pod's own /flink-data: %v", err)
+	if out, err := execIn(t, ns, jm, "jobmanager", "test", "-f", sp+"/_metadata"); err != nil {
+		t.Fatalf("the savepoint is not in the JobManager container's %s: %v %s", sp, err, out)
 	}
 	if _, err := os.Stat(sp); !os.IsNotExist(err) {
 		t.Fatalf("the savepoint is on this machine's %s (%v): the pod wrote outside its container", sp, err)
 	}
-	for pod, p := range procs {
-		if p.Role == "taskmanager" {
-			if _, err := os.Stat(filepath.Join(p.Mounts["/flink-data"], strings.TrimPrefix(sp, "/flink-data"), "_metadata")); err == nil {
-				t.Fatalf("TaskManager %s sees the JobManager's savepoint", pod)
-			}
+	for _, p := range waitPods(t, ns, tmSelector, podTimeout, "2 TaskManagers are ready", allReady(2)) {
+		if _, err := execIn(t, ns, p.Name, "taskmanager", "test", "-e", sp); err == nil {
+			t.Fatalf("TaskManager %s sees the JobManager's savepoint", p.Name)
 		}
 	}
 
 	// The JobManager pod (with its TaskManagers) is deleted and replaced.
 	rest = replaceSessionPods(t, ns, jm)
-	eventually(t, timeout(t, 30*time.Second), "the old JobManager pod's folder is deleted", func() (bool, string) {
-		_, err := os.Stat(jmProc.Dir)
-		return os.IsNotExist(err), fmt.Sprint(err)
-	})
 	id := rest.upload(exampleJar(version, "TopSpeedWindowing"))
 	failure := runFromSavepoint(t, rest, id, "file:"+sp, true)
 	if !strings.Contains(failure, "Cannot find checkpoint or savepoint") || !strings.Contains(failure, "FileNotFoundException") {
@@ -85,17 +70,22 @@ func TestPathsSavepointOnClaimSurvivesPod(t *testing.T) {
 	apply(t, ns, pathsSession(t, true))
 	claimFolder := boundClaimFolder(t, ns, "flink-data")
 	rest, jm := pathsSessionUp(t, ns, "")
-	for pod, p := range mountsOf(t, ns) {
-		if p.Mounts["/flink-data"] != claimFolder {
-			t.Fatalf("pod %s mounts %q at /flink-data, want the claim's folder %s", pod, p.Mounts["/flink-data"], claimFolder)
-		}
-	}
 	version := env.versions["FLINK1_VERSION"]
 	job := rest.run(rest.upload(exampleJar(version, "TopSpeedWindowing")), 2)
 	rest.waitAllTasksRunning(job, jobTimeout)
 	sp := stopWithSavepointTo(t, rest, job, "file:///flink-data/sp")
 	if _, err := os.Stat(filepath.Join(claimFolder, strings.TrimPrefix(sp, "/flink-data"), "_metadata")); err != nil {
 		t.Fatalf("the savepoint %s is not in the claim's folder: %v", sp, err)
+	}
+	// Every pod of the cluster sees it at the same path.
+	pods, err := env.cs.CoreV1().Pods(ns).List(t.Context(), metav1.ListOptions{LabelSelector: "app=flink"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pods.Items {
+		if out, err := execIn(t, ns, p.Name, p.Spec.Containers[0].Name, "test", "-f", sp+"/_metadata"); err != nil {
+			t.Fatalf("pod %s does not see the savepoint %s on the claim: %v %s", p.Name, sp, err, out)
+		}
 	}
 
 	rest = replaceSessionPods(t, ns, jm)
@@ -106,9 +96,9 @@ func TestPathsSavepointOnClaimSurvivesPod(t *testing.T) {
 }
 
 // A claim's life on the stack: the default StorageClass is given to a claim without one, the
-// pod runner provisions a volume (a folder), the real PV controller binds it; two pods that mount
-// the claim see each other's files while their own /flink-data stays their own; deleting the
-// claim deletes the volume and its folder.
+// provisioner makes a volume (a folder), the real PV controller binds it; two pods that mount the
+// claim see each other's files while their own /flink-data stays their own; deleting the claim
+// deletes the volume and its folder.
 func TestPathsClaimLifecycle(t *testing.T) {
 	t.Parallel()
 	ns := newNamespace(t)
@@ -132,7 +122,7 @@ func TestPathsClaimLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	size := pv.Spec.Capacity[corev1.ResourceStorage]
-	if pv.Annotations["pv.kubernetes.io/provisioned-by"] != "podrunner.helm-flink.dev/local" || size.String() != "64Mi" ||
+	if pv.Annotations["pv.kubernetes.io/provisioned-by"] != "local.helm-flink.dev/hostpath" || size.String() != "64Mi" ||
 		pv.Spec.PersistentVolumeReclaimPolicy != corev1.PersistentVolumeReclaimDelete || pv.Spec.ClaimRef == nil || pv.Spec.ClaimRef.UID != pvc.UID {
 		t.Fatalf("provisioned volume %s: %+v", pv.Name, pv)
 	}
@@ -142,6 +132,7 @@ func TestPathsClaimLifecycle(t *testing.T) {
 	script := func(me, other string) string {
 		return fmt.Sprintf(`set -eu
 echo "from %[1]s" > /shared/%[1]s
+mkdir -p /flink-data
 echo private > /flink-data/%[1]s
 for i in $(seq 1 240); do [ -f /shared/%[2]s ] && break; sleep 0.25; done
 cat /shared/%[2]s
@@ -151,7 +142,7 @@ if [ -e /flink-data/%[2]s ]; then echo "%[2]s's /flink-data is mine" >&2; exit 1
 		other := map[string]string{"a": "b", "b": "a"}[me]
 		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "pod-" + me, Labels: map[string]string{"app": "claim-user"}}, Spec: corev1.PodSpec{
 			RestartPolicy: corev1.RestartPolicyNever,
-			Containers: []corev1.Container{{Name: "main", Image: "bash:5", Command: []string{"bash", "-c", script(me, other)},
+			Containers: []corev1.Container{{Name: "main", Image: "python:3.12-alpine", Command: []string{"sh", "-c", script(me, other)},
 				VolumeMounts: []corev1.VolumeMount{{Name: "shared", MountPath: "/shared"}}}},
 			Volumes: []corev1.Volume{{Name: "shared", VolumeSource: corev1.VolumeSource{
 				PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: "shared"}}}},
@@ -164,7 +155,7 @@ if [ -e /flink-data/%[2]s ]; then echo "%[2]s's /flink-data is mine" >&2; exit 1
 		done := 0
 		for _, p := range pods {
 			if p.Status.Phase == corev1.PodFailed {
-				t.Fatalf("pod %s failed:\n%s", p.Name, runnerLog(t, ns, p.Name, "main"))
+				t.Fatalf("pod %s failed:\n%s", p.Name, podLogs(t, ns, p.Name, "main", false))
 			}
 			if p.Status.Phase == corev1.PodSucceeded {
 				done++
@@ -173,7 +164,7 @@ if [ -e /flink-data/%[2]s ]; then echo "%[2]s's /flink-data is mine" >&2; exit 1
 		return done == 2
 	})
 	for me, other := range map[string]string{"a": "b", "b": "a"} {
-		if logs := runnerLog(t, ns, "pod-"+me, "main"); !strings.Contains(logs, "from "+other) {
+		if logs := podLogs(t, ns, "pod-"+me, "main", false); !strings.Contains(logs, "from "+other) {
 			t.Fatalf("pod-%s did not read pod-%s's file:\n%s", me, other, logs)
 		}
 		if got, err := os.ReadFile(filepath.Join(folder, me)); err != nil || string(got) != "from "+me+"\n" {
@@ -262,6 +253,7 @@ data:
       rpc: {port: 6122}
       memory: {process: {size: 1728m}}
     parallelism: {default: 2}
+    env: {java: {opts: {all: "--add-exports=java.base/sun.net.util=ALL-UNNAMED --add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED --add-exports=jdk.compiler/com.sun.tools.javac.api=ALL-UNNAMED --add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED --add-exports=jdk.compiler/com.sun.tools.javac.parser=ALL-UNNAMED --add-exports=jdk.compiler/com.sun.tools.javac.tree=ALL-UNNAMED --add-exports=jdk.compiler/com.sun.tools.javac.util=ALL-UNNAMED --add-exports=java.security.jgss/sun.security.krb5=ALL-UNNAMED --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/java.text=ALL-UNNAMED --add-opens=java.base/java.time=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED"}}} # Flink's default config.yaml has these Java 17 options
   log4j-console.properties: |
     rootLogger.level = INFO
     rootLogger.appenderRef.console.ref = ConsoleAppender
@@ -302,6 +294,9 @@ spec:
         - {containerPort: 6123, name: rpc}
         - {containerPort: 6124, name: blob-server}
         - {containerPort: 8081, name: webui}
+        readinessProbe:
+          tcpSocket: {port: webui}
+          periodSeconds: 2
 {{- template "volumes" . }}
 ---
 apiVersion: apps/v1
@@ -322,6 +317,9 @@ spec:
         args: ["taskmanager"]
         ports:
         - {containerPort: 6122, name: rpc}
+        readinessProbe:
+          tcpSocket: {port: rpc}
+          periodSeconds: 2
 {{- template "volumes" . }}
 `))
 
@@ -344,8 +342,8 @@ func pathsSessionUp(t *testing.T, ns, old string) (*flinkREST, string) {
 	return rest, jms[0].Name
 }
 
-// replaceSessionPods deletes the JobManager pod — and the TaskManager pods, which the pod runner
-// connects to a JobManager's local port when they start — and waits for their replacements.
+// replaceSessionPods deletes the JobManager pod and the TaskManager pods — a fresh cluster on the
+// same volumes — and waits for their replacements.
 func replaceSessionPods(t *testing.T, ns, jm string) *flinkREST {
 	t.Helper()
 	if err := env.cs.CoreV1().Pods(ns).DeleteCollection(t.Context(), metav1.DeleteOptions{}, metav1.ListOptions{LabelSelector: "app=flink"}); err != nil {
@@ -450,50 +448,4 @@ func boundClaimFolder(t *testing.T, ns, claim string) string {
 		t.Fatalf("the claim's folder %s: %v", folder, err)
 	}
 	return folder
-}
-
-// mountedProcess is the pod runner's view of a pod's process with its mounts.
-type mountedProcess struct {
-	Pod    string            `json:"pod"`
-	Role   string            `json:"role"`
-	Dir    string            `json:"dir"`
-	Mounts map[string]string `json:"mounts"` // mount path → host folder
-}
-
-func mountsOf(t *testing.T, ns string) map[string]mountedProcess {
-	t.Helper()
-	resp, err := http.Get("http://" + env.runnerAddr + "/processes")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var all []struct {
-		Namespace string `json:"namespace"`
-		mountedProcess
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&all); err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]mountedProcess{}
-	for _, p := range all {
-		if p.Namespace == ns {
-			out[p.Pod] = p.mountedProcess
-		}
-	}
-	return out
-}
-
-// runnerLog is the output of a pod's container that the pod runner ran, from its log file (the
-// runner serves `kubectl logs` only for Flink and python3 pods and shell init containers).
-func runnerLog(t *testing.T, ns, pod, container string) string {
-	t.Helper()
-	p, ok := mountsOf(t, ns)[pod]
-	if !ok {
-		t.Fatalf("the pod runner has no pod %s/%s", ns, pod)
-	}
-	data, err := os.ReadFile(filepath.Join(p.Dir, "log", container+".log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(data)
 }

@@ -36,7 +36,7 @@ func (h *helmCLI) env() []string {
 
 func (h *helmCLI) run(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	cmd := exec.CommandContext(t.Context(), h.bin, args...)
+	cmd := exec.CommandContext(t.Context(), h.bin, forNode(args)...)
 	cmd.Env = h.env()
 	out, err := cmd.CombinedOutput()
 	return string(out), err

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -27,8 +26,8 @@ const (
 	jobTimeout = 2 * time.Minute
 )
 
-// The whole path before the plugin exists: manifests → real API server → pods → pod runner →
-// real Flink → port-forward through the API server → Flink REST.
+// The whole path before the plugin exists: manifests → real API server → the node's containers
+// of real Flink → port-forward through the API server and the kubelet → Flink REST.
 func TestSessionClusterFlink1(t *testing.T) {
 	t.Parallel()
 	sessionCluster(t, "flink:1.20-java17", env.versions["FLINK1_VERSION"], true)
@@ -94,22 +93,22 @@ func sessionCluster(t *testing.T, image, version string, scale bool) {
 
 	t.Run("a killed TaskManager shows as a container restart and comes back", func(t *testing.T) {
 		rest.t = t
-		var victim process
-		for _, p := range processes(t, ns) {
-			if p.Role == "taskmanager" && p.PID > 0 {
-				victim = p
-				break
+		victim := waitPods(t, ns, tmSelector, podTimeout, "3 TaskManagers are ready", allReady(3))[0]
+		jvm := 0
+		for _, pid := range podProcesses(t, victim.UID) {
+			if cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); strings.Contains(string(cmd), "TaskManagerRunner") {
+				jvm = pid
 			}
 		}
-		if victim.PID == 0 {
-			t.Fatal("no running TaskManager process")
+		if jvm == 0 {
+			t.Fatalf("no TaskManager JVM on this machine in pod %s's cgroup", victim.Name)
 		}
-		if err := syscall.Kill(-victim.PID, syscall.SIGKILL); err != nil {
+		if err := syscall.Kill(jvm, syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
 		pods := waitPods(t, ns, tmSelector, podTimeout, "the killed TaskManager restarted and is ready again", func(pods []corev1.Pod) bool {
 			for _, p := range pods {
-				if p.Name == victim.Pod {
+				if p.Name == victim.Name {
 					cs := p.Status.ContainerStatuses
 					return podReady(&p) && len(cs) == 1 && cs[0].RestartCount == 1
 				}
@@ -117,26 +116,18 @@ func sessionCluster(t *testing.T, image, version string, scale bool) {
 			return false
 		})
 		for _, p := range pods {
-			if p.Name == victim.Pod {
+			if p.Name == victim.Name {
 				last := p.Status.ContainerStatuses[0].LastTerminationState.Terminated
 				if last == nil || last.ExitCode != 137 {
 					t.Fatalf("last termination %+v, want exit code 137 (SIGKILL)", last)
 				}
 			}
 		}
-		// The reaped process's group id may be reused: it must not stay listed for a later kill.
-		tracked, err := os.ReadFile(filepath.Join(env.root, ".cache/stack/runner/processes"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if slices.Contains(strings.Fields(string(tracked)), strconv.Itoa(victim.PID)) {
-			t.Fatalf("process group %d of the killed TaskManager is still recorded for killing", victim.PID)
-		}
 	})
 
-	t.Run("scaling down stops the removed TaskManager's process", func(t *testing.T) {
+	t.Run("scaling down stops the removed TaskManager's processes", func(t *testing.T) {
 		rest.t = t
-		before := processes(t, ns)
+		before := waitPods(t, ns, tmSelector, podTimeout, "3 TaskManagers are ready", allReady(3))
 		scaleDeployment(t, ns, "flink-taskmanager", 2)
 		pods := waitPods(t, ns, tmSelector, podTimeout, "2 TaskManager pods are left", allReady(2))
 		keep := map[string]bool{}
@@ -146,11 +137,12 @@ func sessionCluster(t *testing.T, image, version string, scale bool) {
 		ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 		defer cancel()
 		for _, p := range before {
-			if p.Role != "taskmanager" || keep[p.Pod] {
+			if keep[p.Name] {
 				continue
 			}
-			eventually(t, ctx, "the process of removed pod "+p.Pod+" is gone", func() (bool, string) {
-				return syscall.Kill(p.PID, 0) != nil, fmt.Sprintf("pid %d alive", p.PID)
+			eventually(t, ctx, "the processes of removed pod "+p.Name+" are gone", func() (bool, string) {
+				left := podProcesses(t, p.UID)
+				return len(left) == 0, fmt.Sprintf("pids %v alive", left)
 			})
 		}
 	})
@@ -171,7 +163,7 @@ func TestApplicationCluster(t *testing.T) {
 	ns := newNamespace(t)
 	version := env.versions["FLINK1_VERSION"]
 	jobID := "00000000000000000000000000000042"
-	applyFile(t, ns, "application.yaml", map[string]string{"FLINK_IMAGE": "flink:1.20-java17", "JOB_ID": jobID})
+	applyFile(t, ns, "application.yaml", map[string]string{"FLINK_IMAGE": "flink-examples:1.20-java17", "JOB_ID": jobID})
 	jm := waitPods(t, ns, jmSelector, podTimeout, "the application JobManager is ready", allReady(1))[0]
 	waitPods(t, ns, tmSelector, podTimeout, "2 TaskManagers are ready", allReady(2))
 	rest := forwardREST(t, ns, jm.Name)
@@ -196,25 +188,20 @@ func TestApplicationCluster(t *testing.T) {
 	}
 }
 
-// A Flink pod in a namespace without the label is not run, and says why.
-func TestUnlabelledNamespaceIsNotRun(t *testing.T) {
-	t.Parallel()
-	ns := newNamespace(t)
-	if _, err := env.cs.CoreV1().Namespaces().Patch(t.Context(), ns, types.MergePatchType,
-		[]byte(`{"metadata":{"labels":{"`+runnerLabel+`":null}}}`), metav1.PatchOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	applyFile(t, ns, "session.yaml", map[string]string{"FLINK_IMAGE": "flink:1.20-java17"})
-	waitPods(t, ns, jmSelector, podTimeout, "the JobManager says why it is not run", func(pods []corev1.Pod) bool {
-		if len(pods) != 1 || len(pods[0].Status.ContainerStatuses) != 1 {
-			return false
+// podProcesses are the processes of this machine in the cgroup the kubelet made for pod uid
+// (cgroupfs: …/pod<uid>/<container id>): what runs in its containers, seen from the node.
+func podProcesses(t *testing.T, uid types.UID) []int {
+	t.Helper()
+	cgroups, _ := filepath.Glob("/proc/[0-9]*/cgroup")
+	var pids []int
+	for _, f := range cgroups {
+		data, err := os.ReadFile(f)
+		if err != nil || !strings.Contains(string(data), "/pod"+string(uid)+"/") {
+			continue
 		}
-		w := pods[0].Status.ContainerStatuses[0].State.Waiting
-		return w != nil && w.Reason == "NamespaceNotEnabled"
-	})
-	for _, p := range processes(t, ns) {
-		if p.PID != 0 {
-			t.Fatalf("pod %s runs process %d in an unlabelled namespace", p.Pod, p.PID)
+		if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(f))); err == nil {
+			pids = append(pids, pid)
 		}
 	}
+	return pids
 }

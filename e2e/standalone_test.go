@@ -61,7 +61,7 @@ func newStandalone(t testing.TB, extraEnv ...string) *standalone {
 }
 
 func (s *standalone) cmd(t testing.TB, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(t.Context(), standaloneBin, args...)
+	cmd := exec.CommandContext(t.Context(), standaloneBin, forNode(args)...)
 	cmd.Env = s.env
 	return cmd
 }
@@ -88,7 +88,7 @@ func (s *standalone) run(t testing.TB, args ...string) (stdout, stderr string, c
 // helm runs the stack's helm3 with the same Helm home, for what users do with helm beside the plugin.
 func (s *standalone) helm(t *testing.T, args ...string) string {
 	t.Helper()
-	cmd := exec.CommandContext(t.Context(), filepath.Join(env.root, ".cache/bin/helm3"), args...)
+	cmd := exec.CommandContext(t.Context(), filepath.Join(env.root, ".cache/bin/helm3"), forNode(args)...)
 	cmd.Env = s.env
 	out, err := cmd.CombinedOutput()
 	if err != nil {

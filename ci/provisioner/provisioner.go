@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,26 +14,28 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 )
 
-// The pod runner is the stack's storage provisioner, the way an external provisioner works: the
-// stack's default StorageClass (ci/kwok/storageclass.yaml) names it, kube-controller-manager's
-// PV controller marks each claim of that class for it (volume.kubernetes.io/storage-provisioner),
-// the runner creates a hostPath PersistentVolume for the claim — a folder of its own, under
-// <workdir>/pvc/<namespace>/ — and the PV controller binds the two. Every pod that mounts the
-// claim gets that folder. A released volume of reclaim policy Delete (its claim was deleted) is
-// deleted with its folder.
 const (
-	defaultProvisioner = "podrunner.helm-flink.dev/local"
+	defaultName        = "local.helm-flink.dev/hostpath"
 	annProvisionedBy   = "pv.kubernetes.io/provisioned-by"
 	annProvisioner     = "volume.kubernetes.io/storage-provisioner"
 	annProvisionerBeta = "volume.beta.kubernetes.io/storage-provisioner"
 	annSelectedNode    = "volume.kubernetes.io/selected-node"
 )
 
-// watchVolumes provisions and reclaims the volumes of the runner's provisioner.
-func (r *runner) watchVolumes(ctx context.Context, f informers.SharedInformerFactory) ([]cache.InformerSynced, error) {
+// provisioner provisions the claims of StorageClasses named after it.
+type provisioner struct {
+	cs   kubernetes.Interface
+	log  *log.Logger
+	root string
+	name string
+}
+
+// watch provisions and reclaims the volumes of the provisioner.
+func (r *provisioner) watch(ctx context.Context, f informers.SharedInformerFactory) ([]cache.InformerSynced, error) {
 	claims := f.Core().V1().PersistentVolumeClaims().Informer()
 	volumes := f.Core().V1().PersistentVolumes().Informer()
 	if _, err := claims.AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -50,12 +53,10 @@ func (r *runner) watchVolumes(ctx context.Context, f informers.SharedInformerFac
 	return []cache.InformerSynced{claims.HasSynced, volumes.HasSynced}, nil
 }
 
-func (r *runner) pvcRoot() string { return filepath.Join(r.workdir, "pvc") }
-
-// provision creates the volume of a pending claim that the PV controller handed to the runner.
-func (r *runner) provision(ctx context.Context, pvc *corev1.PersistentVolumeClaim) {
+// provision creates the volume of a pending claim that the PV controller handed to the provisioner.
+func (r *provisioner) provision(ctx context.Context, pvc *corev1.PersistentVolumeClaim) {
 	if pvc.Spec.VolumeName != "" || pvc.Status.Phase != corev1.ClaimPending || pvc.DeletionTimestamp != nil ||
-		(pvc.Annotations[annProvisioner] != r.provisioner && pvc.Annotations[annProvisionerBeta] != r.provisioner) {
+		(pvc.Annotations[annProvisioner] != r.name && pvc.Annotations[annProvisionerBeta] != r.name) {
 		return
 	}
 	if err := r.createVolume(ctx, pvc); err != nil {
@@ -63,7 +64,7 @@ func (r *runner) provision(ctx context.Context, pvc *corev1.PersistentVolumeClai
 	}
 }
 
-func (r *runner) createVolume(ctx context.Context, pvc *corev1.PersistentVolumeClaim) error {
+func (r *provisioner) createVolume(ctx context.Context, pvc *corev1.PersistentVolumeClaim) error {
 	name := "pvc-" + string(pvc.UID)
 	if _, err := r.cs.CoreV1().PersistentVolumes().Get(ctx, name, metav1.GetOptions{}); err == nil {
 		return nil // provisioned already; the PV controller binds it
@@ -80,7 +81,7 @@ func (r *runner) createVolume(ctx context.Context, pvc *corev1.PersistentVolumeC
 		return nil // the scheduler picks a node first
 	}
 	if pvc.Spec.VolumeMode != nil && *pvc.Spec.VolumeMode == corev1.PersistentVolumeBlock {
-		return fmt.Errorf("volumeMode Block is not supported: the runner's volumes are folders")
+		return fmt.Errorf("volumeMode Block is not supported: the volumes are folders")
 	}
 	size, ok := pvc.Spec.Resources.Requests[corev1.ResourceStorage]
 	if !ok {
@@ -91,7 +92,7 @@ func (r *runner) createVolume(ctx context.Context, pvc *corev1.PersistentVolumeC
 		reclaim = *sc.ReclaimPolicy
 	}
 	// A folder per claim (its uid tells a claim from a later one of the same name).
-	dir := filepath.Join(r.pvcRoot(), pvc.Namespace, pvc.Name+"-"+string(pvc.UID)[:8])
+	dir := filepath.Join(r.root, pvc.Namespace, pvc.Name+"-"+string(pvc.UID)[:8])
 	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return err
 	}
@@ -102,7 +103,7 @@ func (r *runner) createVolume(ctx context.Context, pvc *corev1.PersistentVolumeC
 	}
 	dirType := corev1.HostPathDirectoryOrCreate
 	pv := &corev1.PersistentVolume{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Annotations: map[string]string{annProvisionedBy: r.provisioner}},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Annotations: map[string]string{annProvisionedBy: r.name}},
 		Spec: corev1.PersistentVolumeSpec{
 			Capacity:                      corev1.ResourceList{corev1.ResourceStorage: size},
 			AccessModes:                   pvc.Spec.AccessModes,
@@ -122,14 +123,14 @@ func (r *runner) createVolume(ctx context.Context, pvc *corev1.PersistentVolumeC
 	return nil
 }
 
-// reclaim deletes a volume of the runner's provisioner whose claim is gone (Released) under
+// reclaim deletes a volume of the provisioner whose claim is gone (Released) under
 // reclaim policy Delete: its folder, then the PersistentVolume.
-func (r *runner) reclaim(ctx context.Context, pv *corev1.PersistentVolume) {
-	if pv.Annotations[annProvisionedBy] != r.provisioner || pv.Status.Phase != corev1.VolumeReleased ||
+func (r *provisioner) reclaim(ctx context.Context, pv *corev1.PersistentVolume) {
+	if pv.Annotations[annProvisionedBy] != r.name || pv.Status.Phase != corev1.VolumeReleased ||
 		pv.Spec.PersistentVolumeReclaimPolicy != corev1.PersistentVolumeReclaimDelete || pv.DeletionTimestamp != nil {
 		return
 	}
-	if h := pv.Spec.HostPath; h != nil && strings.HasPrefix(h.Path, r.pvcRoot()+string(filepath.Separator)) {
+	if h := pv.Spec.HostPath; h != nil && strings.HasPrefix(h.Path, r.root+string(filepath.Separator)) {
 		if err := os.RemoveAll(h.Path); err != nil {
 			r.log.Printf("provisioner: volume %s: %v", pv.Name, err)
 			return
@@ -146,34 +147,4 @@ func (r *runner) reclaim(ctx context.Context, pv *corev1.PersistentVolume) {
 		claim = pv.Spec.ClaimRef.Namespace + "/" + pv.Spec.ClaimRef.Name
 	}
 	r.log.Printf("provisioner: volume %s of deleted claim %s deleted with its folder", pv.Name, claim)
-}
-
-// claimDir is the host folder behind a pod's persistentVolumeClaim volume: the hostPath of the
-// PersistentVolume bound to the claim. A pod whose claim is missing or not bound waits, as the
-// kubelet does.
-func (r *runner) claimDir(ctx context.Context, ns, claim string) (string, error) {
-	pvc, err := r.cs.CoreV1().PersistentVolumeClaims(ns).Get(ctx, claim, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return "", &errWaiting{fmt.Sprintf("persistentvolumeclaim %q not found", claim)}
-	}
-	if err != nil {
-		return "", err
-	}
-	if pvc.Status.Phase != corev1.ClaimBound || pvc.Spec.VolumeName == "" {
-		return "", &errWaiting{fmt.Sprintf("unbound PersistentVolumeClaim %q (phase %s)", claim, pvc.Status.Phase)}
-	}
-	pv, err := r.cs.CoreV1().PersistentVolumes().Get(ctx, pvc.Spec.VolumeName, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return "", &errWaiting{fmt.Sprintf("persistentvolume %q of claim %q not found", pvc.Spec.VolumeName, claim)}
-	}
-	if err != nil {
-		return "", err
-	}
-	if pv.Spec.HostPath == nil {
-		return "", fmt.Errorf("persistentvolume %s is no hostPath volume: the pod runner mounts only folders of this machine", pv.Name)
-	}
-	if err := hostPathReady(pv.Spec.HostPath); err != nil {
-		return "", err
-	}
-	return pv.Spec.HostPath.Path, nil
 }
