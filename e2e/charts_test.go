@@ -285,8 +285,9 @@ func TestJobChartHTTPJar(t *testing.T) {
 				}
 			}
 			// The download happened (sha256sum read the file: a missing one says "FAILED open or
-			// read"); the check is what stopped the pod.
-			logs := containerLogs(t, ns, pod.Name, "fetch-jar")
+			// read"); the check is what stopped the pod. The log is the terminated run's: the
+			// current one may have only just restarted.
+			logs := podLogs(t, ns, pod.Name, "fetch-jar", true)
 			if !strings.Contains(logs, "WindowJoin.jar: FAILED\n") {
 				t.Fatalf("%s: fetch-jar's log has no failed checksum of a downloaded jar:\n%s", pod.Name, logs)
 			}

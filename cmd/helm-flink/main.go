@@ -18,9 +18,12 @@ func main() {
 	err := newRootCmd(os.Stdout, os.Stderr).ExecuteContext(ctx)
 	stop()
 	if err != nil {
-		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		switch {
+		case errors.Is(err, context.Canceled) && ctx.Err() != nil:
 			fmt.Fprintln(os.Stderr, "Error: interrupted:", err)
-		} else {
+		case err.Error() == "":
+			// An exit code that is an answer (plan --detailed-exitcode), not a failure.
+		default:
 			fmt.Fprintln(os.Stderr, "Error:", err)
 		}
 		os.Exit(exit.Code(err))

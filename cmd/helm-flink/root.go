@@ -65,6 +65,7 @@ func newRootCmd(out, errOut io.Writer) *cobra.Command {
 		newSavepointCmd(cfg, out, false),
 		newUninstallCmd(cfg, out),
 		newUpgradeCmd(cfg, out),
+		newPlanCmd(cfg, out),
 	)
 	return root
 }

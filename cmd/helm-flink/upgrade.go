@@ -34,6 +34,7 @@ type upgradeOptions struct {
 	chart   act.ChartRef
 	values  values.Options
 	upgrade *upgrade.Upgrade
+	dryRun  bool
 }
 
 func newUpgradeCmd(cfg *act.Config, out io.Writer) *cobra.Command {
@@ -46,9 +47,22 @@ func newUpgradeCmd(cfg *act.Config, out io.Writer) *cobra.Command {
 		ValidArgsFunction: completeReleases(cfg, 1),
 		RunE:              runE(cfg, o),
 	}
+	addUpgradeFlags(cmd, &o.values, &o.chart, o.upgrade)
 	f := cmd.Flags()
-	addValueFlags(f, &o.values)
-	addChartFlags(f, &o.chart.ChartPathOptions)
+	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan (what the upgrade would do to the running jobs and which objects change) and change nothing, as helm flink plan")
+	f.StringVar(&o.upgrade.Description, "description", "", "a custom description of the revision")
+	f.BoolVar(&o.upgrade.NoRollback, "no-rollback", false, "leave a revision whose JobManager fails on it instead of returning to the previous chart and values (flink-job: and the job to the upgrade's savepoint)")
+	o.addFlags(cmd)
+	return cmd
+}
+
+// addUpgradeFlags are the flags upgrade and plan share: what to upgrade to, and how the jobs
+// cross it.
+func addUpgradeFlags(cmd *cobra.Command, vals *values.Options, chart *act.ChartRef, u *upgrade.Upgrade) {
+	f := cmd.Flags()
+	addValueFlags(f, vals)
+	addChartFlags(f, &chart.ChartPathOptions)
+	o := struct{ upgrade *upgrade.Upgrade }{u}
 	f.BoolVar(&o.upgrade.ReuseValues, "reuse-values", false, "reuse the release's values (and its chart's defaults, as helm does) and merge the new ones in")
 	f.BoolVar(&o.upgrade.ResetThenReuseValues, "reset-then-reuse-values", false, "reuse the release's values over the new chart's defaults and merge the new ones in")
 	f.StringVar(&o.upgrade.SavepointDir, "savepoint-dir", "", "where jobs are stopped to: flink-job's job (default: the cluster's state.savepoints.dir), flink-session's with --stop-jobs")
@@ -57,10 +71,6 @@ func newUpgradeCmd(cfg *act.Config, out io.Writer) *cobra.Command {
 	f.BoolVar(&o.upgrade.NoSavepoint, "no-savepoint", false, "flink-job: do not stop the job with a savepoint first")
 	f.BoolVar(&o.upgrade.AllowNonRestoredState, "allow-non-restored-state", false, "flink-job: allow savepoint state that maps to no operator of the new job")
 	f.BoolVar(&o.upgrade.Force, "force", false, "flink-session: upgrade even when the JobManager restarts under running jobs without HA")
-	f.StringVar(&o.upgrade.Description, "description", "", "a custom description of the revision")
-	f.BoolVar(&o.upgrade.NoRollback, "no-rollback", false, "leave a revision whose JobManager fails on it instead of returning to the previous chart and values (flink-job: and the job to the upgrade's savepoint)")
-	o.addFlags(cmd)
-	return cmd
 }
 
 func (o *upgradeOptions) Complete(a []string) error {
@@ -73,6 +83,13 @@ func (o *upgradeOptions) Validate() error {
 }
 
 func (o *upgradeOptions) Run(ctx context.Context) error {
+	if o.dryRun {
+		p, err := o.upgrade.Plan(ctx, o.chart, o.values)
+		if err != nil {
+			return err
+		}
+		return writePlan(o.out, o.output, p)
+	}
 	res, err := o.upgrade.Run(ctx, o.chart, o.values)
 	if err != nil {
 		if res != nil && res.Rollback != nil && (o.output == "json" || o.output == "yaml") {

@@ -10,13 +10,11 @@ import (
 
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/release"
-	"k8s.io/apimachinery/pkg/api/equality"
 
 	"github.com/helm-flink/helm-flink/plugin/act"
 	"github.com/helm-flink/helm-flink/plugin/exit"
 	"github.com/helm-flink/helm-flink/plugin/flink"
 	"github.com/helm-flink/helm-flink/plugin/jobmanager"
-	"github.com/helm-flink/helm-flink/plugin/manifest"
 	"github.com/helm-flink/helm-flink/plugin/values"
 )
 
@@ -138,40 +136,6 @@ func restoreFrom(next *revisionValues, savepoint string, allowNonRestored bool) 
 	if allowNonRestored {
 		next.set("job.allowNonRestoredState", true)
 	}
-}
-
-// jobManagerRestarts says whether going from the current manifest to the next replaces the
-// JobManager's pod: its pod template (config checksum included) changes.
-func jobManagerRestarts(current, next string) (bool, error) {
-	cur, err := manifest.Parse(current)
-	if err != nil {
-		return false, fmt.Errorf("the release's manifest: %w", err)
-	}
-	nxt, err := manifest.Parse(next)
-	if err != nil {
-		return false, fmt.Errorf("the upgrade's manifest: %w", err)
-	}
-	return !equality.Semantic.DeepEqual(cur.JobManager(), nxt.JobManager()), nil
-}
-
-// refuseSession refuses a session upgrade that restarts the JobManager under running jobs
-// without HA, since Flink would forget those jobs. restarts (a render) is asked only when it
-// decides.
-func refuseSession(name string, jobs []jobmanager.Job, ha, force bool, restarts func() (bool, error)) error {
-	var runs []string
-	for _, j := range jobs {
-		if j.State == string(flink.JobRunning) {
-			runs = append(runs, j.ID+" ("+j.Name+")")
-		}
-	}
-	if len(runs) == 0 || force || ha {
-		return nil
-	}
-	if r, err := restarts(); err != nil || !r {
-		return err
-	}
-	return exit.InputError(fmt.Errorf("this upgrade restarts the JobManager, and without HA Flink would lose its %d running job(s): %s; stop them with savepoints first (helm flink stop %s JOB --savepoint-dir DIR), enable highAvailability, or pass --force",
-		len(runs), strings.Join(runs, ", "), name))
 }
 
 func haEnabled(vals map[string]any) bool {

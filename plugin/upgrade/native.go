@@ -45,7 +45,7 @@ func (u *Upgrade) retireTaskManagers(ctx context.Context, prev, up *release.Rele
 	if jms == nil {
 		return nil
 	}
-	if replaced, err := jobManagerRestarts(prev.Manifest, up.Manifest); err != nil || !replaced {
+	if objects, err := compare(prev, up); err != nil || classify(objects) != JobManagerRestarts {
 		return err
 	}
 	cs, _, err := u.cfg.Clientset()

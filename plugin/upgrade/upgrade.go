@@ -113,27 +113,16 @@ func (u *Upgrade) Run(ctx context.Context, ref act.ChartRef, vals values.Options
 	if err := act.RefuseFlux(rel, "undo this upgrade"); err != nil {
 		return nil, err
 	}
-	next, err := u.prepare(ref, vals)
+	p, jm, err := u.plan(ctx, ref, vals)
 	if err != nil {
+		u.cfg.Close()
 		return nil, err
 	}
-	jm, err := u.cfg.JobManager(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("before the upgrade: %w", err)
-	}
-	jobs, err := jm.Jobs(ctx)
-	if err != nil {
-		return nil, err
-	}
+	next := p.next
 	res := &Result{Release: rel.Name, Namespace: rel.Namespace, Mode: next.mode}
-	if next.mode == act.Application && u.Mode == LastStateMode {
-		u.cfg.Progressf("Upgrading with the job's last state: the new JobManager recovers it from its latest checkpoint (Kubernetes HA)")
-	} else if next.mode == act.Application {
-		err = u.stopApplication(ctx, jm, jobs, next, res)
-	} else if jobs, err = u.guardSlots(ctx, jm, jobs, next, res); err == nil {
-		err = refuseSession(rel.Name, jobs, haEnabled(next.merged), u.Force, func() (bool, error) {
-			return u.jobManagerRestarts(ctx, next)
-		})
+	err = p.refusal
+	if err == nil {
+		err = u.execute(ctx, p, jm, res)
 	}
 	// The JobManager this connection reaches is about to go.
 	u.cfg.Close()
@@ -203,30 +192,52 @@ func (u *Upgrade) prepare(ref act.ChartRef, vals values.Options) (*target, error
 	return next, nil
 }
 
-// stopApplication stops the application's running job with a savepoint and points the new
-// revision at it.
-func (u *Upgrade) stopApplication(ctx context.Context, jm *jobmanager.JobManager, jobs []jobmanager.Job, next *target, res *Result) error {
-	if u.NoSavepoint {
+// execute does what the plan decided before the release is upgraded: an application's job
+// stopped with a savepoint, which the new revision starts from; a session's jobs that would lose
+// their slots stopped with savepoints (--stop-jobs).
+func (u *Upgrade) execute(ctx context.Context, p *Plan, jm *jobmanager.JobManager, res *Result) error {
+	if p.Mode == act.Application {
+		return u.stopApplication(ctx, p, jm, res)
+	}
+	if len(p.stop) > 0 {
+		res.StoppedJobs = map[string]string{}
+	}
+	for _, h := range p.stop {
+		u.cfg.Progressf("Stopping job %s (%s, %d slots) with a savepoint: the upgrade leaves %d slots", h.ID, h.Name, h.Slots, p.slots)
+		loc, err := jm.Stop(ctx, h.ID, u.SavepointDir, false)
+		if err != nil {
+			return fmt.Errorf("nothing upgraded: %w", err)
+		}
+		res.StoppedJobs[h.ID] = loc
+		u.cfg.Progressf("  savepoint %s; resubmit with: helm flink submit %s --jar JAR --savepoint %s", loc, p.Release, loc)
+	}
+	return nil
+}
+
+// stopApplication stops the application's job with a savepoint when the plan says so and points
+// the new revision at it.
+func (u *Upgrade) stopApplication(ctx context.Context, p *Plan, jm *jobmanager.JobManager, res *Result) error {
+	rel := u.cfg.Release
+	j := p.Jobs[0]
+	switch {
+	case u.Mode == LastStateMode:
+		u.cfg.Progressf("Upgrading with the job's last state: the new JobManager recovers it from its latest checkpoint (Kubernetes HA)")
+		return nil
+	case u.NoSavepoint:
 		u.cfg.Progressf("Not stopping the job first (--no-savepoint)")
 		return nil
-	}
-	rel := u.cfg.Release
-	id, err := act.JobID(rel)
-	if err != nil {
-		return err
-	}
-	if !running(id, jobs) {
-		u.cfg.Progressf("Job %s is not running: upgrading without a savepoint", id)
+	case p.savepoint == "":
+		u.cfg.Progressf("Job %s is not running: upgrading without a savepoint", j.ID)
 		return nil
 	}
-	u.cfg.Progressf("Stopping job %s with a savepoint", id)
-	loc, err := jm.Stop(ctx, id, u.SavepointDir, false)
+	u.cfg.Progressf("Stopping job %s with a savepoint", p.savepoint)
+	loc, err := jm.Stop(ctx, p.savepoint, u.SavepointDir, false)
 	if err != nil {
 		return fmt.Errorf("nothing upgraded: %w", err)
 	}
 	u.cfg.Progressf("  savepoint %s", loc)
 	res.Savepoint = loc
-	restoreFrom(next.revisionValues, loc, u.AllowNonRestoredState)
+	restoreFrom(p.next.revisionValues, loc, u.AllowNonRestoredState)
 	m, err := manifest.Parse(rel.Manifest)
 	if err != nil {
 		return fmt.Errorf("the manifest of release %q: %w", rel.Name, err)
@@ -245,48 +256,6 @@ func (u *Upgrade) stopApplication(ctx context.Context, jm *jobmanager.JobManager
 		return fmt.Errorf("wait for the stopped JobManager to end: %w", err)
 	}
 	return nil
-}
-
-// guardSlots refuses a session upgrade that leaves fewer task slots than its running jobs hold
-// (unless they rescale), or with StopJobs stops those jobs with savepoints first. It returns the
-// jobs that still run.
-func (u *Upgrade) guardSlots(ctx context.Context, jm *jobmanager.JobManager, jobs []jobmanager.Job, next *target, res *Result) ([]jobmanager.Job, error) {
-	c, ok := sessionSlots(next.merged)
-	if !ok {
-		return jobs, nil
-	}
-	held, err := heldJobs(ctx, jm, jobs, adaptiveScheduler(next.merged))
-	if err != nil {
-		return nil, err
-	}
-	lost := tooFewSlots(held, c.slots)
-	if len(lost) == 0 {
-		return jobs, nil
-	}
-	if !u.StopJobs {
-		return nil, refuseScaleDown(u.cfg.Release.Name, lost, c)
-	}
-	res.StoppedJobs = map[string]string{}
-	for _, h := range lost {
-		u.cfg.Progressf("Stopping job %s (%s, %d slots) with a savepoint: the upgrade leaves %d slots", h.ID, h.Name, h.Slots, c.slots)
-		loc, err := jm.Stop(ctx, h.ID, u.SavepointDir, false)
-		if err != nil {
-			return nil, fmt.Errorf("nothing upgraded: %w", err)
-		}
-		res.StoppedJobs[h.ID] = loc
-		u.cfg.Progressf("  savepoint %s; resubmit with: helm flink submit %s --jar JAR --savepoint %s", loc, u.cfg.Release.Name, loc)
-	}
-	return jm.Jobs(ctx)
-}
-
-// jobManagerRestarts renders the upgrade (a dry run) and says whether it replaces the
-// JobManager's pod.
-func (u *Upgrade) jobManagerRestarts(ctx context.Context, next *target) (bool, error) {
-	rendered, err := u.helmUpgrade(ctx, next, "client")
-	if err != nil {
-		return false, err
-	}
-	return jobManagerRestarts(u.cfg.Release.Manifest, rendered.Manifest)
 }
 
 // helmUpgrade upgrades (dryRun "") or renders the upgrade ("client", "server") without waiting:

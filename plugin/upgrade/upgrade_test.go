@@ -2,6 +2,7 @@ package upgrade
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"reflect"
 	"strings"
@@ -106,64 +107,103 @@ func TestSavepointOfTheRunningJob(t *testing.T) {
 	}
 }
 
-// What restarts, from the chart's own renders: scaling TaskManagers leaves the JobManager's pod
-// alone, a Flink configuration change (its checksum is on the pod) replaces it.
-func TestJobManagerRestarts(t *testing.T) {
-	cfg := fake.Config(t, "")
-	fake.Install(t, cfg, "flink", "flink-session", nil)
-	u := New(cfg)
+// plannedSession is a session release "flink" whose JobManager runs one job (Flink 1.20's real
+// answers: TopSpeedWindowing, RUNNING), with the user's values.
+func plannedSession(t *testing.T, vals map[string]any) *Upgrade {
+	t.Helper()
+	running := fake.Load(t, "1.20.0", "job-running")
+	url := fake.Serve(t, fake.Load(t, "1.20.0", "jobs-running").Renamed("", ""), running)
+	cfg := fake.Config(t, url)
+	fake.Install(t, cfg, "flink", "flink-session", vals)
+	return New(cfg)
+}
+
+// The plan of a session upgrade from the chart's own renders and the JobManager's real answers:
+// what changes (none, objects, scale, pods replaced, JobManager restart), what happens to the
+// running job, and which upgrades are refused — and planning changes nothing.
+func TestPlanSession(t *testing.T) {
 	for _, tc := range []struct {
-		set  string
-		want bool
+		name, set string
+		force, ha bool
+		change    Change
+		fate      Fate
+		refused   string
 	}{
-		{"taskmanager.replicas=3", false},
-		{"tests.enabled=false", false},
-		{`flinkConfiguration.execution\.checkpointing\.interval=10s`, true},
-		{"jobmanager.memoryProcessSize=2g", true},
+		{"nothing", "", false, false, NoChange, KeepsRunning, ""},
+		{"the REST Service only", "jobmanager.service.type=NodePort", false, false, ObjectsOnly, KeepsRunning, ""},
+		{"more TaskManagers", "taskmanager.replicas=3", false, false, ScaleOnly, KeepsRunning, ""},
+		{"TaskManager memory", "taskmanager.memoryProcessSize=2g", false, false, JobManagerRestarts, Lost, "without HA Flink would lose its 1 running job(s)"},
+		{"config, forced", `flinkConfiguration.execution\.checkpointing\.interval=10s`, true, false, JobManagerRestarts, Lost, ""},
+		{"config with HA", `flinkConfiguration.execution\.checkpointing\.interval=10s`, false, true, JobManagerRestarts, CheckpointRecovered, ""},
+		{"too few slots", "taskmanager.replicas=0", false, false, ScaleOnly, StoppedForSlots, "this upgrade leaves 0 task slots"},
 	} {
-		next, err := u.prepare(ref("flink-session"), values.Options{Values: []string{tc.set}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got, err := u.jobManagerRestarts(ctx, next); err != nil || got != tc.want {
-			t.Errorf("--set %s: restarts %v (%v), want %v", tc.set, got, err, tc.want)
-		}
-	}
-	if got, err := jobManagerRestarts(cfg.Release.Manifest, cfg.Release.Manifest); err != nil || got {
-		t.Errorf("the same manifest restarts nothing: %v %v", got, err)
+		t.Run(tc.name, func(t *testing.T) {
+			var vals map[string]any
+			if tc.ha {
+				vals = map[string]any{"highAvailability": map[string]any{"enabled": true, "storageDir": "s3://b/ha"}}
+			}
+			u := plannedSession(t, vals)
+			u.Force, u.ReuseValues = tc.force, true
+			before := u.cfg.Release
+			var set []string
+			if tc.set != "" {
+				set = []string{tc.set}
+			}
+			p, err := u.Plan(ctx, ref("flink-session"), values.Options{Values: set})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Change != tc.change || len(p.Jobs) != 1 || p.Jobs[0].Fate != tc.fate || !strings.Contains(p.Refused, tc.refused) || (tc.refused == "") != (p.Refused == "") {
+				t.Fatalf("plan %+v, want change %s, the job %q, refused %q", p, tc.change, tc.fate, tc.refused)
+			}
+			if (p.Change == NoChange) != (len(p.Objects) == 0) {
+				t.Fatalf("change %s with objects %v", p.Change, p.Objects)
+			}
+			if got, err := u.cfg.Helm.Releases.Last("flink"); err != nil || got.Version != before.Version {
+				t.Fatalf("planning made revision %d (%v)", got.Version, err)
+			}
+		})
 	}
 }
 
-// The session guard: refused only with running jobs, no HA, no --force, and a JobManager that
-// would restart; the render is asked only when it decides.
-func TestRefuseSession(t *testing.T) {
-	runs := []jobmanager.Job{{ID: "j1", Name: "TopSpeed", State: "RUNNING"}, {ID: "j2", State: "FINISHED"}}
-	renderErr := errors.New("render failed")
-	for _, tc := range []struct {
-		name      string
-		jobs      []jobmanager.Job
-		ha, force bool
-		restarts  bool
-		err       error
-		want      int // exit code, 0 for allowed
-		rendered  bool
-	}{
-		{"no running job", runs[1:], false, false, true, nil, exit.OK, false},
-		{"HA keeps the jobs", runs, true, false, true, nil, exit.OK, false},
-		{"forced", runs, false, true, true, nil, exit.OK, false},
-		{"JobManager stays", runs, false, false, false, nil, exit.OK, true},
-		{"render fails", runs, false, false, false, renderErr, exit.Other, true},
-		{"refused", runs, false, false, true, nil, exit.Input, true},
-	} {
-		rendered := false
-		err := refuseSession("flink", tc.jobs, tc.ha, tc.force, func() (bool, error) { rendered = true; return tc.restarts, tc.err })
-		if exit.Code(err) != tc.want || rendered != tc.rendered {
-			t.Errorf("%s: exit %d (%v), rendered %v", tc.name, exit.Code(err), err, rendered)
-		}
-		if tc.want == exit.Input && (!strings.Contains(err.Error(), "1 running job(s): j1 (TopSpeed)") || !strings.Contains(err.Error(), "helm flink stop flink JOB")) {
-			t.Errorf("%s: %v", tc.name, err)
-		}
+// The plan of an application upgrade: the job crosses by a savepoint, or with last-state its
+// latest checkpoint; a parallelism change is shown; without a savepoint or HA its state is lost.
+func TestPlanApplication(t *testing.T) {
+	running := fake.Load(t, "1.20.0", "jobs-running")
+	cfg := fake.Config(t, "")
+	rel := fake.Install(t, cfg, "app", "flink-job", map[string]any{"parallelism": 2,
+		"highAvailability": map[string]any{"enabled": false}})
+	id, err := act.JobID(rel)
+	if err != nil {
+		t.Fatal(err)
 	}
+	cfg.RESTURL = fake.Serve(t, running.Renamed(running.JobID(), id).Renamed(firstJobID(t, running), id))
+	u := New(cfg)
+	u.ReuseValues = true
+	p, err := u.Plan(ctx, ref("flink-job"), values.Options{Values: []string{"parallelism=3"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := p.Jobs[0]
+	if p.Change != JobManagerRestarts || j.ID != id || j.Fate != SavepointRestored || !reflect.DeepEqual(j.Parallelism, []int{2, 3}) || p.Refused != "" || !p.TouchesState() {
+		t.Fatalf("plan %+v, job %+v", p, j)
+	}
+	u.NoSavepoint = true
+	if p, err := u.Plan(ctx, ref("flink-job"), values.Options{}); err != nil || p.Jobs[0].Fate != Lost {
+		t.Fatalf("--no-savepoint without HA: %+v %v", p, err)
+	}
+}
+
+// firstJobID is the first job id in an answer's body.
+func firstJobID(t *testing.T, a fake.Answer) string {
+	t.Helper()
+	var body struct {
+		Jobs []struct{ JID string } `json:"jobs"`
+	}
+	if err := json.Unmarshal(a.Body, &body); err != nil || len(body.Jobs) == 0 {
+		t.Fatalf("no job in %s: %v", a.Body, err)
+	}
+	return body.Jobs[0].JID
 }
 
 // Guards before anything changes: Flux's releases, another kind of chart, invalid values.

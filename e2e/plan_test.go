@@ -1,0 +1,94 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// cliPlan is what `helm flink plan -o json` prints.
+type cliPlan struct {
+	Revision int    `json:"revision"`
+	Change   string `json:"change"`
+	Jobs     []struct {
+		ID          string `json:"id"`
+		Fate        string `json:"fate"`
+		Parallelism []int  `json:"parallelism"`
+	} `json:"jobs"`
+	Objects []struct {
+		Kind, Name, Action, Component string
+	} `json:"objects"`
+	Refused string `json:"refused"`
+}
+
+// planOf runs `helm flink plan … -o json --detailed-exitcode` and checks that it changed
+// nothing: the release's revision and every pod of the namespace are the same afterwards.
+func planOf(t *testing.T, s *standalone, ns, release, chart string, args ...string) (cliPlan, int) {
+	t.Helper()
+	before := podUIDs(t, ns, "app.kubernetes.io/instance="+release)
+	out, _, code := s.run(t, append([]string{"plan", release, chart, "-n", ns, "--reuse-values", "-o", "json", "--detailed-exitcode"}, args...)...)
+	p := decode[cliPlan](t, out)
+	assertSamePods(t, "pods after the plan", before, podUIDs(t, ns, "app.kubernetes.io/instance="+release))
+	secrets, err := env.cs.CoreV1().Secrets(ns).List(t.Context(), metav1.ListOptions{LabelSelector: "owner=helm,name=" + release})
+	if err != nil || len(secrets.Items) != p.Revision {
+		t.Fatalf("%d release revisions after the plan (%v), want %d: the plan made one", len(secrets.Items), err, p.Revision)
+	}
+	return p, code
+}
+
+// `helm flink plan` on a session with a running job: a TaskManager scale keeps the job running
+// (exit 5) and lists the scaled Deployment; a configuration change restarts the JobManager, which
+// without HA would lose the job, so it is refused (exit 1) — and neither changes anything.
+func TestPlanSession(t *testing.T) {
+	t.Parallel()
+	ns := newNamespace(t)
+	s := newStandalone(t)
+	chart := filepath.Join(env.root, "charts/flink-session")
+	out, _, code := s.run(t, "install", "flink", chart, "-n", ns, "--jar", exampleJar(env.versions["FLINK1_VERSION"], "TopSpeedWindowing"), "-o", "json")
+	if code != 0 {
+		t.Fatalf("install: exit %d", code)
+	}
+	job := decode[cliInstall](t, out).Job.JobID
+
+	p, code := planOf(t, s, ns, "flink", chart, "--set", "taskmanager.replicas=3")
+	if code != 5 || p.Change != "scale" || len(p.Jobs) != 1 || p.Jobs[0].ID != job || p.Jobs[0].Fate != "keeps running" ||
+		len(p.Objects) != 1 || p.Objects[0].Action != "scaled" || p.Objects[0].Component != "taskmanager" {
+		t.Fatalf("plan of a scale: exit %d, %+v", code, p)
+	}
+	p, code = planOf(t, s, ns, "flink", chart, "--set-string", `flinkConfiguration.execution\.checkpointing\.interval=10s`)
+	if code != 1 || p.Change != "restart" || p.Jobs[0].Fate != "lost: its state is not kept" || !strings.Contains(p.Refused, "restarts the JobManager") {
+		t.Fatalf("plan of a config change: exit %d, %+v", code, p)
+	}
+	if _, _, code := s.run(t, "plan", "flink", chart, "-n", ns, "--reuse-values", "--detailed-exitcode"); code != 0 {
+		t.Fatalf("plan of nothing: exit %d, want 0", code)
+	}
+	table, _, _ := s.run(t, "upgrade", "flink", chart, "-n", ns, "--reuse-values", "--set", "taskmanager.replicas=3", "--dry-run")
+	if !strings.Contains(table, "TaskManagers scaled; no pod replaced") || !strings.Contains(table, "keeps running") {
+		t.Fatalf("upgrade --dry-run does not print the plan:\n%s", table)
+	}
+	s.run(t, "uninstall", "flink", "-n", ns)
+}
+
+// `helm flink plan` of an application's parallelism change: the job is stopped with a savepoint
+// and restored with parallelism 1 → 3 (exit 6), the JobManager restarts; nothing is changed.
+func TestPlanApplication(t *testing.T) {
+	t.Parallel()
+	ns := newNamespace(t)
+	s := newStandalone(t)
+	chart := filepath.Join(env.root, "charts/flink-job")
+	out, _, code := s.run(t, "install", "app", chart, "-n", ns, "--set", "parallelism=1", "-o", "json")
+	if code != 0 {
+		t.Fatalf("install: exit %d", code)
+	}
+	job := decode[cliInstall](t, out).Job.JobID
+	p, code := planOf(t, s, ns, "app", chart, "--set", "parallelism=3")
+	if code != 6 || p.Change != "restart" || len(p.Jobs) != 1 || p.Jobs[0].ID != job ||
+		p.Jobs[0].Fate != "stopped with a savepoint and restored from it" || len(p.Jobs[0].Parallelism) != 2 || p.Jobs[0].Parallelism[1] != 3 {
+		t.Fatalf("plan of a parallelism change: exit %d, %+v", code, p)
+	}
+	s.run(t, "uninstall", "app", "-n", ns)
+}

@@ -1,0 +1,273 @@
+package upgrade
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"helm.sh/helm/v3/pkg/release"
+
+	"github.com/helm-flink/helm-flink/plugin/act"
+	"github.com/helm-flink/helm-flink/plugin/exit"
+	"github.com/helm-flink/helm-flink/plugin/flink"
+	"github.com/helm-flink/helm-flink/plugin/jobmanager"
+	"github.com/helm-flink/helm-flink/plugin/manifest"
+	"github.com/helm-flink/helm-flink/plugin/values"
+)
+
+// Change is what an upgrade does to the running cluster, from the least disruptive.
+type Change string
+
+// Changes of a Plan.
+const (
+	// NoChange: the new revision renders the same objects.
+	NoChange Change = "none"
+	// ObjectsOnly: objects change, but no Flink pod is scaled or replaced.
+	ObjectsOnly Change = "objects"
+	// ScaleOnly: TaskManagers are added or removed; nothing is replaced.
+	ScaleOnly Change = "scale"
+	// PodsReplaced: TaskManager pods are replaced; the JobManager stays.
+	PodsReplaced Change = "replace"
+	// JobManagerRestarts: the JobManager is replaced, and with it what its jobs run on.
+	JobManagerRestarts Change = "restart"
+)
+
+// Fate is what an upgrade does to a job.
+type Fate string
+
+// Fates of a PlannedJob.
+const (
+	KeepsRunning Fate = "keeps running"
+	NotRunning   Fate = "not running"
+	// SavepointRestored: stopped with a savepoint, which the new revision starts from.
+	SavepointRestored Fate = "stopped with a savepoint and restored from it"
+	// CheckpointRecovered: with Kubernetes HA the new JobManager recovers it from its latest
+	// checkpoint.
+	CheckpointRecovered Fate = "recovered from its latest checkpoint (HA)"
+	// StoppedForSlots: a session job stopped with a savepoint (--stop-jobs), to be resubmitted.
+	StoppedForSlots Fate = "stopped with a savepoint (too few slots left)"
+	// Lost: the job ends without its state kept (it starts from scratch, or not at all).
+	Lost Fate = "lost: its state is not kept"
+)
+
+// PlannedJob is a job of the cluster and what the upgrade does to it.
+type PlannedJob struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	State string `json:"state"`
+	Fate  Fate   `json:"fate"`
+	// Parallelism is an application's before and after, when the upgrade changes it.
+	Parallelism []int `json:"parallelism,omitempty"`
+}
+
+// Plan is what an upgrade will do, decided before anything is done: the new revision's values,
+// what happens to each job, which objects change, or why the upgrade is refused. Run carries out
+// the plan that Plan shows.
+type Plan struct {
+	Release   string   `json:"release"`
+	Namespace string   `json:"namespace"`
+	Revision  int      `json:"revision"`
+	Chart     string   `json:"chart"`
+	Mode      act.Mode `json:"mode"`
+	Change    Change   `json:"change"`
+	// HA says whether the new revision runs with Kubernetes HA.
+	HA      bool                    `json:"highAvailability"`
+	Jobs    []PlannedJob            `json:"jobs"`
+	Objects []manifest.ObjectChange `json:"objects"`
+	// Refused is why the upgrade is refused, with the ways out; "" when it may go on.
+	Refused string `json:"refused,omitempty"`
+
+	next    *target
+	refusal error
+	// savepoint is the application job to stop with a savepoint first; stop the session jobs.
+	savepoint string
+	stop      []heldJob
+	// slots are what a session keeps when it has a bound.
+	slots int
+}
+
+// TouchesState says whether the plan stops, restores, recovers or loses a job's state (a job
+// that keeps running, or none, is untouched).
+func (p *Plan) TouchesState() bool {
+	for _, j := range p.Jobs {
+		if j.Fate != KeepsRunning && j.Fate != NotRunning {
+			return true
+		}
+	}
+	return false
+}
+
+// Plan decides the upgrade of the release to the chart with the user's values from the release,
+// the rendered revision and the jobs the JobManager runs, and changes nothing.
+func (u *Upgrade) Plan(ctx context.Context, ref act.ChartRef, vals values.Options) (*Plan, error) {
+	p, _, err := u.plan(ctx, ref, vals)
+	u.cfg.Close()
+	return p, err
+}
+
+// plan is Plan with the JobManager it asked still open, for Run to act through.
+func (u *Upgrade) plan(ctx context.Context, ref act.ChartRef, vals values.Options) (*Plan, *jobmanager.JobManager, error) {
+	rel := u.cfg.Release
+	next, err := u.prepare(ref, vals)
+	if err != nil {
+		return nil, nil, err
+	}
+	jm, err := u.cfg.JobManager(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("before the upgrade: %w", err)
+	}
+	jobs, err := jm.Jobs(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	rendered, err := u.helmUpgrade(ctx, next, "client")
+	if err != nil {
+		return nil, nil, err
+	}
+	objects, err := compare(rel, rendered)
+	if err != nil {
+		return nil, nil, err
+	}
+	p := &Plan{
+		Release: rel.Name, Namespace: rel.Namespace, Revision: rel.Version, Mode: next.mode,
+		Chart: next.chart.Name() + "-" + next.chart.Metadata.Version, HA: haEnabled(next.merged),
+		Objects: objects, Change: classify(objects), Jobs: []PlannedJob{}, next: next,
+	}
+	if p.Mode == act.Application {
+		err = u.planApplication(p, rel, jobs)
+	} else {
+		err = u.planSession(ctx, p, jm, jobs)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if p.refusal != nil {
+		p.Refused = p.refusal.Error()
+	}
+	return p, jm, nil
+}
+
+// compare lists the objects the rendered revision changes in the release.
+func compare(rel, rendered *release.Release) ([]manifest.ObjectChange, error) {
+	cur, err := manifest.Parse(rel.Manifest)
+	if err != nil {
+		return nil, fmt.Errorf("the manifest of release %q: %w", rel.Name, err)
+	}
+	next, err := manifest.Parse(rendered.Manifest)
+	if err != nil {
+		return nil, fmt.Errorf("the upgrade's manifest: %w", err)
+	}
+	return manifest.Compare(cur, next), nil
+}
+
+// classify is the most disruptive change among the objects'.
+func classify(objects []manifest.ObjectChange) Change {
+	c := NoChange
+	if len(objects) > 0 {
+		c = ObjectsOnly
+	}
+	for _, o := range objects {
+		if !o.Workload() {
+			continue
+		}
+		pods := o.Action != manifest.Changed && o.Action != manifest.Scaled // replaced, added or removed
+		switch {
+		case o.Component == "jobmanager" && pods:
+			return JobManagerRestarts
+		case o.Component == "taskmanager" && pods:
+			c = PodsReplaced
+		case o.Component == "taskmanager" && o.Action == manifest.Scaled && c != PodsReplaced:
+			c = ScaleOnly
+		}
+	}
+	return c
+}
+
+// planApplication: the application's job gets an id of the new revision, so its JobManager is
+// always replaced; the job crosses by a savepoint (default), its latest checkpoint (last-state
+// with HA), or not at all (--no-savepoint without HA).
+func (u *Upgrade) planApplication(p *Plan, rel *release.Release, jobs []jobmanager.Job) error {
+	id, err := act.JobID(rel)
+	if err != nil {
+		return err
+	}
+	j := PlannedJob{ID: id, State: "not found", Fate: NotRunning}
+	for _, x := range jobs {
+		if x.ID == id {
+			j.Name, j.State = x.Name, x.State
+		}
+	}
+	if j.State == string(flink.JobRunning) {
+		switch {
+		case u.Mode == LastStateMode:
+			j.Fate = CheckpointRecovered
+		case u.NoSavepoint && p.HA:
+			j.Fate = CheckpointRecovered
+		case u.NoSavepoint:
+			j.Fate = Lost
+		default:
+			j.Fate, p.savepoint = SavepointRestored, id
+		}
+		c, err := values.ForChart(rel.Chart, rel.Config)
+		if err != nil {
+			return fmt.Errorf("the values of release %q: %w", rel.Name, err)
+		}
+		cur, _ := whole(c["parallelism"])
+		if n, ok := whole(p.next.merged["parallelism"]); ok && n != cur {
+			j.Parallelism = []int{cur, n}
+		}
+	}
+	p.Jobs = append(p.Jobs, j)
+	return nil
+}
+
+// planSession: jobs that would lose their slots are stopped with savepoints (--stop-jobs) or
+// refuse the upgrade; a JobManager replaced under running jobs recovers them with HA, and
+// without it refuses the upgrade unless forced (Flink would forget them).
+func (u *Upgrade) planSession(ctx context.Context, p *Plan, jm *jobmanager.JobManager, jobs []jobmanager.Job) error {
+	stopped := map[string]bool{}
+	if c, ok := sessionSlots(p.next.merged); ok {
+		held, err := heldJobs(ctx, jm, jobs, adaptiveScheduler(p.next.merged))
+		if err != nil {
+			return err
+		}
+		p.slots = c.slots
+		if lost := tooFewSlots(held, c.slots); len(lost) > 0 {
+			if !u.StopJobs {
+				p.refusal = refuseScaleDown(p.Release, lost, c)
+			}
+			for _, h := range lost {
+				stopped[h.ID] = true
+			}
+			p.stop = lost
+		}
+	}
+	var runs []string
+	for _, j := range jobs {
+		pj := PlannedJob{ID: j.ID, Name: j.Name, State: j.State, Fate: NotRunning}
+		switch {
+		case j.State != string(flink.JobRunning):
+		case stopped[j.ID]:
+			pj.Fate = StoppedForSlots
+		case p.Change != JobManagerRestarts:
+			pj.Fate = KeepsRunning
+		case p.HA:
+			pj.Fate = CheckpointRecovered
+		default:
+			pj.Fate = Lost
+			runs = append(runs, j.ID+" ("+j.Name+")")
+		}
+		p.Jobs = append(p.Jobs, pj)
+	}
+	if len(runs) > 0 && !u.Force && p.refusal == nil {
+		p.refusal = refuseSession(p.Release, runs)
+	}
+	return nil
+}
+
+// refuseSession refuses a session upgrade that restarts the JobManager under running jobs
+// without HA, since Flink would forget those jobs.
+func refuseSession(name string, runs []string) error {
+	return exit.InputError(fmt.Errorf("this upgrade restarts the JobManager, and without HA Flink would lose its %d running job(s): %s; stop them with savepoints first (helm flink stop %s JOB --savepoint-dir DIR), enable highAvailability, or pass --force",
+		len(runs), strings.Join(runs, ", "), name))
+}
