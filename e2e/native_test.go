@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"regexp"
@@ -127,10 +128,11 @@ func (c *nativeCluster) assertFlinkCreated(t *testing.T, pods []corev1.Pod) {
 			sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot || p.Spec.SecurityContext.SeccompProfile == nil {
 			t.Fatalf("%s: security context %+v / pod %+v: not the chart's pod template", p.Name, main.SecurityContext, p.Spec.SecurityContext)
 		}
-		out, err := execIn(t, c.ns, p.Name, main.Name, "sh", "-c", `for p in /proc/[0-9]*; do tr '\0' ' ' < $p/cmdline; echo; done`)
-		if err != nil || !strings.Contains(out, "org.apache.flink.kubernetes.taskmanager.KubernetesTaskExecutorRunner") {
-			t.Fatalf("%s: no KubernetesTaskExecutorRunner JVM in the container (%v):\n%s", p.Name, err, out)
-		}
+		// Flink's scripts run a JVM of their own (BashJavaUtils) before they exec the TaskManager's.
+		eventually(t, timeout(t, time.Minute), p.Name+" runs a KubernetesTaskExecutorRunner JVM", func() (bool, string) {
+			out, err := execIn(t, c.ns, p.Name, main.Name, "sh", "-c", `for p in /proc/[0-9]*; do tr '\0' ' ' < $p/cmdline 2>/dev/null; echo; done`)
+			return err == nil && strings.Contains(out, "org.apache.flink.kubernetes.taskmanager.KubernetesTaskExecutorRunner"), fmt.Sprintf("%v: %s", err, out)
+		})
 	}
 }
 
@@ -557,7 +559,12 @@ func TestNativeHighAvailability(t *testing.T) {
 				before[p.Name] = p.UID
 			}
 
-			if err := env.cs.CoreV1().Pods(ns).Delete(t.Context(), old.Name, metav1.DeleteOptions{}); err != nil {
+			// The JobManager crashes (no grace period: SIGKILL, as an OOM kill or a lost node). A
+			// JobManager that shuts down gracefully releases its TaskManager pods first on Flink
+			// 1.20 (FLINK-34526: its ResourceManager stops each disconnected worker), and the
+			// successor then recovers the job on new ones.
+			crash := int64(0)
+			if err := env.cs.CoreV1().Pods(ns).Delete(t.Context(), old.Name, metav1.DeleteOptions{GracePeriodSeconds: &crash}); err != nil {
 				t.Fatal(err)
 			}
 			var jm corev1.Pod

@@ -107,7 +107,8 @@ func WaitReady(ctx context.Context, cs kubernetes.Interface, ns, selector string
 			progress(ready, want, note)
 		}
 		last, lastNote = ready, note
-		if changed != nil {
+		// A pod on its way out (a replaced revision's, ended by its deletion) is no failure to start.
+		if changed != nil && changed.DeletionTimestamp == nil {
 			if reason, container, init := cannotStart(changed); reason != "" {
 				return false, &PodStartError{Pod: changed.Name, Reason: reason, Log: containerLog(ctx, cs, ns, changed.Name, container, init)}
 			}

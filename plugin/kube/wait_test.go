@@ -1,8 +1,10 @@
 package kube
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -130,5 +132,30 @@ func TestReadyPodPrefersTheHALeader(t *testing.T) {
 		if p, err := f(); err != nil || p.Name != "s-jobmanager-1" {
 			t.Errorf("%s: %v %v, want the leader s-jobmanager-1", name, p, err)
 		}
+	}
+}
+
+// A replaced revision's pod that ends by its deletion (exit 143 after SIGTERM, phase Failed) is
+// no failure of the pods waited for; the new pod's readiness ends the wait.
+func TestWaitReadyIgnoresPodsOnTheirWayOut(t *testing.T) {
+	labels := map[string]string{"app.kubernetes.io/instance": "r", ComponentLabel: JobManager}
+	gone := metav1.Now()
+	old := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "old", Namespace: "ns", Labels: labels, DeletionTimestamp: &gone, Finalizers: []string{"x"}},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "jobmanager"}}},
+		Status: corev1.PodStatus{Phase: corev1.PodFailed, ContainerStatuses: []corev1.ContainerStatus{{Name: "jobmanager",
+			State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 143}}}}}}
+	cs := fake.NewClientset()
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		_, _ = cs.CoreV1().Pods("ns").Create(ctx, old, metav1.CreateOptions{})
+		time.Sleep(50 * time.Millisecond)
+		ready := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "new", Namespace: "ns", Labels: labels},
+			Status: corev1.PodStatus{Phase: corev1.PodRunning, Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}}}
+		_, _ = cs.CoreV1().Pods("ns").Create(ctx, ready, metav1.CreateOptions{})
+	}()
+	if err := WaitReady(ctx, cs, "ns", Selector("r", JobManager), 1, nil); err != nil {
+		t.Fatalf("a deleted pod's end failed the wait: %v", err)
 	}
 }
