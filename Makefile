@@ -14,6 +14,8 @@ LDFLAGS := -X github.com/helm-flink/helm-flink/plugin/version.Version=$(VERSION)
            -X $(HELM_SDK)/lint/rules.k8sVersionMajor=1 -X $(HELM_SDK)/lint/rules.k8sVersionMinor=37
 RUN ?= .
 E2E_TIMEOUT ?= 50m
+# Tests marked parallel that run at once: releases sized for the node (e2e/containers_test.go) fit 3.
+E2E_PARALLEL ?= 3
 
 .PHONY: build tools flink images stack-up stack-down unit e2e bench test demo lint docs docs-check fixtures clean
 
@@ -49,7 +51,7 @@ unit: lint tools flink ## unit tests (some render with the stack's helm or read 
 	go test -count=1 -v ./... 2>&1 | ci/test-summary.sh unit
 
 e2e: tools flink images ## end-to-end tests on the real stack; RUN=<regex> selects
-	go test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -run '$(RUN)' -v ./e2e/ 2>&1 | ci/test-summary.sh e2e
+	go test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -parallel $(E2E_PARALLEL) -run '$(RUN)' -v ./e2e/ 2>&1 | ci/test-summary.sh e2e
 
 bench: tools flink images ## side-by-side timings on the real stack: helm flink install --jar to every task RUNNING, standalone vs native session, Flink 1.20 and 2.x
 	go test -tags e2e -count=1 -run '^$$' -bench . -benchtime 1x -timeout 30m ./e2e/

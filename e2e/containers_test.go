@@ -23,7 +23,10 @@ import (
 // small CPU requests, and in native mode a CPU limit above them (Flink sets request × limit-factor,
 // 1.0 by default: a TaskManager held to 0.05 CPU misses its heartbeats). A TaskManager of 1536m
 // leaves its tasks ~290m of heap (1g would leave 26m).
-var nodeFit = append([]string{"jobmanager.memoryProcessSize=1g", "taskmanager.memoryProcessSize=1536m"}, nodeCPU...)
+var nodeFit = append(append([]string{}, nodeMemory...), nodeCPU...)
+
+// nodeMemory is nodeFit's memory part: what the node's scheduler reserves for each pod.
+var nodeMemory = []string{"jobmanager.memoryProcessSize=1g", "taskmanager.memoryProcessSize=1536m"}
 
 // nodeCPU is nodeFit's CPU part, for a values set whose memory sizes are its point.
 var nodeCPU = []string{"jobmanager.cpu=0.05", "taskmanager.cpu=0.05", `flinkConfiguration.kubernetes\.taskmanager\.cpu\.limit-factor=40`}
@@ -39,8 +42,8 @@ func onNode(chart string) []string {
 }
 
 // forNode sizes the release of a `helm [flink] install|upgrade NAME CHART …` command line for the
-// node: onNode's values go right after CHART, so that every --set and -f of the test's own still
-// applies and its --set wins. Other command lines are returned as they are.
+// node: nodeMemory's and onNode's values go right after CHART, so that every --set and -f of the
+// test's own still applies and its --set wins. Other command lines are returned as they are.
 func forNode(args []string) []string {
 	if len(args) < 3 || (args[0] != "install" && args[0] != "upgrade") || strings.HasPrefix(args[1], "-") {
 		return args
@@ -54,7 +57,7 @@ func forNode(args []string) []string {
 		chart = "flink-job"
 	}
 	sized := append([]string{}, args[:3]...)
-	for _, s := range onNode(chart) {
+	for _, s := range append(append([]string{}, nodeMemory...), onNode(chart)...) {
 		sized = append(sized, "--set", s)
 	}
 	return append(sized, args[3:]...)

@@ -52,7 +52,7 @@ func installNative(t *testing.T, ns, chart string, v nativeVersion, set ...strin
 	t.Helper()
 	start := time.Now()
 	file := filepath.Join(env.root, "charts", chart, "ci/native-values.yaml")
-	r := installChart(t, ns, chart, file, append([]string{"image.tag=" + v.tag}, set...)...)
+	r := installChart(t, ns, chart, file, append(append([]string{"image.tag=" + v.tag}, nodeMemory...), set...)...)
 	return &nativeCluster{release: r, id: "flink-" + chart}, start
 }
 
@@ -233,8 +233,10 @@ func (s cliNativeStatus) flinkCreated() []string {
 // 3 at once with Flink's permission error, not a timeout; uninstall leaves nothing (the garbage
 // collector deletes the TaskManager pods with the JobManager Deployment).
 func TestNativeSession(t *testing.T) {
+	t.Parallel()
 	for _, v := range nativeVersions() {
 		t.Run(v.name, func(t *testing.T) {
+			t.Parallel()
 			p, c := newNativePlugin(t, "flink-session")
 			ns := p.ns
 			jar := exampleJar(v.release, "TopSpeedWindowing")
@@ -388,8 +390,10 @@ func (c *nativeCluster) nativeJobID(t *testing.T) string {
 // release's claim, the job is FINISHED and the JobManager stays up; a reinstall from that
 // savepoint restores the job's state.
 func TestNativeApplication(t *testing.T) {
+	t.Parallel()
 	for _, v := range nativeVersions() {
 		t.Run(v.name, func(t *testing.T) {
+			t.Parallel()
 			ns := restrictedNamespace(t)
 			c, start := installNative(t, ns, "flink-job", v, "persistence.enabled=true", "persistence.size=1Gi", "job.jobId=")
 			jobID := c.nativeJobID(t)
@@ -435,8 +439,10 @@ func TestNativeApplication(t *testing.T) {
 // from the savepoint on 3 pods of its own; a failed upgrade is rolled back the same way;
 // uninstall leaves nothing.
 func TestNativeApplicationUpgrade(t *testing.T) {
+	t.Parallel()
 	for _, v := range nativeVersions() {
 		t.Run(v.name, func(t *testing.T) {
+			t.Parallel()
 			p, c := newNativePlugin(t, "flink-job")
 			ns := p.ns
 			chart := filepath.Join(env.root, "charts/flink-job")
@@ -498,8 +504,10 @@ func TestNativeApplicationUpgrade(t *testing.T) {
 // ended and delete the TaskManager pods it created (another taskmanager-template hash), so none
 // runs the previous revision's template under the new JobManager, which creates its own.
 func TestNativeHelmUpgradeRetiresTaskManagers(t *testing.T) {
+	t.Parallel()
 	for _, v := range nativeVersions() {
 		t.Run(v.name, func(t *testing.T) {
+			t.Parallel()
 			ns := restrictedNamespace(t)
 			c, _ := installNative(t, ns, "flink-session", v) // native.minTaskManagers 2: two from the start
 			const hashLabel = "helm-flink.dev/taskmanager-template"
@@ -543,8 +551,10 @@ func TestNativeHelmUpgradeRetiresTaskManagers(t *testing.T) {
 // created (the same pods, owned by the same Deployment). The uninstall's hook deletes the HA
 // ConfigMaps: nothing is left.
 func TestNativeHighAvailability(t *testing.T) {
+	t.Parallel()
 	for _, v := range nativeVersions() {
 		t.Run(v.name, func(t *testing.T) {
+			t.Parallel()
 			ns := restrictedNamespace(t)
 			c, _ := installNative(t, ns, "flink-session", v, "native.minTaskManagers=0",
 				"highAvailability.enabled=true", "highAvailability.storageDir=file:///flink-data/ha",
@@ -640,6 +650,7 @@ func truncate(s string, n int) string {
 // Flink's slot timeout: `helm flink install` of a native session that starts 2 TaskManagers
 // fails (and --atomic leaves nothing), and without them the job's wait exits 3.
 func TestNativeTaskManagerCannotStart(t *testing.T) {
+	t.Parallel()
 	v := nativeVersions()[0]
 	p, c := newNativePlugin(t, "flink-session")
 	chart := filepath.Join(env.root, "charts/flink-session")

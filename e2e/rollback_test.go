@@ -72,6 +72,7 @@ func jmCrash(t *testing.T, ns string) <-chan time.Time {
 // once with Flink's exception, exit 3, and rolled back: the release runs the previous values
 // again and the job restores from the savepoint the upgrade took.
 func TestRollbackApplication(t *testing.T) {
+	t.Parallel()
 	ns := newNamespace(t)
 	s := newStandalone(t)
 	chart := filepath.Join(env.root, "charts/flink-job")

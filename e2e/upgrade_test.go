@@ -32,6 +32,7 @@ type cliUpgrade struct {
 // A per-job cluster upgraded through a savepoint: the new job restores from it with the new
 // parallelism. Plain `helm upgrade` of the chart (what Flux does) works too.
 func TestUpgradeApplication(t *testing.T) {
+	t.Parallel()
 	ns := newNamespace(t)
 	s := newStandalone(t)
 	chart := filepath.Join(env.root, "charts/flink-job")
@@ -91,6 +92,7 @@ func TestUpgradeApplication(t *testing.T) {
 // A session upgrade that would restart the JobManager under a running job without HA is
 // refused; scaling TaskManagers is not, and the job keeps running on the same JobManager.
 func TestUpgradeSession(t *testing.T) {
+	t.Parallel()
 	ns := newNamespace(t)
 	s := newStandalone(t)
 	chart := filepath.Join(env.root, "charts/flink-session")
@@ -129,6 +131,7 @@ func TestUpgradeSession(t *testing.T) {
 // naming the job and its slots; with --stop-jobs --savepoint-dir the job is stopped with a
 // savepoint on the release's claim first; a job on the adaptive scheduler rescales instead.
 func TestUpgradeSessionScaleDown(t *testing.T) {
+	t.Parallel()
 	chart := filepath.Join(env.root, "charts/flink-session")
 	jar := exampleJar(env.versions["FLINK1_VERSION"], "TopSpeedWindowing")
 	t.Run("refused, then stopped with a savepoint", func(t *testing.T) {
@@ -210,6 +213,7 @@ func TestUpgradeSessionScaleDown(t *testing.T) {
 // With Kubernetes HA, --upgrade-mode last-state upgrades an application without a savepoint:
 // the new JobManager recovers the same job from its latest checkpoint, not from scratch.
 func TestUpgradeApplicationLastState(t *testing.T) {
+	t.Parallel()
 	ns := newNamespace(t)
 	s := newStandalone(t)
 	chart := filepath.Join(env.root, "charts/flink-job")
