@@ -102,6 +102,7 @@ up() {
     return 0
   fi
   down
+  mkdir -p "$state"
   local t0=$SECONDS
   # The control plane binds to the node's bridge address: the bridge comes first.
   node_record_paths
