@@ -137,6 +137,21 @@ func TestSubmitHookObjects(t *testing.T) {
 		t.Error("the submit hook never resumes from a savepoint")
 	}
 
+	// The submit hook waits for the rollout of the JobManager workload there is, which its Role
+	// may read: the Deployment, or a standalone HA session's StatefulSet.
+	for _, files := range [][]string{{submitSet}, {submitSet, "flink-session/ci/ha-values.yaml"}} {
+		objs := objects(t, render(t, "flink-session", files, "highAvailability.storageDir=file:///flink-data/ha"))
+		init := objs["Job/golden-flink-session-submit"].Spec.Template.Spec.InitContainers[0]
+		workload := init.Args[2]
+		kind, name, _ := strings.Cut(workload, "/")
+		if _, ok := objs[map[string]string{"deployment": "Deployment", "statefulset": "StatefulSet"}[kind]+"/"+name]; !ok || init.Args[1] != "status" {
+			t.Errorf("%v: the submit hook waits for rollout of %v, which the release does not have", files, init.Args)
+		}
+		if role := objs["Role/golden-flink-session-submit"].Raw; !strings.Contains(role, "resources: ["+kind+"s]") || !strings.Contains(role, "resourceNames: ["+name+"]") {
+			t.Errorf("%v: the hooks' Role does not let them read %s:\n%s", files, workload, role)
+		}
+	}
+
 	for _, set := range []string{"flink-session/ci/default-values.yaml", "flink-session/ci/ha-values.yaml"} {
 		objs := objects(t, render(t, "flink-session", []string{set}))
 		for _, name := range submitObjects {

@@ -74,6 +74,7 @@ func TestSessionChartValuesSets(t *testing.T) {
 	installPodMonitorCRD(t)
 	for _, file := range valuesSets(t, "flink-session") {
 		t.Run(setName(file), func(t *testing.T) {
+			t.Parallel()
 			ns := restrictedNamespace(t)
 			r := installChart(t, ns, "flink-session", file)
 			r.overview(t)
@@ -125,6 +126,7 @@ func TestJobChartValuesSets(t *testing.T) {
 			continue // TestJobChartFromSavepoint, TestJobChartHTTPJar
 		}
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			ns := restrictedNamespace(t)
 			r := installChart(t, ns, "flink-job", file)
 			rest, _ := r.jobRunning(t)
@@ -379,8 +381,20 @@ func install(t *testing.T, ns, chart, file string, wait bool, set ...string) *re
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Sized for the node first: the test's own values win.
-	vals, err := (&values.Options{ValueFiles: []string{file}, Values: append(onNode(chart), set...)}).MergeValues(getter.Providers{})
+	// Sized for the node first, as forNode sizes the CLI's releases: the test's own values win,
+	// and a values file that sizes memory keeps its sizes.
+	fileVals, err := (&values.Options{ValueFiles: []string{file}}).MergeValues(getter.Providers{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sized := onNode(chart)
+	for _, m := range nodeMemory {
+		component, _, _ := strings.Cut(m, ".")
+		if _, ok := dig(fileVals, component, "memoryProcessSize"); !ok {
+			sized = append(sized, m)
+		}
+	}
+	vals, err := (&values.Options{ValueFiles: []string{file}, Values: append(sized, set...)}).MergeValues(getter.Providers{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -404,6 +418,21 @@ func install(t *testing.T, ns, chart, file string, wait bool, set ...string) *re
 		t.Fatal(err)
 	}
 	return &release{ns: ns, chart: chart, cfg: cfg, values: all}
+}
+
+// dig is the value at path in vals.
+func dig(vals map[string]any, path ...string) (any, bool) {
+	var v any = vals
+	for _, p := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if v, ok = m[p]; !ok {
+			return nil, false
+		}
+	}
+	return v, true
 }
 
 func (r *release) tm() map[string]any { return r.values["taskmanager"].(map[string]any) }

@@ -238,6 +238,7 @@ func TestPluginFailures(t *testing.T) {
 	flink1 := env.versions["FLINK1_VERSION"]
 
 	t.Run("invalid values install nothing", func(t *testing.T) {
+		t.Parallel()
 		ns := newNamespace(t)
 		_, errOut, code := h.flink(t, "install", "bad", chart, "-n", ns, "--set", "taskmanager.replica=3",
 			"--set", "taskmanager.numberOfTaskSlots=zero", "--jar", filepath.Join(t.TempDir(), "missing.jar"))
@@ -257,6 +258,7 @@ func TestPluginFailures(t *testing.T) {
 	})
 
 	t.Run("name in use or namespace missing", func(t *testing.T) {
+		t.Parallel()
 		ns := newNamespace(t)
 		h.flinkOK(t, "install", "taken", chart, "-n", ns, "--set", "tests.enabled=false")
 		_, errOut, code := h.flink(t, "install", "taken", chart, "-n", ns)
@@ -271,6 +273,7 @@ func TestPluginFailures(t *testing.T) {
 	})
 
 	t.Run("wrong entry class", func(t *testing.T) {
+		t.Parallel()
 		ns := newNamespace(t)
 		// The jar check would refuse a class the jar lacks before installing; a class that exists
 		// but has no main method gets past it, so Flink itself must say why.
@@ -285,6 +288,7 @@ func TestPluginFailures(t *testing.T) {
 	})
 
 	t.Run("job failing at runtime is rolled back with --atomic", func(t *testing.T) {
+		t.Parallel()
 		ns := newNamespace(t)
 		_, errOut, code := h.flink(t, "install", "flink", chart, "-n", ns, "--atomic", "--jar", exampleJar(flink1, "TopSpeedWindowing"),
 			"--args", "--input", "--args", "/no/such/input.txt", "--timeout", "3m")
@@ -300,6 +304,7 @@ func TestPluginFailures(t *testing.T) {
 	})
 
 	t.Run("application with a wrong entry class", func(t *testing.T) {
+		t.Parallel()
 		ns := newNamespace(t)
 		_, errOut, code := h.flink(t, "install", "app", filepath.Join(env.root, "charts/flink-job"), "-n", ns, "--atomic",
 			"--entry-class", "com.example.NoSuchJob", "--timeout", "3m")
@@ -314,6 +319,7 @@ func TestPluginFailures(t *testing.T) {
 	})
 
 	t.Run("unreachable jobmanager times out", func(t *testing.T) {
+		t.Parallel()
 		ns := newNamespace(t)
 		_, errOut, code := h.flink(t, "install", "flink", chart, "-n", ns, "--set", "tests.enabled=false",
 			"--rest-url", "http://127.0.0.1:1", "--timeout", "40s")

@@ -52,7 +52,7 @@ func installNative(t *testing.T, ns, chart string, v nativeVersion, set ...strin
 	t.Helper()
 	start := time.Now()
 	file := filepath.Join(env.root, "charts", chart, "ci/native-values.yaml")
-	r := installChart(t, ns, chart, file, append(append([]string{"image.tag=" + v.tag}, nodeMemory...), set...)...)
+	r := installChart(t, ns, chart, file, append([]string{"image.tag=" + v.tag}, set...)...)
 	return &nativeCluster{release: r, id: "flink-" + chart}, start
 }
 

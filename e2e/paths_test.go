@@ -297,6 +297,8 @@ spec:
         readinessProbe:
           tcpSocket: {port: webui}
           periodSeconds: 2
+        resources:
+          requests: {cpu: 50m, memory: 1600Mi}
 {{- template "volumes" . }}
 ---
 apiVersion: apps/v1
@@ -320,6 +322,8 @@ spec:
         readinessProbe:
           tcpSocket: {port: rpc}
           periodSeconds: 2
+        resources:
+          requests: {cpu: 50m, memory: 1728Mi}
 {{- template "volumes" . }}
 `))
 

@@ -20,7 +20,7 @@ func TestUnschedulablePodsAreNamed(t *testing.T) {
 		t.Parallel()
 		ns := newNamespace(t)
 		_, errOut, code := newStandalone(t).run(t, "install", "flink", filepath.Join(env.root, "charts/flink-session"), "-n", ns,
-			"--set", "tests.enabled=false", "--set", "taskmanager.cpu=100", "--timeout", "20s", "--atomic")
+			"--set", "tests.enabled=false", "--set", "taskmanager.cpu=100", "--timeout", "90s", "--atomic")
 		progress := regexp.MustCompile(`(?m)^  taskmanager pods ready 0/2 \(pod flink-flink-session-taskmanager-\S+ ` + why)
 		timeout := regexp.MustCompile(`(?m)^Error: .*0/2 pods ready \(.*\) \(pod flink-flink-session-taskmanager-\S+ ` + why)
 		if code != 2 || !progress.MatchString(errOut) || !timeout.MatchString(errOut) {
@@ -35,7 +35,7 @@ func TestUnschedulablePodsAreNamed(t *testing.T) {
 		v := nativeVersions()[0]
 		_, errOut, code := p.run(t, "install", "flink", chart, "-n", p.ns, "-f", filepath.Join(chart, "ci/native-values.yaml"),
 			"--set", "image.tag="+v.tag, "--set", "native.minTaskManagers=0", "--set", "taskmanager.cpu=100",
-			"--jar", exampleJar(v.release, "TopSpeedWindowing"), "--timeout", "40s")
+			"--jar", exampleJar(v.release, "TopSpeedWindowing"), "--timeout", "90s")
 		progress := regexp.MustCompile(`(?m)^  taskmanager pods: \d+ requested by Flink, 0 running \(pod flink-flink-session-taskmanager-1-\d+ ` + why)
 		timeout := regexp.MustCompile(`(?m)^Error: .*waiting for job to run: last known state: job \S+ RUNNING, 0/\d+ tasks running; pod flink-flink-session-taskmanager-1-\d+ ` + why)
 		if code != 2 || !progress.MatchString(errOut) || !timeout.MatchString(errOut) {

@@ -22,7 +22,8 @@ import (
 const (
 	jmSelector = "app=flink,component=jobmanager"
 	tmSelector = "app=flink,component=taskmanager"
-	podTimeout = 90 * time.Second
+	// podTimeout bounds a Flink pod's start: JVMs of three tests share the node's two cores.
+	podTimeout = 3 * time.Minute
 	jobTimeout = 2 * time.Minute
 )
 

@@ -64,6 +64,15 @@ app.kubernetes.io/component: {{ .component }}
      adds 11 to it), the JobManager name for a full name of 41 or less. */}}
 {{- define "flink.jobmanagerSetName" -}}{{ include "flink.fullname" . | trunc 41 | trimSuffix "-" }}-jobmanager{{- end -}}
 {{- define "flink.jobmanagerPodsServiceName" -}}{{ include "flink.jobmanagerSetName" . }}-pods{{- end -}}
+{{/* The JobManager's workload as kubectl names it (kind/name): the StatefulSet of a standalone HA
+     session, else the Deployment. */}}
+{{- define "flink.jobmanagerWorkload" -}}
+{{- if include "flink.jobmanagerPodsResolvable" . -}}
+statefulset/{{ include "flink.jobmanagerSetName" . }}
+{{- else -}}
+deployment/{{ include "flink.jobmanagerName" . }}
+{{- end -}}
+{{- end -}}
 {{- define "flink.jobmanagerPodsDomain" -}}
 {{- printf "%s.%s.svc.%s" (include "flink.jobmanagerPodsServiceName" .) .Release.Namespace (.Values.clusterDomain | default "cluster.local") -}}
 {{- end -}}
