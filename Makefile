@@ -13,7 +13,7 @@ LDFLAGS := -X github.com/helm-flink/helm-flink/plugin/version.Version=$(VERSION)
            -X $(HELM_SDK)/chartutil.k8sVersionMajor=1 -X $(HELM_SDK)/chartutil.k8sVersionMinor=37 \
            -X $(HELM_SDK)/lint/rules.k8sVersionMajor=1 -X $(HELM_SDK)/lint/rules.k8sVersionMinor=37
 RUN ?= .
-E2E_TIMEOUT ?= 50m
+E2E_TIMEOUT ?= 65m
 # Tests marked parallel that run at once: releases sized for the node (e2e/containers_test.go) fit 3.
 E2E_PARALLEL ?= 3
 

@@ -322,7 +322,7 @@ func TestPluginFailures(t *testing.T) {
 		t.Parallel()
 		ns := newNamespace(t)
 		_, errOut, code := h.flink(t, "install", "flink", chart, "-n", ns, "--set", "tests.enabled=false",
-			"--rest-url", "http://127.0.0.1:1", "--timeout", "40s")
+			"--rest-url", "http://127.0.0.1:1", "--timeout", "2m")
 		if code != 2 {
 			t.Fatalf("exit %d, want 2 (timeout)", code)
 		}

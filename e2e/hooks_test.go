@@ -374,7 +374,8 @@ func hookLogs(t *testing.T, ns, filter string) string {
 		if !strings.Contains(p.Name, "-submit-") && !strings.Contains(p.Name, "-pre-upgrade-") || !strings.Contains(p.Name, filter) {
 			continue
 		}
-		for _, c := range p.Spec.Containers {
+		// A hook's steps are init containers, then its container: the log of each that ran.
+		for _, c := range append(append([]corev1.Container{}, p.Spec.InitContainers...), p.Spec.Containers...) {
 			data, err := env.cs.CoreV1().Pods(ns).GetLogs(p.Name, &corev1.PodLogOptions{Container: c.Name}).DoRaw(t.Context())
 			fmt.Fprintf(&b, "== %s %s\n%s", p.Name, c.Name, data)
 			if err != nil {
