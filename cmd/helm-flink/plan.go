@@ -12,7 +12,6 @@ import (
 	"github.com/helm-flink/helm-flink/plugin/act"
 	"github.com/helm-flink/helm-flink/plugin/exit"
 	"github.com/helm-flink/helm-flink/plugin/upgrade"
-	"github.com/helm-flink/helm-flink/plugin/values"
 )
 
 const planHelp = `Show what an upgrade would do to the running Flink, and change nothing.
@@ -37,15 +36,12 @@ const (
 )
 
 type planOptions struct {
-	releaseOptions
-	chart    act.ChartRef
-	values   values.Options
-	upgrade  *upgrade.Upgrade
+	changeOptions
 	detailed bool
 }
 
 func newPlanCmd(cfg *act.Config, out io.Writer) *cobra.Command {
-	o := &planOptions{releaseOptions: newReleaseOptions(cfg, out), upgrade: upgrade.New(cfg)}
+	o := &planOptions{changeOptions: newChangeOptions(cfg, out)}
 	cmd := &cobra.Command{
 		Use:               "plan RELEASE CHART",
 		Short:             "Show what an upgrade would do to the running jobs, without doing it",
@@ -58,15 +54,6 @@ func newPlanCmd(cfg *act.Config, out io.Writer) *cobra.Command {
 	cmd.Flags().BoolVar(&o.detailed, "detailed-exitcode", false, "exit 0 for no change, 5 for changes that leave every job running, 6 for changes that stop, restore, recover or lose a job")
 	o.addFlags(cmd)
 	return cmd
-}
-
-func (o *planOptions) Complete(a []string) error {
-	o.chart.Name = a[1]
-	return o.releaseOptions.Complete(a)
-}
-
-func (o *planOptions) Validate() error {
-	return firstError(o.releaseOptions.Validate(), o.upgrade.Validate())
 }
 
 func (o *planOptions) Run(ctx context.Context) error {

@@ -29,16 +29,35 @@ the JobManager:
 
   helm flink upgrade analytics charts/flink-session --reuse-values --set taskmanager.replicas=5`
 
-type upgradeOptions struct {
+// changeOptions are what upgrade and plan share: the release, the chart and values it goes to,
+// and how its jobs cross.
+type changeOptions struct {
 	releaseOptions
 	chart   act.ChartRef
 	values  values.Options
 	upgrade *upgrade.Upgrade
-	dryRun  bool
+}
+
+func newChangeOptions(cfg *act.Config, out io.Writer) changeOptions {
+	return changeOptions{releaseOptions: newReleaseOptions(cfg, out), upgrade: upgrade.New(cfg)}
+}
+
+func (o *changeOptions) Complete(a []string) error {
+	o.chart.Name = a[1]
+	return o.releaseOptions.Complete(a)
+}
+
+func (o *changeOptions) Validate() error {
+	return firstError(o.releaseOptions.Validate(), o.upgrade.Validate())
+}
+
+type upgradeOptions struct {
+	changeOptions
+	dryRun bool
 }
 
 func newUpgradeCmd(cfg *act.Config, out io.Writer) *cobra.Command {
-	o := &upgradeOptions{releaseOptions: newReleaseOptions(cfg, out), upgrade: upgrade.New(cfg)}
+	o := &upgradeOptions{changeOptions: newChangeOptions(cfg, out)}
 	cmd := &cobra.Command{
 		Use:               "upgrade RELEASE CHART",
 		Short:             "Upgrade or scale a release; a per-job cluster's job goes through a savepoint",
@@ -71,15 +90,6 @@ func addUpgradeFlags(cmd *cobra.Command, vals *values.Options, chart *act.ChartR
 	f.BoolVar(&o.upgrade.NoSavepoint, "no-savepoint", false, "flink-job: do not stop the job with a savepoint first")
 	f.BoolVar(&o.upgrade.AllowNonRestoredState, "allow-non-restored-state", false, "flink-job: allow savepoint state that maps to no operator of the new job")
 	f.BoolVar(&o.upgrade.Force, "force", false, "flink-session: upgrade even when the JobManager restarts under running jobs without HA")
-}
-
-func (o *upgradeOptions) Complete(a []string) error {
-	o.chart.Name = a[1]
-	return o.releaseOptions.Complete(a)
-}
-
-func (o *upgradeOptions) Validate() error {
-	return firstError(o.releaseOptions.Validate(), o.upgrade.Validate())
 }
 
 func (o *upgradeOptions) Run(ctx context.Context) error {
