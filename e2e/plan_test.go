@@ -45,14 +45,7 @@ func planOf(t *testing.T, s *standalone, ns, release, chart string, args ...stri
 // without HA would lose the job, so it is refused (exit 1) — and neither changes anything.
 func TestPlanSession(t *testing.T) {
 	t.Parallel()
-	ns := newNamespace(t)
-	s := newStandalone(t)
-	chart := filepath.Join(env.root, "charts/flink-session")
-	out, _, code := s.run(t, "install", "flink", chart, "-n", ns, "--jar", exampleJar(env.versions["FLINK1_VERSION"], "TopSpeedWindowing"), "-o", "json")
-	if code != 0 {
-		t.Fatalf("install: exit %d", code)
-	}
-	job := decode[cliInstall](t, out).Job.JobID
+	s, ns, chart, job := sessionWithJob(t)
 
 	p, code := planOf(t, s, ns, "flink", chart, "--set", "taskmanager.replicas=3")
 	if code != 5 || p.Change != "scale" || len(p.Jobs) != 1 || p.Jobs[0].ID != job || p.Jobs[0].Fate != "keeps running" ||

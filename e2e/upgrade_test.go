@@ -89,10 +89,11 @@ func TestUpgradeApplication(t *testing.T) {
 	assertNothingLeft(t, ns)
 }
 
-// A session upgrade that would restart the JobManager under a running job without HA is
-// refused; scaling TaskManagers is not, and the job keeps running on the same JobManager.
-func TestUpgradeSession(t *testing.T) {
-	t.Parallel()
+// sessionWithJob is release "flink" of the session chart, installed by the plugin in a fresh
+// namespace with TopSpeedWindowing running; it returns the plugin, the namespace, the chart and
+// the job's id.
+func sessionWithJob(t *testing.T) (*standalone, string, string, string) {
+	t.Helper()
 	ns := newNamespace(t)
 	s := newStandalone(t)
 	chart := filepath.Join(env.root, "charts/flink-session")
@@ -100,7 +101,14 @@ func TestUpgradeSession(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("install: exit %d", code)
 	}
-	jobID := decode[cliInstall](t, out).Job.JobID
+	return s, ns, chart, decode[cliInstall](t, out).Job.JobID
+}
+
+// A session upgrade that would restart the JobManager under a running job without HA is
+// refused; scaling TaskManagers is not, and the job keeps running on the same JobManager.
+func TestUpgradeSession(t *testing.T) {
+	t.Parallel()
+	s, ns, chart, jobID := sessionWithJob(t)
 	jm := waitPods(t, ns, "app.kubernetes.io/component=jobmanager", 10e9, "jobmanager", allReady(1))
 
 	_, errOut, code := s.run(t, "upgrade", "flink", chart, "-n", ns, "--reuse-values", "--set-string", `flinkConfiguration.execution\.checkpointing\.interval=10s`)
