@@ -137,18 +137,31 @@ func TestSubmitHookObjects(t *testing.T) {
 		t.Error("the submit hook never resumes from a savepoint")
 	}
 
-	// The submit hook waits for the rollout of the JobManager workload there is, which its Role
-	// may read: the Deployment, or a standalone HA session's StatefulSet.
-	for _, files := range [][]string{{submitSet}, {submitSet, "flink-session/ci/ha-values.yaml"}} {
+	// The submit hook waits for the rollout of the workloads there are, which its Role may read:
+	// the JobManager's Deployment, or a standalone HA session's StatefulSet, and the standalone
+	// TaskManagers' Deployment (a TaskManager of the previous revision would take the job's tasks).
+	for _, files := range [][]string{{submitSet}, {submitSet, "flink-session/ci/ha-values.yaml"}, {submitSet, "flink-session/ci/native-values.yaml"}} {
 		objs := objects(t, render(t, "flink-session", files, "highAvailability.storageDir=file:///flink-data/ha"))
-		init := objs["Job/golden-flink-session-submit"].Spec.Template.Spec.InitContainers[0]
-		workload := init.Args[2]
-		kind, name, _ := strings.Cut(workload, "/")
-		if _, ok := objs[map[string]string{"deployment": "Deployment", "statefulset": "StatefulSet"}[kind]+"/"+name]; !ok || init.Args[1] != "status" {
-			t.Errorf("%v: the submit hook waits for rollout of %v, which the release does not have", files, init.Args)
+		waited := map[string]bool{}
+		for _, init := range objs["Job/golden-flink-session-submit"].Spec.Template.Spec.InitContainers {
+			if len(init.Args) < 3 || init.Args[0] != "rollout" {
+				continue
+			}
+			workload := init.Args[2]
+			kind, name, _ := strings.Cut(workload, "/")
+			k := map[string]string{"deployment": "Deployment", "statefulset": "StatefulSet"}[kind]
+			waited[k+"/"+name] = true
+			if _, ok := objs[k+"/"+name]; !ok || init.Args[1] != "status" {
+				t.Errorf("%v: the submit hook waits for rollout of %v, which the release does not have", files, init.Args)
+			}
+			if role := objs["Role/golden-flink-session-submit"].Raw; !strings.Contains(role, "resources: ["+kind+"s]") || !strings.Contains(role, "resourceNames: ["+name+"]") {
+				t.Errorf("%v: the hooks' Role does not let them read %s:\n%s", files, workload, role)
+			}
 		}
-		if role := objs["Role/golden-flink-session-submit"].Raw; !strings.Contains(role, "resources: ["+kind+"s]") || !strings.Contains(role, "resourceNames: ["+name+"]") {
-			t.Errorf("%v: the hooks' Role does not let them read %s:\n%s", files, workload, role)
+		for name, o := range objs {
+			if (o.Kind == "Deployment" || o.Kind == "StatefulSet") && !waited[name] {
+				t.Errorf("%v: the submit hook does not wait for the rollout of %s", files, name)
+			}
 		}
 	}
 

@@ -133,8 +133,9 @@
 {{- if .Values.highAvailability.enabled -}}
 {{- /* A successor JobManager takes over the TaskManager pods of the one before only when they
      register within this time; Flink's default 0 makes it ask for new pods at once when they
-     are a moment late, as under load. */}}
-{{- $_ = set $c "resourcemanager.previous-worker.recovery.timeout" "30s" -}}
+     are a moment late, as under load. Waiting costs nothing when they are gone: a worker whose
+     pod ends is no longer waited for. */}}
+{{- $_ = set $c "resourcemanager.previous-worker.recovery.timeout" "2min" -}}
 {{- end -}}
 {{- $slots := int .Values.taskmanager.numberOfTaskSlots -}}
 {{- with int $n.minTaskManagers -}}

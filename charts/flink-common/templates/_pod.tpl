@@ -240,14 +240,11 @@ metadata:
     {{- include "flink.componentLabels" (dict "ctx" . "component" "taskmanager") | nindent 4 }}
 spec:
   replicas: {{ .Values.taskmanager.replicas }}
-  {{- if hasKey .Values "job" }}
-  {{- /* An application's TaskManagers are replaced all at once: its job was stopped for the
-       upgrade, and a TaskManager of the previous revision kept running while new ones start
-       would register with the new JobManager, take the job's tasks and fail them when its
-       turn to go comes. */}}
+  {{- /* Replaced all at once: a TaskManager of the previous revision kept running while new ones
+       start registers with the (new) JobManager, takes tasks of the job submitted or resumed
+       after the upgrade and fails them when its turn to go comes, one failover per TaskManager. */}}
   strategy:
     type: Recreate
-  {{- end }}
   selector:
     matchLabels:
       {{- include "flink.componentSelectorLabels" (dict "ctx" . "component" "taskmanager") | nindent 6 }}
