@@ -25,6 +25,7 @@ import (
 	"github.com/helm-flink/helm-flink/plugin/exit"
 	"github.com/helm-flink/helm-flink/plugin/jobmanager"
 	"github.com/helm-flink/helm-flink/plugin/manifest"
+	"github.com/helm-flink/helm-flink/plugin/savepoint"
 )
 
 // Config is what every action works with. New reads Helm's environment; Init makes the Helm and
@@ -203,4 +204,29 @@ func HelmTimeout(ctx context.Context) time.Duration {
 		return max(time.Until(d), time.Second)
 	}
 	return 5 * time.Minute
+}
+
+// Savepoints is the savepoint record of the release.
+func (c *Config) Savepoints() (savepoint.Record, error) {
+	cs, _, err := c.Clientset()
+	if err != nil {
+		return savepoint.Record{}, err
+	}
+	return savepoint.Record{Kube: cs, Namespace: c.Release.Namespace, Release: c.Release.Name}, nil
+}
+
+// RecordSavepoint records a savepoint just taken against the release's current revision. The
+// savepoint exists whether or not it is recorded, and its path has been printed: a record that
+// cannot be written is reported, not an error of the action.
+func (c *Config) RecordSavepoint(ctx context.Context, e savepoint.Entry) {
+	if e.Revision == 0 {
+		e.Revision = c.Release.Version
+	}
+	r, err := c.Savepoints()
+	if err == nil {
+		err = r.Add(ctx, e)
+	}
+	if err != nil {
+		c.Progressf("  warning: %v", err)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/helm-flink/helm-flink/plugin/act"
 	"github.com/helm-flink/helm-flink/plugin/jobmanager"
 	"github.com/helm-flink/helm-flink/plugin/kube"
+	"github.com/helm-flink/helm-flink/plugin/savepoint"
 )
 
 // Jobs lists cfg's release's jobs.
@@ -66,10 +67,27 @@ func (a *Savepoint) Run(ctx context.Context, jobID string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if a.Stop {
-		return jm.Stop(ctx, jobID, a.Dir, a.Drain)
+	var name string
+	if jobs, err := jm.Jobs(ctx); err == nil {
+		for _, j := range jobs {
+			if j.ID == jobID {
+				name = j.Name
+			}
+		}
 	}
-	return jm.Savepoint(ctx, jobID, a.Dir)
+	var loc string
+	reason := savepoint.Manual
+	if a.Stop {
+		reason = savepoint.Stop
+		loc, err = jm.Stop(ctx, jobID, a.Dir, a.Drain)
+	} else {
+		loc, err = jm.Savepoint(ctx, jobID, a.Dir)
+	}
+	if err != nil {
+		return "", err
+	}
+	a.cfg.RecordSavepoint(ctx, savepoint.Entry{JobID: jobID, JobName: name, Path: loc, Reason: reason})
+	return loc, nil
 }
 
 // Status reports on cfg's release.

@@ -208,3 +208,14 @@ func flinkOption(file string, path ...string) string {
 	}
 	return fmt.Sprint(v)
 }
+
+// KeepsClaim says whether a claim of the release outlives its uninstall (Helm's
+// resource-policy keep, which the charts set with persistence.keepOnUninstall).
+func (m Manifest) KeepsClaim() bool {
+	for _, o := range m {
+		if c, ok := o.(*corev1.PersistentVolumeClaim); ok && c.Annotations["helm.sh/resource-policy"] == "keep" {
+			return true
+		}
+	}
+	return false
+}

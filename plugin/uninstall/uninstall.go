@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -19,6 +20,7 @@ import (
 	"github.com/helm-flink/helm-flink/plugin/jobmanager"
 	"github.com/helm-flink/helm-flink/plugin/kube"
 	"github.com/helm-flink/helm-flink/plugin/manifest"
+	"github.com/helm-flink/helm-flink/plugin/savepoint"
 )
 
 // Uninstall removes cfg's release; New sets the defaults.
@@ -41,6 +43,8 @@ type Result struct {
 	Namespace    string            `json:"namespace"`
 	Savepoints   map[string]string `json:"savepoints,omitempty"`
 	HAConfigMaps []string          `json:"haConfigMapsDeleted,omitempty"`
+	// SavepointRecord is the savepoint record kept for a reinstall (see package savepoint).
+	SavepointRecord string `json:"savepointRecord,omitempty"`
 	// Ended are the jobs that were running without --stop-jobs: the uninstall ended them
 	// without a savepoint.
 	Ended []jobmanager.Job `json:"jobsEndedWithoutSavepoint,omitempty"`
@@ -86,8 +90,38 @@ func (u *Uninstall) Run(ctx context.Context) (*Result, error) {
 	if err := u.waitPodsGone(ctx); err != nil {
 		return res, err
 	}
-	res.HAConfigMaps, err = u.deleteHAConfigMaps(ctx, m.ClusterID())
+	if res.HAConfigMaps, err = u.deleteHAConfigMaps(ctx, m.ClusterID()); err != nil {
+		return res, err
+	}
+	res.SavepointRecord, err = u.settleRecord(ctx, m)
 	return res, err
+}
+
+// settleRecord keeps the release's savepoint record when its savepoints outlive the release (a
+// claim kept, or a savepoint off the release's volume: object storage), so that a reinstall can
+// start from them, and deletes it otherwise. It returns the record kept, or "".
+func (u *Uninstall) settleRecord(ctx context.Context, m manifest.Manifest) (string, error) {
+	r, err := u.cfg.Savepoints()
+	if err != nil {
+		return "", err
+	}
+	entries, err := r.List(ctx)
+	if err != nil || len(entries) == 0 {
+		return "", err
+	}
+	outlive := m.KeepsClaim()
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Path, "file:") {
+			outlive = true
+		}
+	}
+	if !outlive {
+		u.cfg.Progressf("  savepoint record %s deleted: its %d savepoint(s) were on the release's volume", savepoint.Name(r.Release), len(entries))
+		return "", r.Delete(ctx)
+	}
+	newest := entries[len(entries)-1]
+	u.cfg.Progressf("  savepoint record %s kept: %d savepoint(s), the newest %s (job %s, revision %d)", savepoint.Name(r.Release), len(entries), newest.Path, newest.JobName, newest.Revision)
+	return savepoint.Name(r.Release), nil
 }
 
 // waitPodsGone waits until the release's pods are gone: Helm deletes the workloads, and the
@@ -142,6 +176,7 @@ func (u *Uninstall) stopJobs(ctx context.Context) (map[string]string, error) {
 			return out, err
 		}
 		u.cfg.Progressf("  savepoint %s", loc)
+		u.cfg.RecordSavepoint(ctx, savepoint.Entry{JobID: j.ID, JobName: j.Name, Path: loc, Reason: savepoint.Uninstall})
 		out[j.ID] = loc
 	}
 	return out, nil

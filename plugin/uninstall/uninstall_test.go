@@ -11,6 +11,7 @@ import (
 	"github.com/helm-flink/helm-flink/plugin/act"
 	"github.com/helm-flink/helm-flink/plugin/exit"
 	"github.com/helm-flink/helm-flink/plugin/internal/fake"
+	"github.com/helm-flink/helm-flink/plugin/savepoint"
 )
 
 var ctx = context.Background()
@@ -76,5 +77,35 @@ func TestNothingUninstalled(t *testing.T) {
 	}
 	if _, err := cfg.Get("flink"); err != nil {
 		t.Fatalf("the release is gone: %v", err)
+	}
+}
+
+// The savepoint record outlives the release when its savepoints do (a claim kept, or a savepoint
+// off the release's volume), and goes with the release otherwise.
+func TestSavepointRecordKeptWithItsSavepoints(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		vals map[string]any
+		path string
+		kept bool
+	}{
+		{"on the volume, deleted with it", map[string]any{"persistence": map[string]any{"enabled": true, "keepOnUninstall": false}}, "file:///flink-data/savepoints/s1", false},
+		{"on the volume, kept", map[string]any{"persistence": map[string]any{"enabled": true, "keepOnUninstall": true}}, "file:///flink-data/savepoints/s1", true},
+		{"in object storage", map[string]any{}, "s3://bucket/savepoints/s1", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := fake.Config(t, "")
+			rel := fake.Install(t, cfg, "flink", "flink-session", c.vals)
+			cfg.Release = rel
+			cfg.RecordSavepoint(ctx, savepoint.Entry{JobID: "0123456789abcdef0123456789abcdef", JobName: "job", Path: c.path, Reason: savepoint.Stop})
+			res, err := New(cfg).Run(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = cfg.Kube.CoreV1().ConfigMaps("flink").Get(ctx, savepoint.Name("flink"), metav1.GetOptions{})
+			if kept := err == nil; kept != c.kept || (res.SavepointRecord != "") != c.kept {
+				t.Fatalf("record kept %v (result %q), want %v", kept, res.SavepointRecord, c.kept)
+			}
+		})
 	}
 }

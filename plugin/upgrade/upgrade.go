@@ -23,6 +23,7 @@ import (
 	"github.com/helm-flink/helm-flink/plugin/jobmanager"
 	"github.com/helm-flink/helm-flink/plugin/kube"
 	"github.com/helm-flink/helm-flink/plugin/manifest"
+	"github.com/helm-flink/helm-flink/plugin/savepoint"
 	"github.com/helm-flink/helm-flink/plugin/values"
 	"github.com/helm-flink/helm-flink/schema"
 )
@@ -209,6 +210,7 @@ func (u *Upgrade) execute(ctx context.Context, p *Plan, jm *jobmanager.JobManage
 			return fmt.Errorf("nothing upgraded: %w", err)
 		}
 		res.StoppedJobs[h.ID] = loc
+		u.cfg.RecordSavepoint(ctx, savepoint.Entry{JobID: h.ID, JobName: h.Name, Path: loc, Reason: savepoint.Upgrade})
 		u.cfg.Progressf("  savepoint %s; resubmit with: helm flink submit %s --jar JAR --savepoint %s", loc, p.Release, loc)
 	}
 	return nil
@@ -236,6 +238,7 @@ func (u *Upgrade) stopApplication(ctx context.Context, p *Plan, jm *jobmanager.J
 		return fmt.Errorf("nothing upgraded: %w", err)
 	}
 	u.cfg.Progressf("  savepoint %s", loc)
+	u.cfg.RecordSavepoint(ctx, savepoint.Entry{JobID: p.savepoint, JobName: j.Name, Path: loc, Reason: savepoint.Upgrade})
 	res.Savepoint = loc
 	restoreFrom(p.next.revisionValues, loc, u.AllowNonRestoredState)
 	m, err := manifest.Parse(rel.Manifest)

@@ -1,0 +1,164 @@
+// Package savepoint is the record of the savepoints taken of a release's jobs, each against the
+// Helm revision it belongs to.
+//
+// The record lives in the cluster, next to the release: one ConfigMap per release
+// (<release>-flink-savepoints), one data key per savepoint. It is readable without the plugin
+// (kubectl get configmap … -o yaml), outlives the plugin's process, and is not part of the
+// release: Helm neither rewrites it on upgrade nor deletes it on uninstall, so a reinstall or a
+// rollback can start from it. Entries are added with a merge patch of one new key, so writers
+// (the plugin, the charts' hooks) never overwrite each other's.
+package savepoint
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+)
+
+// Reasons a savepoint was taken.
+const (
+	// Upgrade: the job was stopped with it for an upgrade (or a rollback) that left the revision.
+	Upgrade = "upgrade"
+	// Stop: `helm flink stop`.
+	Stop = "stop"
+	// Manual: `helm flink savepoint`, the job runs on.
+	Manual = "savepoint"
+	// Uninstall: `helm flink uninstall --stop-jobs`.
+	Uninstall = "uninstall"
+)
+
+// RecordLabel marks a savepoint record; its value is the release's name.
+const RecordLabel = "helm-flink.dev/savepoints-of"
+
+// Name is the record's ConfigMap of a release. The charts' hooks name it the same way
+// (flink.savepointRecordName in flink-common).
+func Name(release string) string { return release + "-flink-savepoints" }
+
+// Entry is one savepoint.
+type Entry struct {
+	// Revision is the Helm revision the job ran in when the savepoint was taken.
+	Revision int    `json:"revision"`
+	JobID    string `json:"jobId"`
+	JobName  string `json:"jobName,omitempty"`
+	Path     string `json:"path"`
+	Reason   string `json:"reason"`
+	// Time is when the savepoint completed.
+	Time time.Time `json:"time"`
+}
+
+// key is the entry's data key: sortable by time, unique per job.
+func (e Entry) key() string {
+	id := e.JobID
+	if len(id) > 8 {
+		id = id[:8]
+	}
+	return e.Time.UTC().Format("20060102T150405.000000000Z") + "-" + id
+}
+
+// Record is the savepoint record of a release.
+type Record struct {
+	Kube      kubernetes.Interface
+	Namespace string
+	Release   string
+}
+
+// Add records e, creating the record on the first savepoint.
+func (r Record) Add(ctx context.Context, e Entry) error {
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	v, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("record savepoint: %w", err)
+	}
+	patch, err := json.Marshal(map[string]any{"data": map[string]string{e.key(): string(v)}})
+	if err != nil {
+		return fmt.Errorf("record savepoint: %w", err)
+	}
+	cms := r.Kube.CoreV1().ConfigMaps(r.Namespace)
+	for attempt := 0; attempt < 2; attempt++ {
+		_, err = cms.Patch(ctx, Name(r.Release), types.MergePatchType, patch, metav1.PatchOptions{})
+		if !apierrors.IsNotFound(err) {
+			break
+		}
+		cm := &corev1.ConfigMap{
+			ObjectMeta: metav1.ObjectMeta{Name: Name(r.Release), Namespace: r.Namespace, Labels: map[string]string{
+				RecordLabel:                    r.Release,
+				"app.kubernetes.io/managed-by": "helm-flink",
+			}},
+			Data: map[string]string{e.key(): string(v)},
+		}
+		_, err = cms.Create(ctx, cm, metav1.CreateOptions{})
+		if !apierrors.IsAlreadyExists(err) {
+			break
+		}
+		// Another writer created it first: patch that one.
+	}
+	if err != nil {
+		return fmt.Errorf("record savepoint %s in ConfigMap %s: %w", e.Path, Name(r.Release), err)
+	}
+	return nil
+}
+
+// List is every recorded savepoint, oldest first; none when there is no record.
+func (r Record) List(ctx context.Context) ([]Entry, error) {
+	cm, err := r.Kube.CoreV1().ConfigMaps(r.Namespace).Get(ctx, Name(r.Release), metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the savepoint record %s: %w", Name(r.Release), err)
+	}
+	keys := make([]string, 0, len(cm.Data))
+	for k := range cm.Data {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var out []Entry
+	var bad []string
+	for _, k := range keys {
+		var e Entry
+		if err := json.Unmarshal([]byte(cm.Data[k]), &e); err != nil || e.Path == "" {
+			bad = append(bad, k)
+			continue
+		}
+		out = append(out, e)
+	}
+	if len(bad) > 0 {
+		return out, fmt.Errorf("savepoint record %s: entries %s are not savepoints (JSON with revision, jobId, path, reason, time)", Name(r.Release), strings.Join(bad, ", "))
+	}
+	return out, nil
+}
+
+// Delete removes the record; a missing one is not an error.
+func (r Record) Delete(ctx context.Context) error {
+	err := r.Kube.CoreV1().ConfigMaps(r.Namespace).Delete(ctx, Name(r.Release), metav1.DeleteOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("delete the savepoint record %s: %w", Name(r.Release), err)
+	}
+	return nil
+}
+
+// ErrNone is a choice that finds no savepoint.
+var ErrNone = errors.New("no savepoint recorded")
+
+// Newest is the newest entry of jobs whose name is jobName ("" any), taken in revision (0 any).
+func Newest(entries []Entry, jobName string, revision int) (Entry, error) {
+	for i := len(entries) - 1; i >= 0; i-- {
+		e := entries[i]
+		if (jobName == "" || e.JobName == jobName) && (revision == 0 || e.Revision == revision) {
+			return e, nil
+		}
+	}
+	return Entry{}, ErrNone
+}
