@@ -2,13 +2,16 @@ package act_test
 
 import (
 	"context"
+	"encoding/json"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/release"
 
 	"github.com/helm-flink/helm-flink/plugin/act"
@@ -97,5 +100,62 @@ func TestHelmTimeout(t *testing.T) {
 	}
 	if d := act.HelmTimeout(context.Background()); d != 5*time.Minute {
 		t.Errorf("no deadline: %s", d)
+	}
+}
+
+// A chart loaded by the plugin carries its library's templates itself: it renders the same as
+// the chart with its library, and still does after Helm stored it (without its dependencies).
+func TestFoldedChartRendersAsStored(t *testing.T) {
+	vals := map[string]map[string]any{
+		"flink-job":     {"job": map[string]any{"jarURI": "local:///opt/flink/usrlib/job.jar"}},
+		"flink-session": {},
+	}
+	render := func(ch *chart.Chart) string {
+		t.Helper()
+		i := action.NewInstall(&action.Configuration{})
+		i.ReleaseName, i.Namespace, i.DryRun, i.ClientOnly, i.Replace = "flink", "ns", true, true, true
+		i.KubeVersion = &chartutil.KubeVersion{Version: "v1.33.0", Major: "1", Minor: "33"}
+		rel, err := i.Run(ch, vals[ch.Name()])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rel.Manifest
+	}
+	for _, name := range []string{"flink-job", "flink-session"} {
+		plain, err := loader.Load("../../charts/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := act.New()
+		folded, err := cfg.LoadChart(act.ChartRef{Name: "../../charts/" + name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := render(plain)
+		if got := render(folded); got != want {
+			t.Fatalf("%s: the folded chart renders otherwise", name)
+		}
+		// Helm's storage keeps exported fields only: no dependencies.
+		b, err := json.Marshal(folded)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stored, bare chart.Chart
+		if err := json.Unmarshal(b, &stored); err != nil {
+			t.Fatal(err)
+		}
+		if !act.Renderable(&stored) {
+			t.Fatalf("%s: the stored folded chart is not renderable", name)
+		}
+		if got := render(&stored); got != want {
+			t.Fatalf("%s: the stored chart renders otherwise", name)
+		}
+		b, _ = json.Marshal(plain)
+		if err := json.Unmarshal(b, &bare); err != nil {
+			t.Fatal(err)
+		}
+		if act.Renderable(&bare) {
+			t.Fatalf("%s: a chart stored without its library is taken for renderable", name)
+		}
 	}
 }

@@ -85,9 +85,46 @@ func (c *Config) LoadChart(ref ChartRef) (*chart.Chart, error) {
 	if err := action.CheckDependencies(ch, ch.Metadata.Dependencies); err != nil {
 		return nil, fmt.Errorf("chart %q: %w", ref.Name, err)
 	}
+	FoldLibraries(ch)
 	return ch, nil
 }
 
+// FoldLibraries moves the templates of ch's library charts (flink-common) into ch itself. Helm
+// stores a release's chart without its dependencies; folded, the release keeps every template
+// it was rendered with, and a rollback renders the revision's own chart again rather than the
+// revision's templates with another version's library. A library's templates only define named
+// templates, which are global to a render, so the release renders the same.
+func FoldLibraries(ch *chart.Chart) {
+	var keep []*chart.Chart
+	for _, d := range ch.Dependencies() {
+		if d.Metadata.Type != "library" {
+			keep = append(keep, d)
+			continue
+		}
+		for _, t := range d.Templates {
+			ch.Templates = append(ch.Templates, &chart.File{Name: LibraryTemplates + d.Name() + "/" + strings.TrimPrefix(t.Name, "templates/"), Data: t.Data})
+		}
+	}
+	ch.SetDependencies(keep...)
+}
+
+// LibraryTemplates is where FoldLibraries puts a library's templates in the chart.
+const LibraryTemplates = "templates/library/"
+
+// Renderable says whether a release's stored chart renders again by itself: it has no
+// dependencies, or its library charts were folded into it (an install or upgrade by this
+// plugin); Helm stores none.
+func Renderable(ch *chart.Chart) bool {
+	if len(ch.Metadata.Dependencies) == 0 || len(ch.Dependencies()) > 0 {
+		return true
+	}
+	for _, t := range ch.Templates {
+		if strings.HasPrefix(t.Name, LibraryTemplates) {
+			return true
+		}
+	}
+	return false
+}
 // registryClient reaches OCI registries for oci:// charts as `helm install` would with the same
 // TLS, plain-HTTP and credential flags.
 func (c *Config) registryClient(o action.ChartPathOptions) (*registry.Client, error) {

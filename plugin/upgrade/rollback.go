@@ -164,6 +164,11 @@ func (u *Upgrade) undo(ctx context.Context, ref act.ChartRef, prev *release.Rele
 	}
 	mode := res.Mode
 	back := &target{chart: previousChart(prev, loaded), mode: mode, revisionValues: rollbackValues(prev, failed, mode, res.Savepoint)}
+	if back.chart == nil {
+		fe.Rollback.Error = fmt.Sprintf("cannot render revision %d's chart again: Helm stored it without its library chart", prev.Version)
+		fe.Restart = restartHint(ref, prev, failed, res)
+		return fe
+	}
 	if mode == act.Application && u.Mode == LastStateMode {
 		// No savepoint was taken: with HA the job's checkpoints are under its id, so the rolled
 		// back JobManager recovers the same job.
@@ -246,18 +251,26 @@ func restartHint(ref act.ChartRef, prev, current *release.Release, res *Result) 
 		res.Savepoint, prev.Version, name, ns, prev.Version, name, ref.Name, ns, res.Savepoint, revisionJobID(ns, name, current.Version+1))
 }
 
-// previousChart is prev's chart as it can be rendered again: Helm stores a release's chart
-// without its dependencies (the charts' library chart), so they are taken from the chart just
-// loaded for the upgrade.
-func previousChart(prev *release.Release, loaded *chart.Chart) *chart.Chart {
+// previousChart is prev's chart as it can be rendered again. The plugin folds the library chart
+// into every chart it installs (act.FoldLibraries), so a revision it made renders by itself; one
+// made by Helm alone was stored without its library, which is then lent by lib, a chart loaded
+// by the plugin (the upgrade's). Nil when neither has it.
+func previousChart(prev *release.Release, lib *chart.Chart) *chart.Chart {
 	ch := *prev.Chart
-	if len(ch.Dependencies()) == 0 && loaded != nil && len(loaded.Dependencies()) > 0 {
-		deps := make([]*chart.Chart, 0, len(loaded.Dependencies()))
-		for _, d := range loaded.Dependencies() {
-			c := *d
-			deps = append(deps, &c)
+	if act.Renderable(&ch) {
+		return &ch
+	}
+	if lib == nil {
+		return nil
+	}
+	ch.Templates = append([]*chart.File{}, ch.Templates...)
+	for _, t := range lib.Templates {
+		if strings.HasPrefix(t.Name, act.LibraryTemplates) {
+			ch.Templates = append(ch.Templates, t)
 		}
-		ch.SetDependencies(deps...)
+	}
+	if !act.Renderable(&ch) {
+		return nil
 	}
 	return &ch
 }
