@@ -91,7 +91,11 @@ var changeText = map[upgrade.Change]string{
 // writePlan prints a plan: as JSON or YAML, or as rows.
 func writePlan(out io.Writer, format string, p *upgrade.Plan) error {
 	return write(out, format, p, func(w io.Writer) {
-		fmt.Fprintf(w, "RELEASE\t%s\nNAMESPACE\t%s\nREVISION\t%d → %d (chart %s)\n", p.Release, p.Namespace, p.Revision, p.Revision+1, p.Chart)
+		back := ""
+		if p.RollbackTo != 0 {
+			back = fmt.Sprintf(", the chart and values of revision %d", p.RollbackTo)
+		}
+		fmt.Fprintf(w, "RELEASE\t%s\nNAMESPACE\t%s\nREVISION\t%d → %d (chart %s%s)\n", p.Release, p.Namespace, p.Revision, p.Revision+1, p.Chart, back)
 		fmt.Fprintf(w, "CHANGE\t%s\n", changeText[p.Change])
 		if len(p.Jobs) == 0 {
 			fmt.Fprintf(w, "JOBS\tnone\n")
@@ -113,6 +117,9 @@ func writePlan(out io.Writer, format string, p *upgrade.Plan) error {
 				head = "OBJECTS"
 			}
 			fmt.Fprintf(w, "%s\t%s\n", head, c)
+		}
+		if p.Restore != "" {
+			fmt.Fprintf(w, "RESTORE\t%s\n", p.Restore)
 		}
 		if p.Refused != "" {
 			fmt.Fprintf(w, "REFUSED\t%s\n", strings.SplitN(p.Refused, "; ", 2)[0])

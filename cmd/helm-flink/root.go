@@ -66,6 +66,7 @@ func newRootCmd(out, errOut io.Writer) *cobra.Command {
 		newUninstallCmd(cfg, out),
 		newUpgradeCmd(cfg, out),
 		newPlanCmd(cfg, out),
+		newRollbackCmd(cfg, out),
 	)
 	return root
 }

@@ -125,6 +125,7 @@ func Renderable(ch *chart.Chart) bool {
 	}
 	return false
 }
+
 // registryClient reaches OCI registries for oci:// charts as `helm install` would with the same
 // TLS, plain-HTTP and credential flags.
 func (c *Config) registryClient(o action.ChartPathOptions) (*registry.Client, error) {

@@ -46,6 +46,11 @@ const (
 	CheckpointRecovered Fate = "recovered from its latest checkpoint (HA)"
 	// StoppedForSlots: a session job stopped with a savepoint (--stop-jobs), to be resubmitted.
 	StoppedForSlots Fate = "stopped with a savepoint (too few slots left)"
+	// RevisionRestored: a rollback's job stopped with a savepoint and started from the one taken
+	// when the revision rolled back to was left.
+	RevisionRestored Fate = "stopped with a savepoint and started from the one taken when the revision was left"
+	// RecordRestored: a rollback's job that does not run started from a recorded savepoint.
+	RecordRestored Fate = "started from a recorded savepoint"
 	// Lost: the job ends without its state kept (it starts from scratch, or not at all).
 	Lost Fate = "lost: its state is not kept"
 )
@@ -74,6 +79,11 @@ type Plan struct {
 	HA      bool                    `json:"highAvailability"`
 	Jobs    []PlannedJob            `json:"jobs"`
 	Objects []manifest.ObjectChange `json:"objects"`
+	// Restore is the savepoint the job starts from when it is chosen before the job is stopped
+	// (a rollback's); "" is the one it is stopped with.
+	Restore string `json:"restore,omitempty"`
+	// RollbackTo is the revision a rollback's plan returns to.
+	RollbackTo int `json:"rollbackTo,omitempty"`
 	// Refused is why the upgrade is refused, with the ways out; "" when it may go on.
 	Refused string `json:"refused,omitempty"`
 
@@ -100,18 +110,19 @@ func (p *Plan) TouchesState() bool {
 // Plan decides the upgrade of the release to the chart with the user's values from the release,
 // the rendered revision and the jobs the JobManager runs, and changes nothing.
 func (u *Upgrade) Plan(ctx context.Context, ref act.ChartRef, vals values.Options) (*Plan, error) {
-	p, _, err := u.plan(ctx, ref, vals)
+	next, err := u.prepare(ref, vals)
+	if err != nil {
+		return nil, err
+	}
+	p, _, err := u.plan(ctx, next)
 	u.cfg.Close()
 	return p, err
 }
 
-// plan is Plan with the JobManager it asked still open, for Run to act through.
-func (u *Upgrade) plan(ctx context.Context, ref act.ChartRef, vals values.Options) (*Plan, *jobmanager.JobManager, error) {
+// plan is the plan of the upgrade to next, with the JobManager it asked still open, for run to
+// act through.
+func (u *Upgrade) plan(ctx context.Context, next *target) (*Plan, *jobmanager.JobManager, error) {
 	rel := u.cfg.Release
-	next, err := u.prepare(ref, vals)
-	if err != nil {
-		return nil, nil, err
-	}
 	jm, err := u.cfg.JobManager(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("before the upgrade: %w", err)
@@ -132,6 +143,9 @@ func (u *Upgrade) plan(ctx context.Context, ref act.ChartRef, vals values.Option
 		Release: rel.Name, Namespace: rel.Namespace, Revision: rel.Version, Mode: next.mode,
 		Chart: next.chart.Name() + "-" + next.chart.Metadata.Version, HA: haEnabled(next.merged),
 		Objects: objects, Change: classify(objects), Jobs: []PlannedJob{}, next: next,
+	}
+	if next.rollback != nil {
+		p.RollbackTo = next.rollback.revision
 	}
 	if p.Mode == act.Application {
 		err = u.planApplication(p, rel, jobs)
@@ -216,6 +230,9 @@ func (u *Upgrade) planApplication(p *Plan, rel *release.Release, jobs []jobmanag
 		if n, ok := whole(p.next.merged["parallelism"]); ok && n != cur {
 			j.Parallelism = []int{cur, n}
 		}
+	}
+	if r := p.next.rollback; r != nil {
+		u.planRollbackJob(p, &j, r)
 	}
 	p.Jobs = append(p.Jobs, j)
 	return nil

@@ -58,6 +58,8 @@ type Upgrade struct {
 	// NoRollback leaves a failed upgrade's revision as it is instead of returning the release to
 	// the previous chart and values (and an application's job to the upgrade's savepoint).
 	NoRollback bool
+	// State is what a rollback starts an application's job from: StateNewest or StateRevision.
+	State string
 }
 
 // Upgrade modes.
@@ -67,12 +69,17 @@ const (
 )
 
 // New is an upgrade of cfg's release.
-func New(cfg *act.Config) *Upgrade { return &Upgrade{cfg: cfg, Mode: SavepointMode} }
+func New(cfg *act.Config) *Upgrade {
+	return &Upgrade{cfg: cfg, Mode: SavepointMode, State: StateNewest}
+}
 
 // Validate checks the options alone, before anything is contacted.
 func (u *Upgrade) Validate() error {
 	if u.Mode != SavepointMode && u.Mode != LastStateMode {
 		return exit.InputError(fmt.Errorf("--upgrade-mode %q: want %s or %s", u.Mode, SavepointMode, LastStateMode))
+	}
+	if u.State != StateNewest && u.State != StateRevision {
+		return exit.InputError(fmt.Errorf("--state %q: want %s (the savepoint the rollback stops the job with, else the newest recorded) or %s (the one taken when the revision was left)", u.State, StateNewest, StateRevision))
 	}
 	if u.StopJobs && u.SavepointDir == "" {
 		return exit.InputError(errors.New("--stop-jobs needs --savepoint-dir: where the stopped jobs' savepoints go, e.g. s3://bucket/savepoints"))
@@ -86,7 +93,12 @@ type Result struct {
 	Namespace string   `json:"namespace"`
 	Revision  int      `json:"revision"`
 	Mode      act.Mode `json:"mode"`
-	Savepoint string   `json:"savepoint,omitempty"`
+	// Savepoint is the one the job was stopped with.
+	Savepoint string `json:"savepoint,omitempty"`
+	// Restored is the savepoint the job started from, when not Savepoint (a rollback's choice).
+	Restored string `json:"restoredFrom,omitempty"`
+	// RolledBackTo is the revision whose chart and values a rollback runs again.
+	RolledBackTo int `json:"rolledBackTo,omitempty"`
 	// StoppedJobs are the session jobs --stop-jobs stopped, with their savepoints.
 	StoppedJobs map[string]string    `json:"stoppedJobs,omitempty"`
 	Job         *jobmanager.Progress `json:"job,omitempty"`
@@ -104,22 +116,36 @@ type target struct {
 	*revisionValues
 	// merged are values with the chart's defaults, as the templates see them.
 	merged map[string]any
+	// rollback is set for a rollback: the revision and the savepoints to choose the job's from.
+	rollback *rollbackState
+	// restore is the savepoint the job starts from when the plan chose it (a rollback's);
+	// "" starts it from the one it is stopped with.
+	restore string
 }
 
 // Run upgrades the release to the chart with the user's values and waits until the cluster (and
 // an application's job) runs again.
 func (u *Upgrade) Run(ctx context.Context, ref act.ChartRef, vals values.Options) (*Result, error) {
-	start := time.Now()
-	rel := u.cfg.Release
-	if err := act.RefuseFlux(rel, "undo this upgrade"); err != nil {
+	if err := act.RefuseFlux(u.cfg.Release, "undo this upgrade"); err != nil {
 		return nil, err
 	}
-	p, jm, err := u.plan(ctx, ref, vals)
+	next, err := u.prepare(ref, vals)
+	if err != nil {
+		return nil, err
+	}
+	return u.run(ctx, ref, next)
+}
+
+// run carries out the plan of the upgrade to next: stops what the plan stops, upgrades the
+// release, retires what the new revision replaces and waits, rolling a failed revision back.
+func (u *Upgrade) run(ctx context.Context, ref act.ChartRef, next *target) (*Result, error) {
+	start := time.Now()
+	rel := u.cfg.Release
+	p, jm, err := u.plan(ctx, next)
 	if err != nil {
 		u.cfg.Close()
 		return nil, err
 	}
-	next := p.next
 	res := &Result{Release: rel.Name, Namespace: rel.Namespace, Mode: next.mode}
 	err = p.refusal
 	if err == nil {
@@ -228,6 +254,10 @@ func (u *Upgrade) stopApplication(ctx context.Context, p *Plan, jm *jobmanager.J
 	case u.NoSavepoint:
 		u.cfg.Progressf("Not stopping the job first (--no-savepoint)")
 		return nil
+	case p.savepoint == "" && p.next.restore != "":
+		u.cfg.Progressf("Job %s is %s: it starts from recorded savepoint %s", j.ID, j.State, p.next.restore)
+		res.Restored = p.next.restore
+		return nil
 	case p.savepoint == "":
 		u.cfg.Progressf("Job %s is not running: upgrading without a savepoint", j.ID)
 		return nil
@@ -240,7 +270,12 @@ func (u *Upgrade) stopApplication(ctx context.Context, p *Plan, jm *jobmanager.J
 	u.cfg.Progressf("  savepoint %s", loc)
 	u.cfg.RecordSavepoint(ctx, savepoint.Entry{JobID: p.savepoint, JobName: j.Name, Path: loc, Reason: savepoint.Upgrade})
 	res.Savepoint = loc
-	restoreFrom(p.next.revisionValues, loc, u.AllowNonRestoredState)
+	if p.next.restore != "" {
+		u.cfg.Progressf("  the job starts from savepoint %s (--state %s)", p.next.restore, u.State)
+		res.Restored = p.next.restore
+	} else {
+		restoreFrom(p.next.revisionValues, loc, u.AllowNonRestoredState)
+	}
 	m, err := manifest.Parse(rel.Manifest)
 	if err != nil {
 		return fmt.Errorf("the manifest of release %q: %w", rel.Name, err)

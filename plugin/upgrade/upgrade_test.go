@@ -8,11 +8,14 @@ import (
 	"strings"
 	"testing"
 
+	"helm.sh/helm/v3/pkg/action"
+
 	"github.com/helm-flink/helm-flink/plugin/act"
 	"github.com/helm-flink/helm-flink/plugin/exit"
 	"github.com/helm-flink/helm-flink/plugin/flink"
 	"github.com/helm-flink/helm-flink/plugin/internal/fake"
 	"github.com/helm-flink/helm-flink/plugin/jobmanager"
+	"github.com/helm-flink/helm-flink/plugin/savepoint"
 	"github.com/helm-flink/helm-flink/plugin/values"
 	"github.com/helm-flink/helm-flink/schema"
 )
@@ -248,5 +251,84 @@ func TestLastState(t *testing.T) {
 	}
 	if err := (&Upgrade{Mode: "fast"}).Validate(); exit.Code(err) != exit.Input {
 		t.Errorf("--upgrade-mode fast: %v", err)
+	}
+}
+
+// A rollback plans as an upgrade to the revision's chart and values: the job is stopped with a
+// savepoint and started from the newest state, or from the savepoint recorded when the revision
+// was left; with none to start from it is refused.
+func TestPlanRollback(t *testing.T) {
+	cfg := fake.Config(t, "")
+	fake.Install(t, cfg, "app", "flink-job", map[string]any{"parallelism": 2})
+	ch, err := cfg.LoadChart(ref("flink-job"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := action.NewUpgrade(cfg.Helm)
+	up.Namespace, up.ReuseValues = "flink", true
+	rel, err := up.Run("app", ch, map[string]any{"parallelism": 3, "job": map[string]any{"jobId": revisionJobID("flink", "app", 2)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Release = rel
+	id, err := act.JobID(rel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := func(answer string, state string) *Plan {
+		t.Helper()
+		a := fake.Load(t, "1.20.0", answer)
+		cfg.RESTURL = fake.Serve(t, a.Renamed(firstJobID(t, a), id))
+		u := New(cfg)
+		u.State = state
+		p, err := u.RollbackPlan(ctx, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+
+	p := plan("jobs-running", StateNewest)
+	j := p.Jobs[0]
+	if p.RollbackTo != 1 || p.Change != JobManagerRestarts || j.Fate != SavepointRestored || !reflect.DeepEqual(j.Parallelism, []int{3, 2}) || p.Refused != "" || p.Restore != "" {
+		t.Fatalf("rollback plan %+v, job %+v", p, j)
+	}
+	if got := p.next.values["job"].(map[string]any)["jobId"]; got != revisionJobID("flink", "app", 3) {
+		t.Fatalf("the rollback's job id %v, want the new revision's", got)
+	}
+	if p := plan("jobs-running", StateRevision); !strings.Contains(p.Refused, "no savepoint was recorded when revision 1 was left") {
+		t.Fatalf("--state revision without a record: %+v", p)
+	}
+	if p := plan("jobs-failed", StateNewest); !strings.Contains(p.Refused, "no savepoint of release app is recorded") {
+		t.Fatalf("a job that does not run, no record: %+v", p)
+	}
+
+	cfg.RecordSavepoint(ctx, savepoint.Entry{Revision: 1, JobID: revisionJobID("flink", "app", 1), Path: "file:///sp/left-1", Reason: savepoint.Upgrade})
+	cfg.RecordSavepoint(ctx, savepoint.Entry{Revision: 2, JobID: id, Path: "file:///sp/manual-2", Reason: savepoint.Manual})
+	for _, c := range []struct {
+		answer, state string
+		fate          Fate
+		restore       string
+	}{
+		{"jobs-running", StateRevision, RevisionRestored, "file:///sp/left-1"},
+		{"jobs-failed", StateNewest, RecordRestored, "file:///sp/manual-2"},
+		{"jobs-failed", StateRevision, RecordRestored, "file:///sp/left-1"},
+	} {
+		p := plan(c.answer, c.state)
+		from := p.next.values["job"].(map[string]any)["fromSavepoint"]
+		if p.Refused != "" || p.Jobs[0].Fate != c.fate || p.Restore != c.restore || from != c.restore {
+			t.Errorf("%s, --state %s: fate %q, restore %q, job.fromSavepoint %v, refused %q; want %q from %s", c.answer, c.state, p.Jobs[0].Fate, p.Restore, from, p.Refused, c.fate, c.restore)
+		}
+	}
+
+	u := New(cfg)
+	for _, rev := range []int{2, 5} {
+		if _, err := u.RollbackPlan(ctx, rev); exit.Code(err) != exit.Input || !strings.Contains(err.Error(), "roll back to an earlier one") {
+			t.Errorf("revision %d: %v", rev, err)
+		}
+	}
+	u.State = "oldest"
+	if err := u.Validate(); exit.Code(err) != exit.Input {
+		t.Errorf("--state oldest: %v", err)
 	}
 }
