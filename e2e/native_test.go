@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -493,6 +494,41 @@ func TestNativeApplicationUpgrade(t *testing.T) {
 			rest.waitAllTasksRunning(rb.Rollback.Job.JobID, jobTimeout)
 			assertRestoredFrom(t, rest, rb.Rollback.Job.JobID, rb.Savepoint)
 			t.Logf("failed upgrade rolled back as revision %d: job %s restored from %s", rb.Rollback.Revision, rb.Rollback.Job.JobID, rb.Savepoint)
+
+			// helm flink rollback to revision 1 (parallelism 2): its plan changes nothing; the
+			// rollback stops the job with a savepoint and starts it on 2 TaskManager pods of
+			// the new JobManager from the newest state, or (the second version) from the
+			// savepoint recorded when revision 1 was left.
+			state, want := "newest", ""
+			if v.name != nativeVersions()[0].name {
+				state, want = "revision", up.Savepoint
+			}
+			pods := podUIDs(t, ns, "app.kubernetes.io/instance=flink")
+			out, _ = p.ok(t, "rollback", "flink", "1", "--state", state, "--dry-run", "-o", "json")
+			plan := decode[cliPlan](t, out)
+			if plan.Revision != 4 || plan.RollbackTo != 1 || plan.Change != "restart" || len(plan.Jobs) != 1 || plan.Restore != want ||
+				!reflect.DeepEqual(plan.Jobs[0].Parallelism, []int{3, 2}) {
+				t.Fatalf("rollback --dry-run --state %s: %+v", state, plan)
+			}
+			assertSamePods(t, "pods after the rollback's plan", pods, podUIDs(t, ns, "app.kubernetes.io/instance=flink"))
+			assertRevisions(t, ns, "flink", 4)
+			start = time.Now()
+			out, _ = p.ok(t, "rollback", "flink", "1", "--state", state, "-o", "json")
+			back := decode[cliRollback](t, out)
+			if want == "" {
+				want = back.Savepoint
+			}
+			if back.Revision != 5 || back.RolledBackTo != 1 || back.Savepoint == "" || back.Job.State != "RUNNING" || back.Job.Running != back.Job.Total {
+				t.Fatalf("rollback: %+v", back)
+			}
+			c.assertFlinkCreated(t, c.waitTaskManagers(t, 2, "the rolled-back JobManager created 2 TaskManager pods"))
+			rest = nativeREST(t, ns, c.jobManagerPod(t).Name)
+			if p := rest.waitAllTasksRunning(back.Job.JobID, jobTimeout).parallelism(); p != 2 {
+				t.Fatalf("parallelism after the rollback %d, want 2", p)
+			}
+			assertRestoredFrom(t, rest, back.Job.JobID, want)
+			assertRecorded(t, ns, "flink", map[int]string{1: up.Savepoint, 2: rb.Savepoint, 4: back.Savepoint})
+			t.Logf("rollback to revision 1 (--state %s) in %s: job %s, parallelism 2, restored from %s", state, time.Since(start).Round(time.Second), back.Job.JobID, want)
 			p.ok(t, "uninstall", "flink")
 			assertNothingLeft(t, ns)
 		})

@@ -22,7 +22,9 @@ type cliPlan struct {
 	Objects []struct {
 		Kind, Name, Action, Component string
 	} `json:"objects"`
-	Refused string `json:"refused"`
+	Refused    string `json:"refused"`
+	Restore    string `json:"restore"`
+	RollbackTo int    `json:"rollbackTo"`
 }
 
 // planOf runs `helm flink plan … -o json --detailed-exitcode` and checks that it changed
@@ -33,11 +35,17 @@ func planOf(t *testing.T, s *standalone, ns, release, chart string, args ...stri
 	out, _, code := s.run(t, append([]string{"plan", release, chart, "-n", ns, "--reuse-values", "-o", "json", "--detailed-exitcode"}, args...)...)
 	p := decode[cliPlan](t, out)
 	assertSamePods(t, "pods after the plan", before, podUIDs(t, ns, "app.kubernetes.io/instance="+release))
-	secrets, err := env.cs.CoreV1().Secrets(ns).List(t.Context(), metav1.ListOptions{LabelSelector: "owner=helm,name=" + release})
-	if err != nil || len(secrets.Items) != p.Revision {
-		t.Fatalf("%d release revisions after the plan (%v), want %d: the plan made one", len(secrets.Items), err, p.Revision)
-	}
+	assertRevisions(t, ns, release, p.Revision)
 	return p, code
+}
+
+// assertRevisions fails unless release has n revisions: a plan makes none.
+func assertRevisions(t *testing.T, ns, release string, n int) {
+	t.Helper()
+	secrets, err := env.cs.CoreV1().Secrets(ns).List(t.Context(), metav1.ListOptions{LabelSelector: "owner=helm,name=" + release})
+	if err != nil || len(secrets.Items) != n {
+		t.Fatalf("%d release revisions after the plan (%v), want %d: the plan made one", len(secrets.Items), err, n)
+	}
 }
 
 // `helm flink plan` on a session with a running job: a TaskManager scale keeps the job running

@@ -37,7 +37,7 @@ func TestUpgradeApplication(t *testing.T) {
 	s := newStandalone(t)
 	chart := filepath.Join(env.root, "charts/flink-job")
 	// Savepoints on the release's claim: the upgraded JobManager (a new pod) restores from there.
-	if _, _, code := s.run(t, append([]string{"install", "app", chart, "-n", ns}, claimValues...)...); code != 0 {
+	if _, _, code := s.run(t, append([]string{"install", "app", chart, "-n", ns, "--set", "parallelism=2"}, claimValues...)...); code != 0 {
 		t.Fatalf("install: exit %d", code)
 	}
 	out, _, code := s.run(t, "upgrade", "app", chart, "-n", ns, "--reuse-values", "--set", "parallelism=3", "-o", "json")
@@ -59,17 +59,35 @@ func TestUpgradeApplication(t *testing.T) {
 	}
 	assertRestoredFrom(t, rest, up.Job.JobID, up.Savepoint)
 
+	// helm flink rollback: revision 1's chart and values again (parallelism 2) as revision 3,
+	// the job stopped with a savepoint and started from it.
+	out, _, code = s.run(t, "rollback", "app", "-n", ns, "-o", "json")
+	if code != 0 {
+		t.Fatalf("rollback: exit %d", code)
+	}
+	back := decode[cliRollback](t, out)
+	if back.Revision != 3 || back.RolledBackTo != 1 || back.Savepoint == "" || back.Job.State != "RUNNING" || back.Job.JobID == up.Job.JobID {
+		t.Fatalf("rollback result %+v", back)
+	}
+	jm = waitPods(t, ns, "app.kubernetes.io/component=jobmanager", 30e9, "jobmanager", allReady(1))
+	rest = forwardREST(t, ns, jm[0].Name)
+	if p := rest.waitAllTasksRunning(back.Job.JobID, 30e9).parallelism(); p != 2 {
+		t.Fatalf("parallelism after the rollback %d, want 2", p)
+	}
+	assertRestoredFrom(t, rest, back.Job.JobID, back.Savepoint)
+	assertRecorded(t, ns, "app", map[int]string{1: up.Savepoint, 2: back.Savepoint})
+
 	// A second --reuse-values upgrade starts from the user's values only: the first upgrade's
 	// job id and savepoint were that revision's, and the plugin's own check of its values
 	// (savepoint paths as Flink reports them) passes.
 	// (A config change, which replaces the TaskManagers too: on the stack a TaskManager keeps its
 	// JobManager's local port and cannot follow a replaced JobManager; ci/README.md.)
-	out, _, code = s.run(t, "upgrade", "app", chart, "-n", ns, "--reuse-values", "--set", "parallelism=2", "-o", "json")
+	out, _, code = s.run(t, "upgrade", "app", chart, "-n", ns, "--reuse-values", "--set", "parallelism=1", "-o", "json")
 	if code != 0 {
 		t.Fatalf("second upgrade: exit %d", code)
 	}
 	again := decode[cliUpgrade](t, out)
-	if again.Revision != 3 || again.Savepoint == "" || again.Savepoint == up.Savepoint || again.Job.JobID == up.Job.JobID || again.Job.State != "RUNNING" {
+	if again.Revision != 4 || again.Savepoint == "" || again.Savepoint == back.Savepoint || again.Job.JobID == back.Job.JobID || again.Job.State != "RUNNING" {
 		t.Fatalf("second upgrade result %+v after %+v", again, up)
 	}
 	jm = waitPods(t, ns, "app.kubernetes.io/component=jobmanager", 30e9, "jobmanager", allReady(1))
@@ -77,12 +95,12 @@ func TestUpgradeApplication(t *testing.T) {
 	rest.waitAllTasksRunning(again.Job.JobID, 30e9)
 	assertRestoredFrom(t, rest, again.Job.JobID, again.Savepoint)
 	vals := s.helm(t, "get", "values", "app", "-n", ns, "-o", "json")
-	if strings.Contains(vals, up.Savepoint) || strings.Contains(vals, up.Job.JobID) || !strings.Contains(vals, `"parallelism":2`) {
-		t.Fatalf("the first upgrade's own values leaked into revision 3's: %s", vals)
+	if strings.Contains(vals, back.Savepoint) || strings.Contains(vals, back.Job.JobID) || !strings.Contains(vals, `"parallelism":1`) {
+		t.Fatalf("the rollback's own values leaked into revision 4's: %s", vals)
 	}
 
 	// The chart alone: a values change rolls the JobManager Deployment.
-	s.helm(t, "upgrade", "app", chart, "-n", ns, "--reuse-values", "--set", "parallelism=1")
+	s.helm(t, "upgrade", "app", chart, "-n", ns, "--reuse-values", "--set", "parallelism=2")
 	if _, _, code := s.run(t, "uninstall", "app", "-n", ns); code != 0 {
 		t.Fatalf("uninstall: exit %d", code)
 	}

@@ -76,6 +76,10 @@ deployment/{{ include "flink.jobmanagerName" . }}
 {{- define "flink.jobmanagerPodsDomain" -}}
 {{- printf "%s.%s.svc.%s" (include "flink.jobmanagerPodsServiceName" .) .Release.Namespace (.Values.clusterDomain | default "cluster.local") -}}
 {{- end -}}
+{{/* The release's savepoint record: one ConfigMap, an entry per savepoint against the Helm
+     revision it belongs to, written by `helm flink` and the charts' hooks alike (the plugin's
+     savepoint.Name; charts/submit_test.go holds them to one name). Not part of the release. */}}
+{{- define "flink.savepointRecordName" -}}{{ .Release.Name }}-flink-savepoints{{- end -}}
 {{- define "flink.taskmanagerName" -}}{{ include "flink.fullname" . }}-taskmanager{{- end -}}
 {{- define "flink.restServiceName" -}}
 {{- if include "flink.native" . -}}{{ include "flink.clusterId" . }}-rest{{- else -}}{{ include "flink.fullname" . }}-rest{{- end -}}

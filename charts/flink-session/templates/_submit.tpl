@@ -165,6 +165,24 @@ metadata:
     {{- include "flink.stablePodLabels" (dict "ctx" . "component" "submit") | nindent 4 }}
 {{- end -}}
 
+{{/* The savepoint record as the pre-upgrade hook writes it: the entries it found (the record is
+     mounted at /etc/helm-flink/record) and the savepoint it took, against the revision being
+     left, in the form the plugin reads (package savepoint). The whole record is applied, so that
+     no entry of another writer is dropped. (bash lines; $location, $stop set.) */}}
+{{- define "flinksession.recordSavepoint" -}}
+now=$(date -u +%Y%m%dT%H%M%S.%NZ) at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+entry="{\"revision\":{{ sub .Release.Revision 1 }},\"jobId\":\"$stop\",\"jobName\":\"$JOB_NAME\",\"path\":\"$location\",\"reason\":\"upgrade\",\"time\":\"$at\"}"
+{
+  printf '%s\n' "apiVersion: v1" "kind: ConfigMap" "metadata:" "  name: {{ include "flink.savepointRecordName" . }}" \
+    "  namespace: {{ .Release.Namespace }}" "  labels:" "    helm-flink.dev/savepoints-of: {{ .Release.Name }}" \
+    "    app.kubernetes.io/managed-by: helm-flink" "data:"
+  printf '  %s: %s\n' "${now}-${stop:0:8}" "$(quote "$entry")"
+  for f in /etc/helm-flink/record/*; do
+    if [ -f "$f" ]; then printf '  %s: %s\n' "${f##*/}" "$(quote "$(cat "$f")")"; fi
+  done
+} > /out/record.yaml
+{{- end -}}
+
 {{/* A kubectl container with the hook ServiceAccount's token (the pod mounts none otherwise:
      the Flink containers get no API access). (dict "ctx" $ "name" "…" "args" (list …) "mounts" (list …)) */}}
 {{- define "flinksession.kubectlContainer" -}}
