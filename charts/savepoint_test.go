@@ -87,3 +87,29 @@ func TestHookRecordsSavepointAsThePluginReads(t *testing.T) {
 		t.Errorf("the hook's entry reads as %+v", e)
 	}
 }
+
+// A plain helm uninstall deletes the savepoint record only when its savepoints go with the
+// release (on its claim, not kept), as helm flink uninstall does.
+func TestCleanupDeletesRecordWithItsSavepoints(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		set     []string
+		deletes bool
+	}{
+		{"savepoints on the claim", nil, true},
+		{"claim kept", []string{"persistence.keepOnUninstall=true"}, false},
+		{"savepoints in object storage", []string{"flinkConfiguration.state\\.savepoints\\.dir=s3://bucket/savepoints"}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			objs := objects(t, render(t, "flink-session", []string{submitSet}, c.set...))
+			cleanup, ok := objs["Job/golden-flink-session-submit-cleanup"]
+			if !ok {
+				t.Fatal("no cleanup hook")
+			}
+			args := strings.Join(cleanup.Spec.Template.Spec.Containers[0].Args, " ")
+			if strings.Contains(args, " "+savepoint.Name("golden")+" ") != c.deletes {
+				t.Fatalf("cleanup %q: deletes the record %v, want %v", args, !c.deletes, c.deletes)
+			}
+		})
+	}
+}

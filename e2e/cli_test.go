@@ -90,8 +90,10 @@ type cliInstall struct {
 // The session flow end to end through `helm flink` under Helm 3 and Helm 4: install with a jar,
 // submit a second job, jobs, status, stop with a savepoint, cancel, uninstall.
 func TestPluginSessionFlow(t *testing.T) {
+	t.Parallel()
 	for _, helm := range []string{"helm3", "helm4"} {
 		t.Run(helm, func(t *testing.T) {
+			t.Parallel()
 			h := pluginHelm(t, helm)
 			ns := restrictedNamespace(t)
 			chart := filepath.Join(env.root, "charts/flink-session")
@@ -129,6 +131,8 @@ func TestPluginSessionFlow(t *testing.T) {
 				if !strings.Contains(sp, "/flink-data/uninstall/") {
 					t.Fatalf("uninstall --stop-jobs: savepoints %v, want one for %s under /flink-data/uninstall", res.Savepoints, inst.Job.JobID)
 				}
+				// The record of it outlives the release with the kept claim.
+				assertRecordKept(t, ns, "flink", sp)
 				assertNothingLeft(t, ns)
 				// The kept claim holds it after the release is gone.
 				assertOnClaim(t, ns, claim, sp)
@@ -206,6 +210,7 @@ func TestPluginSessionFlow(t *testing.T) {
 			if out := h.flinkOK(t, "uninstall", "flink", "-n", ns); strings.Contains(out, "without a savepoint") {
 				t.Fatalf("uninstall after every job ended warns of a running one:\n%s", out)
 			}
+			assertRecordKept(t, ns, "flink", sp.Savepoint)
 			assertNothingLeft(t, ns)
 		})
 	}
@@ -213,6 +218,7 @@ func TestPluginSessionFlow(t *testing.T) {
 
 // A per-job (application) release reaches RUNNING through `helm flink install`.
 func TestPluginApplicationInstall(t *testing.T) {
+	t.Parallel()
 	h := pluginHelm(t, "helm4")
 	ns := restrictedNamespace(t)
 	out := h.flinkOK(t, "install", "app", filepath.Join(env.root, "charts/flink-job"), "-n", ns, "--timeout", "4m", "-o", "json")

@@ -642,6 +642,7 @@ func TestNativeHighAvailability(t *testing.T) {
 // pod template gives the TaskManager pods Flink creates the fetch-jar init container and the
 // usrlib volume, which the node runs before the JVM.
 func TestNativeApplicationHTTPJar(t *testing.T) {
+	t.Parallel()
 	jarServer(t)
 	ns := restrictedNamespace(t)
 	r := installChart(t, ns, "flink-job", filepath.Join(env.root, "charts/flink-job/ci/http-jar-values.yaml"),

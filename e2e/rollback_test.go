@@ -4,9 +4,7 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -44,33 +42,6 @@ type cliRollback struct {
 		Running int    `json:"runningTasks"`
 		Total   int    `json:"totalTasks"`
 	} `json:"job"`
-}
-
-// assertRecorded fails unless the release's savepoint record (in the cluster, read without the
-// plugin) holds each savepoint against its revision, as an upgrade's.
-func assertRecorded(t *testing.T, ns, release string, want map[int]string) {
-	t.Helper()
-	cm, err := env.cs.CoreV1().ConfigMaps(ns).Get(t.Context(), release+"-flink-savepoints", metav1.GetOptions{})
-	if err != nil {
-		t.Fatalf("the savepoint record: %v", err)
-	}
-	got := map[int]string{}
-	for _, v := range cm.Data {
-		var e struct {
-			Revision int    `json:"revision"`
-			Path     string `json:"path"`
-			Reason   string `json:"reason"`
-		}
-		if err := json.Unmarshal([]byte(v), &e); err != nil {
-			t.Fatalf("savepoint record entry %q: %v", v, err)
-		}
-		if e.Reason == "upgrade" {
-			got[e.Revision] = e.Path
-		}
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("savepoints recorded by revision %v, want %v", got, want)
-	}
 }
 
 // jmCrash watches the release's JobManager containers and sends when the first of them that

@@ -99,6 +99,7 @@ func (s *standalone) helm(t *testing.T, args ...string) string {
 
 // Chart references as helm takes them: directory, .tgz, --repo URL, repo/chart and oci://.
 func TestChartReferences(t *testing.T) {
+	t.Parallel()
 	s := newStandalone(t)
 	pkgDir := t.TempDir()
 	s.helm(t, "package", filepath.Join(env.root, "charts/flink-session"), "-d", pkgDir)
@@ -182,6 +183,7 @@ func TestHelmEnvironment(t *testing.T) {
 
 // Ctrl-C while waiting: the command stops at once with 130, and --atomic takes the release back.
 func TestInterrupt(t *testing.T) {
+	t.Parallel()
 	ns := newNamespace(t)
 	s := newStandalone(t)
 	cmd := s.cmd(t, "install", "flink", filepath.Join(env.root, "charts/flink-session"), "-n", ns, "--atomic",

@@ -123,7 +123,8 @@ func sessionWithJob(t *testing.T) (*standalone, string, string, string) {
 }
 
 // A session upgrade that would restart the JobManager under a running job without HA is
-// refused; scaling TaskManagers is not, and the job keeps running on the same JobManager.
+// refused; scaling TaskManagers is not, and the job keeps running on the same JobManager, as it
+// does through the rollback of the scale.
 func TestUpgradeSession(t *testing.T) {
 	t.Parallel()
 	s, ns, chart, jobID := sessionWithJob(t)
@@ -149,6 +150,18 @@ func TestUpgradeSession(t *testing.T) {
 	if now := waitPods(t, ns, "app.kubernetes.io/component=jobmanager", 10e9, "jobmanager", allReady(1)); now[0].Name != jm[0].Name {
 		t.Fatalf("scaling replaced the JobManager %s with %s", jm[0].Name, now[0].Name)
 	}
+
+	// helm flink rollback of the scale: revision 1's 2 TaskManagers as revision 3, the job
+	// running on on the same JobManager.
+	out, _, code := s.run(t, "rollback", "flink", "-n", ns, "-o", "json")
+	if back := decode[cliRollback](t, out); code != 0 || back.Revision != 3 || back.RolledBackTo != 1 || back.Savepoint != "" {
+		t.Fatalf("rollback of a scale: exit %d, %+v", code, back)
+	}
+	waitPods(t, ns, "app.kubernetes.io/component=taskmanager", 30e9, "2 TaskManagers after the rollback", allReady(2))
+	if now := waitPods(t, ns, "app.kubernetes.io/component=jobmanager", 10e9, "jobmanager", allReady(1)); now[0].Name != jm[0].Name {
+		t.Fatalf("the rollback replaced the JobManager %s with %s", jm[0].Name, now[0].Name)
+	}
+	forwardREST(t, ns, jm[0].Name).waitAllTasksRunning(jobID, jobTimeout)
 	s.run(t, "uninstall", "flink", "-n", ns)
 	assertNothingLeft(t, ns)
 }

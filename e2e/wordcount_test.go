@@ -11,6 +11,7 @@ import (
 // A bounded job that runs to its end is a success: install and submit of WordCount exit 0 and
 // say the job finished, and status judges it by the same rule.
 func TestWordCountFinishes(t *testing.T) {
+	t.Parallel()
 	ns := newNamespace(t)
 	s := newStandalone(t)
 	jar := exampleJar(env.versions["FLINK1_VERSION"], "WordCount")

@@ -25,6 +25,7 @@ import (
 	"github.com/helm-flink/helm-flink/plugin/exit"
 	"github.com/helm-flink/helm-flink/plugin/flink"
 	"github.com/helm-flink/helm-flink/plugin/jobmanager"
+	"github.com/helm-flink/helm-flink/plugin/savepoint"
 	"github.com/helm-flink/helm-flink/plugin/values"
 	"github.com/helm-flink/helm-flink/schema"
 )
@@ -151,6 +152,9 @@ func (i *Install) Run(ctx context.Context, p *Prepared) (*Result, error) {
 		return nil, err
 	}
 	i.cfg.Progressf("Installing release %s (chart %s-%s) in namespace %s", i.ReleaseName, p.Chart.Name(), p.Chart.Metadata.Version, i.cfg.Namespace())
+	if i.DryRun == "" {
+		i.pointAtRecord(ctx, p)
+	}
 	rel, err := i.helmInstall(ctx, p)
 	if err != nil {
 		// A failed Helm install leaves a failed release (and whatever it created) behind.
@@ -176,6 +180,31 @@ func (i *Install) Run(ctx context.Context, p *Prepared) (*Result, error) {
 	}
 	res.Elapsed = jobmanager.Seconds(time.Since(start))
 	return res, nil
+}
+
+// pointAtRecord says which savepoint an earlier installation of the release left in its record
+// (kept by the uninstall because the savepoints outlived it) when the job does not start from
+// one: the install starts afresh, as asked, but the state is there to start from.
+func (i *Install) pointAtRecord(ctx context.Context, p *Prepared) {
+	job, _ := p.Values["job"].(map[string]any)
+	if from, _ := job["fromSavepoint"].(string); from != "" || i.Job.Savepoint != "" {
+		return
+	}
+	cs, _, err := i.cfg.Clientset()
+	if err != nil {
+		return
+	}
+	entries, err := savepoint.Record{Kube: cs, Namespace: i.cfg.Namespace(), Release: i.ReleaseName}.List(ctx)
+	if err != nil || len(entries) == 0 {
+		return
+	}
+	e := entries[len(entries)-1]
+	how := "--set job.fromSavepoint=" + e.Path
+	if act.ChartMode(p.Chart) == act.Session {
+		how = "--jar JAR --savepoint " + e.Path
+	}
+	i.cfg.Progressf("  an earlier installation of %s recorded %d savepoint(s) in %s; the job starts afresh. The newest: %s (job %s, revision %d); start from it with %s",
+		i.ReleaseName, len(entries), savepoint.Name(i.ReleaseName), e.Path, e.JobName, e.Revision, how)
 }
 
 // checkTarget refuses, before anything is created, a release name already in use and a namespace

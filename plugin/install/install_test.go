@@ -1,10 +1,15 @@
 package install
 
 import (
+	"bytes"
+	"context"
+	"strings"
 	"testing"
 
 	"github.com/helm-flink/helm-flink/plugin/act"
+	"github.com/helm-flink/helm-flink/plugin/internal/fake"
 	"github.com/helm-flink/helm-flink/plugin/jobmanager"
+	"github.com/helm-flink/helm-flink/plugin/savepoint"
 	"github.com/helm-flink/helm-flink/plugin/values"
 )
 
@@ -25,5 +30,34 @@ func TestJobFlagsBecomeApplicationValues(t *testing.T) {
 	}
 	if err := jobValues(act.Session, jobmanager.Spec{EntryClass: "com.example.Job"}, &values.Options{}); err == nil {
 		t.Fatal("--entry-class without --jar on a session chart must be refused")
+	}
+}
+
+// A reinstall whose job starts afresh names the newest savepoint an earlier installation left in
+// the release's record, and how to start from it; one that starts from a savepoint does not.
+func TestReinstallPointsAtRecordedSavepoint(t *testing.T) {
+	cfg := fake.Config(t, "")
+	var progress bytes.Buffer
+	cfg.Progress = &progress
+	rec := savepoint.Record{Kube: cfg.Kube, Namespace: "flink", Release: "app"}
+	for _, path := range []string{"file:///sp/old", "file:///sp/new"} {
+		if err := rec.Add(context.Background(), savepoint.Entry{Revision: 3, JobID: "0123456789abcdef0123456789abcdef", JobName: "job", Path: path, Reason: savepoint.Uninstall}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	i := New(cfg)
+	i.ReleaseName = "app"
+	p, err := i.Prepare(act.ChartRef{Name: "../../charts/flink-job"}, values.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i.pointAtRecord(context.Background(), p)
+	if got := progress.String(); !strings.Contains(got, "recorded 2 savepoint(s) in app-flink-savepoints") || !strings.Contains(got, "--set job.fromSavepoint=file:///sp/new") {
+		t.Fatalf("progress: %q", got)
+	}
+	progress.Reset()
+	p.Values["job"] = map[string]any{"fromSavepoint": "file:///sp/old"}
+	if i.pointAtRecord(context.Background(), p); progress.Len() != 0 {
+		t.Fatalf("a job started from a savepoint: %q", progress.String())
 	}
 }

@@ -273,7 +273,9 @@ spec:
 {{- if $job.jarSHA256 -}}
 {{- $script = printf "%secho \"%s  %s\" | sha256sum -c -\n" $script $job.jarSHA256 $file -}}
 {{- end -}}
-{{- $init := dict "name" "fetch-jar" "image" $job.fetcher.image "command" (list "sh" "-c" $script) "volumeMounts" (list (dict "name" "usrlib" "mountPath" "/opt/flink/usrlib")) "securityContext" .Values.securityContext "resources" (dict "requests" (dict "cpu" "10m" "memory" "32Mi") "limits" (dict "memory" "128Mi")) -}}
+{{- /* A failed fetch or checksum is told by the pod's status (kubectl describe), which outlives
+     the failed container's log: FallbackToLogsOnError. */ -}}
+{{- $init := dict "name" "fetch-jar" "image" $job.fetcher.image "command" (list "sh" "-c" $script) "terminationMessagePolicy" "FallbackToLogsOnError" "volumeMounts" (list (dict "name" "usrlib" "mountPath" "/opt/flink/usrlib")) "securityContext" .Values.securityContext "resources" (dict "requests" (dict "cpu" "10m" "memory" "32Mi") "limits" (dict "memory" "128Mi")) -}}
 {{- $_ := set $out "initContainers" (list $init) -}}
 {{- $_ = set $out "volumes" (list (dict "name" "usrlib" "emptyDir" dict)) -}}
 {{- $_ = set $out "mounts" (list (dict "name" "usrlib" "mountPath" "/opt/flink/usrlib")) -}}

@@ -1,0 +1,66 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// recordEntry is an entry of a release's savepoint record as the cluster holds it.
+type recordEntry struct {
+	Revision int    `json:"revision"`
+	Path     string `json:"path"`
+	Reason   string `json:"reason"`
+}
+
+// record is the release's savepoint record, read from the cluster without the plugin.
+func record(t *testing.T, ns, release string) []recordEntry {
+	t.Helper()
+	cm, err := env.cs.CoreV1().ConfigMaps(ns).Get(t.Context(), release+"-flink-savepoints", metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("the savepoint record: %v", err)
+	}
+	var out []recordEntry
+	for _, v := range cm.Data {
+		var e recordEntry
+		if err := json.Unmarshal([]byte(v), &e); err != nil {
+			t.Fatalf("savepoint record entry %q: %v", v, err)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// assertRecorded fails unless the release's savepoint record holds each savepoint against its
+// revision, as an upgrade's.
+func assertRecorded(t *testing.T, ns, release string, want map[int]string) {
+	t.Helper()
+	got := map[int]string{}
+	for _, e := range record(t, ns, release) {
+		if e.Reason == "upgrade" {
+			got[e.Revision] = e.Path
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("savepoints recorded by revision %v, want %v", got, want)
+	}
+}
+
+// assertRecordKept fails unless the record of an uninstalled release whose claim was kept holds
+// savepoint, then deletes the record with the claim's other leftovers' owner (the test).
+func assertRecordKept(t *testing.T, ns, release, savepoint string) {
+	t.Helper()
+	for _, e := range record(t, ns, release) {
+		if e.Path == savepoint {
+			if err := env.cs.CoreV1().ConfigMaps(ns).Delete(t.Context(), release+"-flink-savepoints", metav1.DeleteOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+	}
+	t.Fatalf("the savepoint record kept after the uninstall lacks %s: %+v", savepoint, record(t, ns, release))
+}
