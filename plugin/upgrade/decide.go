@@ -138,6 +138,18 @@ func restoreFrom(next *revisionValues, savepoint string, allowNonRestored bool) 
 	}
 }
 
+// restoreFrom starts the target's job from savepoint, its merged values kept in step: what the
+// templates see is what was decided.
+func (t *target) restoreFrom(savepoint string, allowNonRestored bool) error {
+	restoreFrom(t.revisionValues, savepoint, allowNonRestored)
+	merged, err := values.ForChart(t.chart, t.values)
+	if err != nil {
+		return fmt.Errorf("start the job from %s: %w", savepoint, err)
+	}
+	t.merged = merged
+	return nil
+}
+
 func haEnabled(vals map[string]any) bool {
 	ha, _ := vals["highAvailability"].(map[string]any)
 	on, _ := ha["enabled"].(bool)

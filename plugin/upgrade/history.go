@@ -44,9 +44,6 @@ func (u *Upgrade) Rollback(ctx context.Context, revision int) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if u.Description == "" {
-		u.Description = fmt.Sprintf("Rollback to %d", next.rollback.revision)
-	}
 	res, err := u.run(ctx, ref, next)
 	if res != nil {
 		res.RolledBackTo = next.rollback.revision
@@ -99,6 +96,10 @@ func (u *Upgrade) rollbackTarget(ctx context.Context, revision int) (*target, ac
 		return nil, ref, exit.InputError(fmt.Errorf("the values of revision %d: %w", revision, err))
 	}
 	next.rollback = &rollbackState{revision: revision, state: u.State}
+	next.description = u.Description
+	if next.description == "" {
+		next.description = fmt.Sprintf("Rollback to %d", revision)
+	}
 	if mode == act.Application {
 		r, err := u.cfg.Savepoints()
 		if err != nil {
@@ -137,9 +138,11 @@ func (u *Upgrade) planRollbackJob(p *Plan, j *PlannedJob, r *rollbackState) {
 		p.refusal = exit.InputError(fmt.Errorf("job %s is %s and no savepoint of release %s is recorded: the rollback has no state to start it from; helm rollback %s %d starts it from scratch", j.ID, j.State, p.Release, p.Release, r.revision))
 		return
 	}
-	p.Restore = from.Path
-	restoreFrom(p.next.revisionValues, from.Path, u.AllowNonRestoredState)
-	p.next.restore = from.Path
+	if err := p.next.restoreFrom(from.Path, u.AllowNonRestoredState); err != nil {
+		p.refusal = err
+		return
+	}
+	p.Restore, p.next.restore = from.Path, from.Path
 	if runs {
 		j.Fate = RevisionRestored
 	} else {

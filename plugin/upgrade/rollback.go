@@ -177,8 +177,7 @@ func (u *Upgrade) undo(ctx context.Context, ref act.ChartRef, prev *release.Rele
 		}
 	}
 	u.cfg.Progressf("Rolling back release %s to the chart and values of revision %d", failed.Name, prev.Version)
-	desc := u.Description
-	u.Description = fmt.Sprintf("Rollback of failed revision %d to the chart and values of revision %d", failed.Version, prev.Version)
+	back.description = fmt.Sprintf("Rollback of failed revision %d to the chart and values of revision %d", failed.Version, prev.Version)
 	jms, rerr := u.jobManagerPods(ctx)
 	var failedPods []string
 	if rerr == nil && jms == nil && mode == act.Application {
@@ -188,7 +187,6 @@ func (u *Upgrade) undo(ctx context.Context, ref act.ChartRef, prev *release.Rele
 	if rerr == nil {
 		up, rerr = u.helmUpgrade(ctx, back, "")
 	}
-	u.Description = desc
 	if rerr != nil {
 		fe.Rollback.Error = rerr.Error()
 		fe.Restart = restartHint(ref, prev, failed, res)

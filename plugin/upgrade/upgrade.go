@@ -121,6 +121,8 @@ type target struct {
 	// restore is the savepoint the job starts from when the plan chose it (a rollback's);
 	// "" starts it from the one it is stopped with.
 	restore string
+	// description is the revision's in Helm's history.
+	description string
 }
 
 // Run upgrades the release to the chart with the user's values and waits until the cluster (and
@@ -200,7 +202,7 @@ func (u *Upgrade) prepare(ref act.ChartRef, vals values.Options) (*target, error
 		// takes the new chart's).
 		ch.Values = values.Copy(rel.Chart.Values)
 	}
-	next := &target{chart: ch, mode: mode, revisionValues: nextValues(rel, user, reuse, mode)}
+	next := &target{chart: ch, mode: mode, revisionValues: nextValues(rel, user, reuse, mode), description: u.Description}
 	if next.merged, err = values.ForChart(ch, next.values); err != nil {
 		return nil, exit.InputError(err)
 	}
@@ -274,7 +276,9 @@ func (u *Upgrade) stopApplication(ctx context.Context, p *Plan, jm *jobmanager.J
 		u.cfg.Progressf("  the job starts from savepoint %s (--state %s)", p.next.restore, u.State)
 		res.Restored = p.next.restore
 	} else {
-		restoreFrom(p.next.revisionValues, loc, u.AllowNonRestoredState)
+		if err := p.next.restoreFrom(loc, u.AllowNonRestoredState); err != nil {
+			return err
+		}
 	}
 	m, err := manifest.Parse(rel.Manifest)
 	if err != nil {
@@ -306,7 +310,7 @@ func (u *Upgrade) helmUpgrade(ctx context.Context, next *target, dryRun string) 
 	if dryRun != "" {
 		up.DryRun, up.DryRunOption = true, dryRun
 	} else {
-		up.Description = u.Description
+		up.Description = next.description
 	}
 	rel, err := up.RunWithContext(ctx, u.cfg.Release.Name, next.chart, next.values)
 	if err != nil {
