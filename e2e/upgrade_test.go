@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -76,6 +77,11 @@ func TestUpgradeApplication(t *testing.T) {
 	}
 	assertRestoredFrom(t, rest, back.Job.JobID, back.Savepoint)
 	assertRecorded(t, ns, "app", map[int]string{1: up.Savepoint, 2: back.Savepoint})
+	// helm flink savepoints lists the record, oldest first.
+	out, _, code = s.run(t, "savepoints", "app", "-n", ns, "-o", "json")
+	if listed := decode[[]recordEntry](t, out); code != 0 || !reflect.DeepEqual(listed, []recordEntry{{1, up.Savepoint, "upgrade"}, {2, back.Savepoint, "upgrade"}}) {
+		t.Fatalf("helm flink savepoints: exit %d, %+v", code, listed)
+	}
 
 	// A second --reuse-values upgrade starts from the user's values only: the first upgrade's
 	// job id and savepoint were that revision's, and the plugin's own check of its values

@@ -39,7 +39,7 @@ func TestHelpGolden(t *testing.T) {
 	t.Setenv("HELM_CACHE_HOME", "/home/user/.cache/helm")
 	t.Setenv("HELM_DATA_HOME", "/home/user/.local/share/helm")
 	t.Setenv("GNUPGHOME", "/home/user/.gnupg")
-	for _, c := range []string{"", "validate", "install", "submit", "jobs", "status", "cancel", "stop", "savepoint", "upgrade", "plan", "rollback", "uninstall", "version"} {
+	for _, c := range []string{"", "validate", "install", "submit", "jobs", "status", "cancel", "stop", "savepoint", "upgrade", "plan", "rollback", "savepoints", "uninstall", "version"} {
 		args := append(strings.Fields(c), "--help")
 		out, err := runSplit(t, args...)
 		if err != nil {

@@ -67,6 +67,7 @@ func newRootCmd(out, errOut io.Writer) *cobra.Command {
 		newUpgradeCmd(cfg, out),
 		newPlanCmd(cfg, out),
 		newRollbackCmd(cfg, out),
+		newSavepointsCmd(cfg, out),
 	)
 	return root
 }
