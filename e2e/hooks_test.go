@@ -112,6 +112,10 @@ func TestHooksUpgradeKeepsJobWithoutHA(t *testing.T) {
 	}
 	savepoint := "file:///flink-data/savepoints/" + sps[0]
 	assertRestoredFrom(t, rest, resumed, savepoint)
+	// The hook recorded it in the release's savepoint record, as the plugin would.
+	if e := record(t, ns, "flink"); len(e) != 1 || filepath.Base(e[0].Path) != sps[0] || e[0].Reason != "upgrade" {
+		t.Fatalf("the savepoint record after the hook stopped the job: %+v, want %s", e, sps[0])
+	}
 	hooksAssertState(t, ns, "")
 	t.Logf("upgrade with a config change: JobManager replaced, job %s stopped with %s, resumed as %s from it (%s)",
 		job, sps[0], resumed, time.Since(start).Round(time.Second))
