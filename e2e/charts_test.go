@@ -548,14 +548,28 @@ func stopWithSavepoint(t *testing.T, rest *flinkREST, jobID, ns, claim string) s
 // the claim the release mounts at /flink-data, with its _metadata.
 func assertOnClaim(t *testing.T, ns, claim, savepoint string) {
 	t.Helper()
+	if _, err := os.Stat(claimPath(t, ns, claim, savepoint)); err != nil {
+		t.Fatalf("savepoint %s is not on claim %s: %v", savepoint, claim, err)
+	}
+}
+
+// assertGoneFromClaim fails unless the savepoint's folder is no longer on the claim.
+func assertGoneFromClaim(t *testing.T, ns, claim, savepoint string) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Dir(claimPath(t, ns, claim, savepoint))); !os.IsNotExist(err) {
+		t.Fatalf("savepoint %s is still on claim %s (%v)", savepoint, claim, err)
+	}
+}
+
+// claimPath is the savepoint's _metadata file on the node's folder of the claim.
+func claimPath(t *testing.T, ns, claim, savepoint string) string {
+	t.Helper()
 	sp := strings.TrimPrefix(strings.TrimPrefix(savepoint, "file://"), "file:")
 	rel, ok := strings.CutPrefix(sp, "/flink-data/")
 	if !ok {
 		t.Fatalf("savepoint %q is not on the claim mounted at /flink-data", savepoint)
 	}
-	if _, err := os.Stat(filepath.Join(boundClaimFolder(t, ns, claim), rel, "_metadata")); err != nil {
-		t.Fatalf("savepoint %s is not on claim %s: %v", savepoint, claim, err)
-	}
+	return filepath.Join(boundClaimFolder(t, ns, claim), rel, "_metadata")
 }
 
 // haLeader is the JobManager pod of jms that leads: the one whose address Flink's Kubernetes HA

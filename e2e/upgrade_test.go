@@ -82,6 +82,19 @@ func TestUpgradeApplication(t *testing.T) {
 	if listed := decode[[]recordEntry](t, out); code != 0 || !reflect.DeepEqual(listed, []recordEntry{{1, up.Savepoint, "upgrade"}, {2, back.Savepoint, "upgrade"}}) {
 		t.Fatalf("helm flink savepoints: exit %d, %+v", code, listed)
 	}
+	// --prune --keep 1: Flink disposes of the older one (gone from the claim), then the record
+	// forgets it.
+	out, _, code = s.run(t, "savepoints", "app", "-n", ns, "--prune", "--keep", "1", "-o", "json")
+	pruned := decode[struct {
+		Disposed []recordEntry `json:"disposed"`
+		Kept     []recordEntry `json:"kept"`
+	}](t, out)
+	if code != 0 || len(pruned.Disposed) != 1 || pruned.Disposed[0].Path != up.Savepoint || len(pruned.Kept) != 1 || pruned.Kept[0].Path != back.Savepoint {
+		t.Fatalf("savepoints --prune --keep 1: exit %d, %+v", code, pruned)
+	}
+	assertGoneFromClaim(t, ns, "app-flink-job-data", up.Savepoint)
+	assertOnClaim(t, ns, "app-flink-job-data", back.Savepoint)
+	assertRecorded(t, ns, "app", map[int]string{2: back.Savepoint})
 
 	// A second --reuse-values upgrade starts from the user's values only: the first upgrade's
 	// job id and savepoint were that revision's, and the plugin's own check of its values

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -9,6 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/helm-flink/helm-flink/plugin/act"
+	"github.com/helm-flink/helm-flink/plugin/cluster"
+	"github.com/helm-flink/helm-flink/plugin/exit"
 	"github.com/helm-flink/helm-flink/plugin/savepoint"
 )
 
@@ -19,12 +22,21 @@ every one the session chart's pre-upgrade hook takes, is recorded against the He
 was taken in, in ConfigMap RELEASE-flink-savepoints of the release's namespace. The record
 outlives an uninstall while its savepoints do, so this works for a release that is gone too:
 a reinstall can start from one (flink-job: --set job.fromSavepoint=PATH; flink-session:
---jar JAR --savepoint PATH), as can helm flink rollback.`
+--jar JAR --savepoint PATH), as can helm flink rollback.
+
+--prune disposes of all but the --keep newest (with --older-than, only those older than that)
+through Flink's savepoint disposal, which needs the release's JobManager, and takes each out of
+the record once Flink disposed of it; one Flink could not dispose of is reported and stays:
+
+  helm flink savepoints fraud --prune --keep 3 --older-than 168h`
 
 // savepointsOptions reads the record only: no release or JobManager needed.
 type savepointsOptions struct {
 	clusterOptions
-	name string
+	name      string
+	prune     bool
+	keep      int
+	olderThan time.Duration
 }
 
 func newSavepointsCmd(cfg *act.Config, out io.Writer) *cobra.Command {
@@ -37,8 +49,28 @@ func newSavepointsCmd(cfg *act.Config, out io.Writer) *cobra.Command {
 		ValidArgsFunction: completeReleases(cfg, 1),
 		RunE:              runE(cfg, o),
 	}
+	f := cmd.Flags()
+	f.BoolVar(&o.prune, "prune", false, "dispose of older savepoints through Flink and take them out of the record")
+	f.IntVar(&o.keep, "keep", -1, "with --prune: how many of the newest to keep")
+	f.DurationVar(&o.olderThan, "older-than", 0, "with --prune: dispose only of savepoints older than this, e.g. 168h")
 	o.addFlags(cmd)
 	return cmd
+}
+
+func (o *savepointsOptions) Validate() error {
+	var err error
+	switch {
+	case !o.prune && (o.keep >= 0 || o.olderThan != 0):
+		err = errors.New("--keep and --older-than are options of --prune")
+	case o.prune && o.keep < 0:
+		err = errors.New("--prune needs --keep N: how many of the newest savepoints to keep (0 disposes of all)")
+	case o.olderThan < 0:
+		err = fmt.Errorf("--older-than %s: want a positive duration such as 168h", o.olderThan)
+	}
+	if err != nil {
+		return exit.InputError(err)
+	}
+	return o.clusterOptions.Validate()
 }
 
 func (o *savepointsOptions) Complete(a []string) error {
@@ -47,6 +79,26 @@ func (o *savepointsOptions) Complete(a []string) error {
 }
 
 func (o *savepointsOptions) Run(ctx context.Context) error {
+	if o.prune {
+		if err := o.cfg.Load(o.name); err != nil {
+			return err
+		}
+		p := cluster.NewPrune(o.cfg)
+		p.Keep, p.OlderThan = o.keep, o.olderThan
+		res, err := p.Run(ctx)
+		if err != nil {
+			if res != nil && (o.output == "json" || o.output == "yaml") {
+				_ = o.write(res, nil)
+			}
+			return err
+		}
+		return o.write(res, func(w io.Writer) {
+			fmt.Fprintf(w, "DISPOSED\t%d\nKEPT\t%d\n", len(res.Disposed), len(res.Kept))
+			for _, e := range res.Disposed {
+				fmt.Fprintf(w, "DISPOSED OF\t%s (revision %d)\n", e.Path, e.Revision)
+			}
+		})
+	}
 	cs, _, err := o.cfg.Clientset()
 	if err != nil {
 		return err

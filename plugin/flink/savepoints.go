@@ -82,6 +82,47 @@ func (e *SavepointError) Error() string {
 
 // SavepointStatus is GET /jobs/:jobid/savepoints/:triggerid (also for Stop's trigger id).
 func (c *Client) SavepointStatus(ctx context.Context, jobID, triggerID string) (*SavepointStatus, error) {
+	return c.operationStatus(ctx, "/jobs/"+escape(jobID)+"/savepoints/"+escape(triggerID))
+}
+
+// DisposeSavepoint is POST /savepoint-disposal: Flink deletes the savepoint at path (with the
+// file systems and credentials of the JobManager). The trigger id is polled with WaitDisposal.
+func (c *Client) DisposeSavepoint(ctx context.Context, path string) (string, error) {
+	body := struct {
+		Path string `json:"savepoint-path"`
+	}{path}
+	return c.trigger(ctx, "/savepoint-disposal", body)
+}
+
+// WaitDisposal polls GET /savepoint-disposal/:triggerid every poll (0: 500ms) until the
+// disposal completes; a failed one is a *SavepointError with Flink's cause.
+func (c *Client) WaitDisposal(ctx context.Context, triggerID string, poll time.Duration) error {
+	if poll <= 0 {
+		poll = 500 * time.Millisecond
+	}
+	for {
+		s, err := c.operationStatus(ctx, "/savepoint-disposal/"+escape(triggerID))
+		if err != nil {
+			return err
+		}
+		if s.Completed() {
+			if s.Failure != nil {
+				return &SavepointError{TriggerID: triggerID, Cause: *s.Failure}
+			}
+			return nil
+		}
+		t := time.NewTimer(poll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("waiting for savepoint disposal %s: %w", triggerID, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// operationStatus is an asynchronous operation's state at path.
+func (c *Client) operationStatus(ctx context.Context, path string) (*SavepointStatus, error) {
 	var out struct {
 		Status struct {
 			ID string `json:"id"`
@@ -94,7 +135,7 @@ func (c *Client) SavepointStatus(ctx context.Context, jobID, triggerID string) (
 			} `json:"failure-cause"`
 		} `json:"operation"`
 	}
-	if err := c.getJSON(ctx, "/jobs/"+escape(jobID)+"/savepoints/"+escape(triggerID), &out); err != nil {
+	if err := c.getJSON(ctx, path, &out); err != nil {
 		return nil, err
 	}
 	s := &SavepointStatus{State: out.Status.ID}

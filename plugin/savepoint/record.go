@@ -54,6 +54,8 @@ type Entry struct {
 	Reason   string `json:"reason"`
 	// Time is when the savepoint completed.
 	Time time.Time `json:"time"`
+	// Key is the entry's data key in the record (set by List).
+	Key string `json:"-"`
 }
 
 // key is the entry's data key: sortable by time, unique per job.
@@ -132,12 +134,48 @@ func (r Record) List(ctx context.Context) ([]Entry, error) {
 			bad = append(bad, k)
 			continue
 		}
+		e.Key = k
 		out = append(out, e)
 	}
 	if len(bad) > 0 {
 		return out, fmt.Errorf("savepoint record %s: entries %s are not savepoints (JSON with revision, jobId, path, reason, time)", Name(r.Release), strings.Join(bad, ", "))
 	}
 	return out, nil
+}
+
+// Remove takes entries (as List returned them) out of the record.
+func (r Record) Remove(ctx context.Context, entries []Entry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	data := map[string]any{}
+	for _, e := range entries {
+		data[e.Key] = nil // a merge patch's way to delete a key
+	}
+	patch, err := json.Marshal(map[string]any{"data": data})
+	if err != nil {
+		return err
+	}
+	if _, err := r.Kube.CoreV1().ConfigMaps(r.Namespace).Patch(ctx, Name(r.Release), types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		return fmt.Errorf("remove %d entries from the savepoint record %s: %w", len(entries), Name(r.Release), err)
+	}
+	return nil
+}
+
+// Prunable are the entries a prune disposes of: all but the keep newest, and of those only the
+// ones older than olderThan before now (0: any age).
+func Prunable(entries []Entry, keep int, olderThan time.Duration, now time.Time) []Entry {
+	var out []Entry
+	for i, e := range entries {
+		if i >= len(entries)-keep {
+			break
+		}
+		if olderThan > 0 && now.Sub(e.Time) < olderThan {
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // Delete removes the record; a missing one is not an error.

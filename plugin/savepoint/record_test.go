@@ -70,3 +70,44 @@ func TestRecordAddListNewest(t *testing.T) {
 		t.Fatalf("deleting no record: %v", err)
 	}
 }
+
+func TestPrunableKeepsTheNewest(t *testing.T) {
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	var entries []Entry
+	for i, age := range []time.Duration{72 * time.Hour, 48 * time.Hour, 2 * time.Hour, time.Hour} {
+		entries = append(entries, Entry{Path: string(rune('a' + i)), Time: now.Add(-age)})
+	}
+	paths := func(es []Entry) string {
+		var b strings.Builder
+		for _, e := range es {
+			b.WriteString(e.Path)
+		}
+		return b.String()
+	}
+	for _, c := range []struct {
+		keep      int
+		olderThan time.Duration
+		want      string
+	}{{1, 0, "abc"}, {3, 0, "a"}, {4, 0, ""}, {9, 0, ""}, {0, 0, "abcd"}, {1, 24 * time.Hour, "ab"}, {0, 3 * time.Hour, "ab"}} {
+		if got := paths(Prunable(entries, c.keep, c.olderThan, now)); got != c.want {
+			t.Errorf("keep %d, older than %s: prune %q, want %q", c.keep, c.olderThan, got, c.want)
+		}
+	}
+}
+
+func TestRemoveTakesEntriesOut(t *testing.T) {
+	ctx := context.Background()
+	r := Record{Kube: fake.NewSimpleClientset(), Namespace: "ns", Release: "flink"}
+	for i := range 3 {
+		if err := r.Add(ctx, Entry{JobID: "0123456789abcdef0123456789abcdef", Path: string(rune('a' + i)), Time: time.Unix(int64(i), 0)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, _ := r.List(ctx)
+	if err := r.Remove(ctx, all[:2]); err != nil {
+		t.Fatal(err)
+	}
+	if left, err := r.List(ctx); err != nil || len(left) != 1 || left[0].Path != "c" {
+		t.Fatalf("left %+v, %v; want c only", left, err)
+	}
+}
