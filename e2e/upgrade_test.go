@@ -181,6 +181,10 @@ func TestUpgradeSession(t *testing.T) {
 		t.Fatalf("the rollback replaced the JobManager %s with %s", jm[0].Name, now[0].Name)
 	}
 	forwardREST(t, ns, jm[0].Name).waitAllTasksRunning(jobID, jobTimeout)
+	// helm test: the session's job has every task running.
+	if out := s.helm(t, "test", "flink", "-n", ns, "--logs"); !strings.Contains(out, "healthy: the JobManager answers with 2 TaskManager(s)") {
+		t.Fatalf("helm test of the session:\n%s", out)
+	}
 	s.run(t, "uninstall", "flink", "-n", ns)
 	assertNothingLeft(t, ns)
 }
@@ -328,6 +332,10 @@ func TestUpgradeApplicationLastState(t *testing.T) {
 	rest.get("/jobs/"+jobID+"/checkpoints", &c)
 	if r := c.Latest.Restored; r == nil || r.IsSavepoint || r.ID < before {
 		t.Fatalf("job %s after the last-state upgrade restored %+v, want a checkpoint ≥ %d", jobID, r, before)
+	}
+	// helm test: the job runs every task and completed a checkpoint after the test began.
+	if out := s.helm(t, "test", "app", "-n", ns, "--logs"); !strings.Contains(out, "healthy: job "+jobID) && !strings.Contains(out, "healthy: the JobManager answers") {
+		t.Fatalf("helm test of the upgraded application:\n%s", out)
 	}
 	s.run(t, "uninstall", "app", "-n", ns)
 	assertNothingLeft(t, ns)

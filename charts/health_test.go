@@ -1,0 +1,103 @@
+package charts
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+)
+
+// flinkAnswer is a JobManager's REST answer captured from a real Flink (plugin/flink/testdata).
+type flinkAnswer struct {
+	Request struct {
+		Path string `json:"path"`
+	} `json:"request"`
+	Body json.RawMessage `json:"body"`
+}
+
+// serveFlink answers GETs as the captured answers did, compact as Flink writes them (the
+// script reads the JSON as text), everything else 404.
+func serveFlink(t *testing.T, names ...string) string {
+	t.Helper()
+	answers := map[string][]byte{}
+	for _, n := range names {
+		b, err := os.ReadFile(filepath.Join("..", "plugin", "flink", "testdata", "1.20.0", n+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var a flinkAnswer
+		if err := json.Unmarshal(b, &a); err != nil {
+			t.Fatal(err)
+		}
+		var body bytes.Buffer
+		if err := json.Compact(&body, a.Body); err != nil {
+			t.Fatal(err)
+		}
+		answers[a.Request.Path] = body.Bytes()
+	}
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, ok := answers[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(b)
+	}))
+	t.Cleanup(s.Close)
+	return strings.TrimPrefix(s.URL, "http://")
+}
+
+// The `helm test` script both charts render, run by bash against a JobManager's captured
+// answers: healthy with every task running, unhealthy at once with the root exception when a
+// job failed, unhealthy while a job restarts or the release's job is missing.
+func TestHealthTestScript(t *testing.T) {
+	objs := objects(t, render(t, "flink-session", nil))
+	pod, ok := objs["Pod/golden-flink-session-test-health"]
+	if !ok {
+		t.Fatal("no test pod")
+	}
+	var spec struct {
+		Spec struct {
+			Containers []container `json:"containers"`
+		} `json:"spec"`
+	}
+	if err := yaml.Unmarshal([]byte(pod.Raw), &spec); err != nil || len(spec.Spec.Containers) != 1 || len(spec.Spec.Containers[0].Args) != 1 {
+		t.Fatalf("the test pod %v:\n%s", err, pod.Raw)
+	}
+	script := spec.Spec.Containers[0].Args[0]
+	for _, c := range []struct {
+		name    string
+		answers []string
+		jobID   string
+		ok      bool
+		says    string
+	}{
+		{"a running job", []string{"overview", "jobs-running"}, "", true, "healthy: the JobManager answers with 2 TaskManager(s)"},
+		{"the release's job runs", []string{"overview", "jobs-running"}, "ef1f5c5b11baebd61a53cdd783008db6", true, "healthy"},
+		{"a failed job", []string{"overview", "jobs-failed", "exceptions-failed"}, "", false, "FAILED: org.apache.flink.runtime.JobException: Recovery is suppressed by NoRestartBackoffTimeStrategy"},
+		{"a restarting job", []string{"overview", "jobs-restarting"}, "", false, "is RESTARTING"},
+		{"the release's job is missing", []string{"overview", "jobs-running"}, "0123456789abcdef0123456789abcdef", false, "the release's, is not on the JobManager"},
+		{"no JobManager", nil, "", false, "does not answer"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			addr := serveFlink(t, c.answers...)
+			if c.answers == nil {
+				addr = "127.0.0.1:1"
+			}
+			cmd := exec.Command("bash", "-c", script)
+			cmd.Env = append(os.Environ(), "REST_ADDRESS="+addr, "JOB_ID="+c.jobID, "MIN_TASKMANAGERS=1", "CHECKPOINTS=false", "TRIES=1")
+			out, err := cmd.CombinedOutput()
+			if (err == nil) != c.ok || !strings.Contains(string(out), c.says) {
+				t.Fatalf("exit %v, want healthy %v saying %q:\n%s", err, c.ok, c.says, out)
+			}
+		})
+	}
+}
