@@ -18,30 +18,28 @@ type rollbackResult struct {
 	Savepoint string `json:"savepoint"`
 	Failure   string `json:"failure"`
 	Rollback  struct {
-		Revision  int    `json:"revision"`
-		Savepoint string `json:"savepoint"`
-		Error     string `json:"error"`
-		Job       struct {
-			JobID   string `json:"jobId"`
-			State   string `json:"state"`
-			Running int    `json:"runningTasks"`
-			Total   int    `json:"totalTasks"`
-		} `json:"job"`
+		Revision  int         `json:"revision"`
+		Savepoint string      `json:"savepoint"`
+		Error     string      `json:"error"`
+		Job       cliProgress `json:"job"`
 	} `json:"rollback"`
+}
+
+// cliProgress is a job as upgrade and rollback print it.
+type cliProgress struct {
+	JobID   string `json:"jobId"`
+	State   string `json:"state"`
+	Running int    `json:"runningTasks"`
+	Total   int    `json:"totalTasks"`
 }
 
 // cliRollback is what `helm flink rollback -o json` prints.
 type cliRollback struct {
-	Revision     int    `json:"revision"`
-	RolledBackTo int    `json:"rolledBackTo"`
-	Savepoint    string `json:"savepoint"`
-	Restored     string `json:"restoredFrom"`
-	Job          struct {
-		JobID   string `json:"jobId"`
-		State   string `json:"state"`
-		Running int    `json:"runningTasks"`
-		Total   int    `json:"totalTasks"`
-	} `json:"job"`
+	Revision     int         `json:"revision"`
+	RolledBackTo int         `json:"rolledBackTo"`
+	Savepoint    string      `json:"savepoint"`
+	Restored     string      `json:"restoredFrom"`
+	Job          cliProgress `json:"job"`
 }
 
 // jmCrash watches the release's JobManager containers and sends when the first of them that
