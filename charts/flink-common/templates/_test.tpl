@@ -3,14 +3,26 @@
      and, when checkpointing is on, each running job completed a checkpoint after the test
      began. A FAILED job fails it at once with Flink's root exception. Only bash from the Flink
      image (no curl): HTTP/1.0 over /dev/tcp. */}}
-{{- define "flink.healthScript" -}}
-set -eu
+{{/* The JobManager's REST API from bash alone (the Flink image has no curl): HTTP/1.0 over
+     /dev/tcp to $REST_ADDRESS. Used by the health test and the session's submit hooks. */}}
+{{- define "flink.restFunctions" -}}
 host=${REST_ADDRESS%:*} port=${REST_ADDRESS##*:}
-get() {
+# rest METHOD PATH [JSON]: one HTTP/1.0 request; prints the response body.
+rest() {
   { exec 3<>"/dev/tcp/$host/$port"; } 2>/dev/null || return 1
-  printf 'GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' "$1" "$host" >&3
+  if [ $# -gt 2 ]; then
+    printf '%s %s HTTP/1.0\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %s\r\n\r\n%s' "$1" "$2" "$host" "${#3}" "$3" >&3
+  else
+    printf '%s %s HTTP/1.0\r\nHost: %s\r\n\r\n' "$1" "$2" "$host" >&3
+  fi
   sed '1,/^\r$/d' <&3; exec 3>&-
 }
+get() { rest GET "$1"; }
+{{- end -}}
+
+{{- define "flink.healthScript" -}}
+set -eu
+{{ include "flink.restFunctions" . }}
 # field NAME JSON: the first number NAME has in JSON.
 field() { echo "$2" | grep -o "\"$1\":[0-9-]*" | head -n 1 | cut -d: -f2; }
 start=$(($(date +%s) * 1000))

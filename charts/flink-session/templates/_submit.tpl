@@ -104,18 +104,7 @@ stop
 {{/* Bash functions of the hook scripts: the JobManager's REST API over bash's /dev/tcp (the Flink
      image has no curl) and the submit state (a ConfigMap mounted at /etc/helm-flink/state). */}}
 {{- define "flinksession.hookFunctions" -}}
-host=${REST_ADDRESS%:*} port=${REST_ADDRESS##*:}
-# rest METHOD PATH [JSON]: one HTTP/1.0 request; prints the response body.
-rest() {
-  { exec 3<>"/dev/tcp/$host/$port"; } 2>/dev/null || return 1
-  if [ $# -gt 2 ]; then
-    printf '%s %s HTTP/1.0\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %s\r\n\r\n%s' "$1" "$2" "$host" "${#3}" "$3" >&3
-  else
-    printf '%s %s HTTP/1.0\r\nHost: %s\r\n\r\n' "$1" "$2" "$host" >&3
-  fi
-  sed '1,/^\r$/d' <&3; exec 3>&-
-}
-get() { rest GET "$1"; }
+{{ include "flink.restFunctions" . }}
 # jobs: the jobs the JobManager knows, one a line: id state name. Fails when it does not answer.
 jobs() {
   local body; body=$(get /jobs/overview) || return 1
