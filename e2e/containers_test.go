@@ -100,14 +100,7 @@ func TestRealContainersSessionRunsJarOverREST(t *testing.T) {
 				jm := waitPods(t, ns, releaseSel+"jobmanager", nodeTimeout, "the JobManager is ready", allReady(1))
 				assertOnNode(t, jm)
 				rest := forwardREST(t, ns, jm[0].Name)
-				var o overview
-				ctx, cancel := context.WithTimeout(t.Context(), nodeTimeout)
-				defer cancel()
-				eventually(t, ctx, "the JobManager answers", func() (bool, string) {
-					err := rest.try("GET", "/overview", nil, "", &o)
-					return err == nil, fmt.Sprint(err)
-				})
-				if o.FlinkVersion != v.release {
+				if o := rest.waitAnswers(nodeTimeout); o.FlinkVersion != v.release {
 					t.Fatalf("flink-version %q, want %q", o.FlinkVersion, v.release)
 				}
 				job := rest.run(rest.upload(exampleJar(v.release, "TopSpeedWindowing")), 2)
@@ -146,6 +139,7 @@ func TestRealContainersHighAvailability(t *testing.T) {
 			var jobs []string
 			for _, via := range []string{leader, other(jms, leader).Name} {
 				rest := forwardREST(t, ns, via)
+				rest.waitAnswers(nodeTimeout)
 				job := rest.run(rest.upload(exampleJar(v.release, "TopSpeedWindowing")), 1)
 				rest.waitAllTasksRunning(job, nodeTimeout)
 				jobs = append(jobs, job)

@@ -234,6 +234,21 @@ func (f *flinkREST) try(method, path string, body io.Reader, contentType string,
 
 func (f *flinkREST) get(path string, out any) { f.do(http.MethodGet, path, nil, "", out) }
 
+// waitAnswers polls GET /overview until the JobManager answers it, and returns the answer: a
+// JobManager that is ready, even one a HA ConfigMap names as the leader, may still be retrieving
+// its leader's gateway and answer 503 ("ongoing leader election") to every other request.
+func (f *flinkREST) waitAnswers(timeout time.Duration) overview {
+	f.t.Helper()
+	ctx, cancel := context.WithTimeout(f.t.Context(), timeout)
+	defer cancel()
+	var o overview
+	eventually(f.t, ctx, "the JobManager answers GET /overview", func() (bool, string) {
+		err := f.try(http.MethodGet, "/overview", nil, "", &o)
+		return err == nil, fmt.Sprint(err)
+	})
+	return o
+}
+
 type overview struct {
 	TaskManagers   int    `json:"taskmanagers"`
 	SlotsTotal     int    `json:"slots-total"`
