@@ -13,6 +13,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // claimValues put a release's state on a claim of its own that outlives its pods (and goes with
@@ -24,7 +25,12 @@ type cliUpgrade struct {
 	Revision    int               `json:"revision"`
 	Savepoint   string            `json:"savepoint"`
 	StoppedJobs map[string]string `json:"stoppedJobs"`
-	Job         struct {
+	Resubmitted []struct {
+		JobID     string `json:"jobId"`
+		Savepoint string `json:"savepoint"`
+		NewJobID  string `json:"newJobId"`
+	} `json:"resubmitted"`
+	Job struct {
 		JobID string `json:"jobId"`
 		State string `json:"state"`
 	} `json:"job"`
@@ -150,7 +156,7 @@ func TestUpgradeSession(t *testing.T) {
 	jm := waitPods(t, ns, "app.kubernetes.io/component=jobmanager", 10e9, "jobmanager", allReady(1))
 
 	_, errOut, code := s.run(t, "upgrade", "flink", chart, "-n", ns, "--reuse-values", "--set-string", `flinkConfiguration.execution\.checkpointing\.interval=10s`)
-	if code != 1 || !strings.Contains(errOut, "restarts the JobManager") || !strings.Contains(errOut, jobID) {
+	if code != 1 || !strings.Contains(errOut, "restarts the JobManager") || !strings.Contains(errOut, jobID+" (CarTopSpeedWindowingExample: its jar is not kept") {
 		t.Fatalf("a JobManager-restarting upgrade under a running job: exit %d", code)
 	}
 	if _, _, code := s.run(t, "upgrade", "flink", chart, "-n", ns, "--reuse-values", "--set", "taskmanager.replicas=3"); code != 0 {
@@ -340,4 +346,90 @@ func TestUpgradeApplicationLastState(t *testing.T) {
 	}
 	s.run(t, "uninstall", "app", "-n", ns)
 	assertNothingLeft(t, ns)
+}
+
+// A session with persistence keeps the jars `helm flink install --jar` uploads on its claim. An
+// upgrade that replaces the JobManager (a configuration change) is planned as touching the
+// job's state (exit 6): the job is stopped with a savepoint and run again from its kept jar on the
+// new JobManager, restored from that savepoint; `helm flink rollback` does the same back to the
+// first revision. Standalone on Flink 1.20 and native on Flink 2.x.
+func TestUpgradeSessionKeptJars(t *testing.T) {
+	t.Parallel()
+	chart := filepath.Join(env.root, "charts/flink-session")
+	v := nativeVersions()
+	for _, c := range []struct {
+		mode string
+		v    nativeVersion
+	}{{"standalone", v[0]}, {"native", v[1]}} {
+		t.Run(c.mode+"-"+c.v.name, func(t *testing.T) {
+			t.Parallel()
+			ns := newNamespace(t)
+			s := newStandalone(t)
+			install := append([]string{"install", "flink", chart, "-n", ns, "-f", modeValues("flink-session", c.mode), "--set", "image.tag=" + c.v.tag,
+				"--jar", exampleJar(c.v.release, "TopSpeedWindowing"), "--parallelism", "2", "-o", "json"}, claimValues...)
+			out, _, code := s.run(t, install...)
+			if code != 0 {
+				t.Fatalf("install: exit %d", code)
+			}
+			job := decode[cliInstall](t, out).Job.JobID
+			jobs, err := env.cs.CoreV1().ConfigMaps(ns).Get(t.Context(), "flink-flink-jobs", metav1.GetOptions{})
+			if err != nil || !strings.Contains(jobs.Data[job], `"jarId":"`) {
+				t.Fatalf("the jobs record has no kept jar of job %s: %v %v", job, jobs.Data, err)
+			}
+
+			change := []string{"--set-string", `flinkConfiguration.execution\.checkpointing\.interval=7s`}
+			p, code := planOf(t, s, ns, "flink", chart, change...)
+			if code != 6 || p.Change != "restart" || len(p.Jobs) != 1 || p.Jobs[0].ID != job || p.Jobs[0].Fate != "stopped with a savepoint and run again from its kept jar" || p.Refused != "" {
+				t.Fatalf("plan of a JobManager restart: exit %d, %+v", code, p)
+			}
+
+			jm := podUIDs(t, ns, "app.kubernetes.io/instance=flink,app.kubernetes.io/component=jobmanager")
+			out, _, code = s.run(t, append([]string{"upgrade", "flink", chart, "-n", ns, "--reuse-values", "-o", "json"}, change...)...)
+			up := decode[cliUpgrade](t, out)
+			if code != 0 || up.Revision != 2 || len(up.Resubmitted) != 1 || up.Resubmitted[0].JobID != job || up.Resubmitted[0].NewJobID == "" {
+				t.Fatalf("upgrade: exit %d, %+v", code, up)
+			}
+			again := keptJarRunsAgain(t, ns, jm, up.Resubmitted[0].Savepoint, up.Resubmitted[0].NewJobID)
+
+			jm = podUIDs(t, ns, "app.kubernetes.io/instance=flink,app.kubernetes.io/component=jobmanager")
+			out, _, code = s.run(t, "rollback", "flink", "-n", ns, "-o", "json")
+			back := decode[cliUpgrade](t, out)
+			if code != 0 || back.Revision != 3 || len(back.Resubmitted) != 1 || back.Resubmitted[0].JobID != again {
+				t.Fatalf("rollback: exit %d, %+v", code, back)
+			}
+			keptJarRunsAgain(t, ns, jm, back.Resubmitted[0].Savepoint, back.Resubmitted[0].NewJobID)
+
+			if _, _, code := s.run(t, "uninstall", "flink", "-n", ns); code != 0 {
+				t.Fatalf("uninstall: exit %d", code)
+			}
+			if _, err := env.cs.CoreV1().ConfigMaps(ns).Get(t.Context(), "flink-flink-jobs", metav1.GetOptions{}); err == nil {
+				t.Fatal("the jobs record outlived the uninstall")
+			}
+		})
+	}
+}
+
+// keptJarRunsAgain checks a session job run again from its kept jar: the JobManager pods before
+// were replaced, the savepoint is on the claim, and the new job runs every task restored from it,
+// and is in the jobs record. It returns the job's id.
+func keptJarRunsAgain(t *testing.T, ns string, before map[string]types.UID, savepoint, job string) string {
+	t.Helper()
+	sel := "app.kubernetes.io/instance=flink,app.kubernetes.io/component=jobmanager"
+	after := waitPods(t, ns, sel, nodeTimeout, "the new JobManager", allReady(1))
+	for _, p := range after {
+		if before[p.Name] == p.UID {
+			t.Fatalf("JobManager pod %s was not replaced", p.Name)
+		}
+	}
+	assertOnClaim(t, ns, "flink-flink-session-data", savepoint)
+	rest := forwardREST(t, ns, after[0].Name)
+	rest.waitAllTasksRunning(job, nodeTimeout)
+	if from := restoredFrom(rest, job); from == nil || !from.IsSavepoint || strings.TrimPrefix(from.ExternalPath, "file:") != strings.TrimPrefix(savepoint, "file:") {
+		t.Fatalf("job %s restored from %+v, want savepoint %s", job, from, savepoint)
+	}
+	jobs, err := env.cs.CoreV1().ConfigMaps(ns).Get(t.Context(), "flink-flink-jobs", metav1.GetOptions{})
+	if err != nil || len(jobs.Data) != 1 || jobs.Data[job] == "" {
+		t.Fatalf("the jobs record after the job ran again: %v %v", jobs.Data, err)
+	}
+	return job
 }

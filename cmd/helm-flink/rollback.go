@@ -96,15 +96,6 @@ func (o *rollbackOptions) Run(ctx context.Context) error {
 	}
 	return o.write(res, func(w io.Writer) {
 		fmt.Fprintf(w, "RELEASE\t%s\nNAMESPACE\t%s\nREVISION\t%d (the chart and values of revision %d)\n", res.Release, res.Namespace, res.Revision, res.RolledBackTo)
-		if res.Savepoint != "" {
-			fmt.Fprintf(w, "SAVEPOINT\t%s\n", res.Savepoint)
-		}
-		if res.Restored != "" {
-			fmt.Fprintf(w, "RESTORED\t%s\n", res.Restored)
-		}
-		if res.Job != nil {
-			jobRows(w, res.Job)
-		}
-		tookRow(w, res.Elapsed)
+		resultRows(w, res)
 	})
 }

@@ -110,15 +110,27 @@ func (o *upgradeOptions) Run(ctx context.Context) error {
 	}
 	return o.write(res, func(w io.Writer) {
 		fmt.Fprintf(w, "RELEASE\t%s\nNAMESPACE\t%s\nREVISION\t%d\n", res.Release, res.Namespace, res.Revision)
-		if res.Savepoint != "" {
-			fmt.Fprintf(w, "SAVEPOINT\t%s\n", res.Savepoint)
-		}
-		for _, id := range slices.Sorted(maps.Keys(res.StoppedJobs)) {
-			fmt.Fprintf(w, "STOPPED\t%s, savepoint %s\n", id, res.StoppedJobs[id])
-		}
-		if res.Job != nil {
-			jobRows(w, res.Job)
-		}
-		tookRow(w, res.Elapsed)
+		resultRows(w, res)
 	})
+}
+
+// resultRows are the rows of an upgrade's or a rollback's result after its revision: the
+// savepoints taken and started from, the session jobs stopped and run again, the job, the time.
+func resultRows(w io.Writer, res *upgrade.Result) {
+	if res.Savepoint != "" {
+		fmt.Fprintf(w, "SAVEPOINT\t%s\n", res.Savepoint)
+	}
+	if res.Restored != "" {
+		fmt.Fprintf(w, "RESTORED\t%s\n", res.Restored)
+	}
+	for _, id := range slices.Sorted(maps.Keys(res.StoppedJobs)) {
+		fmt.Fprintf(w, "STOPPED\t%s, savepoint %s\n", id, res.StoppedJobs[id])
+	}
+	for _, r := range res.Resubmitted {
+		fmt.Fprintf(w, "RUN AGAIN\t%s (%s) → %s, from savepoint %s\n", r.JobID, r.Name, r.NewJobID, r.Savepoint)
+	}
+	if res.Job != nil {
+		jobRows(w, res.Job)
+	}
+	tookRow(w, res.Elapsed)
 }

@@ -283,7 +283,7 @@ func (i *Install) runJob(ctx context.Context, res *Result) error {
 		}
 	case i.Job.Jar != "":
 		i.cfg.Progressf("Submitting %s", i.Job.Jar)
-		p, err = jm.Run(ctx, i.Job, i.NoWaitRunning, i.cfg.Progressf)
+		p, err = i.cfg.RunJar(ctx, jm, i.Job, i.NoWaitRunning)
 	default:
 		return nil // a session cluster without a job
 	}

@@ -163,7 +163,8 @@ func TestStopAndSavepoint(t *testing.T) {
 	}
 }
 
-// A jar that does not run is the job's failure (exit 3), and the uploaded jar is deleted again.
+// A jar that does not run is the job's failure (exit 3), and the uploaded jar is deleted again,
+// also one that was to be kept.
 func TestSubmitWrongClass(t *testing.T) {
 	for _, v := range fake.Versions {
 		run := fake.Load(t, v, "run-wrong-class")
@@ -173,9 +174,11 @@ func TestSubmitWrongClass(t *testing.T) {
 		deleted := fake.Load(t, v, "delete-jar")
 		file := filepath.Join(t.TempDir(), "job.jar")
 		os.WriteFile(file, []byte("PK"), 0o644)
-		_, err := connect(t, upload, run, deleted).Submit(ctx, jobmanager.Spec{Jar: file, EntryClass: "com.example.Nope"})
-		if exit.Code(err) != exit.JobFailed || !strings.Contains(err.Error(), "run jar job.jar: ") {
-			t.Fatalf("%s: exit %d: %v", v, exit.Code(err), err)
+		for _, keep := range []bool{false, true} {
+			_, jarID, err := connect(t, upload, run, deleted).Submit(ctx, jobmanager.Spec{Jar: file, EntryClass: "com.example.Nope", KeepJar: keep})
+			if exit.Code(err) != exit.JobFailed || !strings.Contains(err.Error(), "run jar job.jar: ") || jarID != "" {
+				t.Fatalf("%s (keep jar %v): exit %d, jar %q: %v", v, keep, exit.Code(err), jarID, err)
+			}
 		}
 	}
 }

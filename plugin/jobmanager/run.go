@@ -25,6 +25,10 @@ type Spec struct {
 	Parallelism           int
 	Savepoint             string
 	AllowNonRestoredState bool
+	// KeepJar leaves the uploaded jar in the JobManager's upload dir, to run it again later.
+	KeepJar bool
+	// JarID runs a jar already in the upload dir (GET /jars) instead of uploading Jar.
+	JarID string
 }
 
 // IsURL says whether a --jar value is a URL rather than a file.
@@ -33,30 +37,32 @@ func IsURL(jar string) bool {
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
-// Submit uploads the jar, runs it and deletes the uploaded jar again (also when running fails),
-// and returns the new job's id. A jar that does not run is the job's failure (exit 3).
-func (jm *JobManager) Submit(ctx context.Context, s Spec) (string, error) {
-	file := s.Jar
-	if IsURL(s.Jar) {
-		tmp, err := download(ctx, s.Jar)
-		if err != nil {
-			return "", err
+// Submit uploads the jar (unless s.JarID names one uploaded before) and runs it, and returns the
+// new job's id and the id of the jar, which stays in the upload dir with s.KeepJar or s.JarID;
+// any other uploaded jar is deleted again, also when running fails. A jar that does not run is
+// the job's failure (exit 3).
+func (jm *JobManager) Submit(ctx context.Context, s Spec) (jobID, jarID string, err error) {
+	jarID = s.JarID
+	if jarID == "" {
+		if jarID, err = jm.upload(ctx, s.Jar); err != nil {
+			return "", "", err
 		}
-		defer os.RemoveAll(filepath.Dir(tmp))
-		file = tmp
+		defer func(id string) {
+			if s.KeepJar && err == nil {
+				return
+			}
+			// The jar is in the JobManager's upload dir only to be run once (or it did not run):
+			// do not leave it behind, not even when ctx has ended.
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			_ = jm.REST.DeleteJar(dctx, id)
+		}(jarID)
 	}
-	jarID, err := jm.REST.UploadJarFile(ctx, file)
-	if err != nil {
-		return "", fmt.Errorf("upload jar %s: %w", s.Jar, err)
+	name := s.Jar
+	if name == "" {
+		name = jarID
 	}
-	defer func() {
-		// The jar is in the JobManager's upload dir only to be run once; do not leave it behind,
-		// not even when ctx has ended.
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		_ = jm.REST.DeleteJar(dctx, jarID)
-	}()
-	jobID, err := jm.REST.RunJar(ctx, jarID, flink.RunRequest{
+	jobID, err = jm.REST.RunJar(ctx, jarID, flink.RunRequest{
 		EntryClass:            s.EntryClass,
 		Args:                  s.Args,
 		Parallelism:           s.Parallelism,
@@ -64,9 +70,30 @@ func (jm *JobManager) Submit(ctx context.Context, s Spec) (string, error) {
 		AllowNonRestoredState: s.AllowNonRestoredState,
 	})
 	if err != nil {
-		return "", exit.With(exit.JobFailed, fmt.Errorf("run jar %s: %w", path.Base(s.Jar), err))
+		return "", "", exit.With(exit.JobFailed, fmt.Errorf("run jar %s: %w", path.Base(name), err))
 	}
-	return jobID, nil
+	if !s.KeepJar && s.JarID == "" {
+		jarID = ""
+	}
+	return jobID, jarID, nil
+}
+
+// upload puts a local jar or one downloaded from a URL into the JobManager's upload dir.
+func (jm *JobManager) upload(ctx context.Context, jar string) (string, error) {
+	file := jar
+	if IsURL(jar) {
+		tmp, err := download(ctx, jar)
+		if err != nil {
+			return "", err
+		}
+		defer os.RemoveAll(filepath.Dir(tmp))
+		file = tmp
+	}
+	id, err := jm.REST.UploadJarFile(ctx, file)
+	if err != nil {
+		return "", fmt.Errorf("upload jar %s: %w", jar, err)
+	}
+	return id, nil
 }
 
 func download(ctx context.Context, src string) (string, error) {

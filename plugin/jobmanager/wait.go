@@ -79,17 +79,18 @@ const maxFrames = 5
 func (e *FailedError) ExitCode() int { return exit.JobFailed }
 
 // Run submits the job and, unless noWait, follows it to its outcome (see Wait), printing each
-// step through progress.
-func (jm *JobManager) Run(ctx context.Context, s Spec, noWait bool, progress func(format string, a ...any)) (Progress, error) {
-	id, err := jm.Submit(ctx, s)
+// step through progress. It returns the kept jar's id (see Submit) beside the job's progress.
+func (jm *JobManager) Run(ctx context.Context, s Spec, noWait bool, progress func(format string, a ...any)) (Progress, string, error) {
+	id, jarID, err := jm.Submit(ctx, s)
 	if err != nil {
-		return Progress{}, fmt.Errorf("submit job: %w", err)
+		return Progress{}, "", fmt.Errorf("submit job: %w", err)
 	}
 	progress("  job %s submitted", id)
 	if noWait {
-		return Progress{JobID: id}, nil
+		return Progress{JobID: id}, jarID, nil
 	}
-	return jm.Wait(ctx, id, progress)
+	p, err := jm.Wait(ctx, id, progress)
+	return p, jarID, err
 }
 
 // Wait polls the job until its outcome is decided, printing what it sees when that changes:

@@ -151,6 +151,29 @@ func (m Manifest) Native() bool {
 	return strings.HasPrefix(m.flinkOption("execution", "target"), "kubernetes-")
 }
 
+// KeptUploadDir is the web.upload.dir the release's Flink configuration sets when it lies on a
+// claim the JobManager mounts (the session chart puts it on the release's), else "": where the
+// JobManager keeps uploaded jars that a replaced JobManager finds again.
+func (m Manifest) KeptUploadDir() string {
+	dir := m.flinkOption("web", "upload", "dir")
+	jm := m.JobManager()
+	if dir == "" || jm == nil {
+		return ""
+	}
+	claims := map[string]bool{}
+	for _, v := range jm.Spec.Volumes {
+		claims[v.Name] = v.PersistentVolumeClaim != nil
+	}
+	for _, c := range jm.Spec.Containers {
+		for _, vm := range c.VolumeMounts {
+			if claims[vm.Name] && strings.HasPrefix(dir+"/", strings.TrimSuffix(vm.MountPath, "/")+"/") {
+				return dir
+			}
+		}
+	}
+	return ""
+}
+
 // NativeMinTaskManagers is how many TaskManagers a native cluster's JobManager starts with and
 // keeps: slotmanager.number-of-slots.min over taskmanager.numberOfTaskSlots, rounded up.
 func (m Manifest) NativeMinTaskManagers() int {

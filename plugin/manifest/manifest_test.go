@@ -122,3 +122,24 @@ func TestNativeMinTaskManagers(t *testing.T) {
 		}
 	}
 }
+
+// A session keeps uploaded jars where it keeps its state, on its claim; a session without one,
+// or an application (which uploads nothing), keeps none.
+func TestKeptUploadDir(t *testing.T) {
+	for _, c := range []struct{ chart, name, want string }{
+		{"flink-session", "persistence", "/flink-data/uploads"},
+		{"flink-session", "ha", "/flink-data/uploads"},
+		{"flink-session", "default", ""},
+		{"flink-job", "savepoint", ""},
+	} {
+		if m, _ := golden(t, c.chart, c.name); m.KeptUploadDir() != c.want {
+			t.Errorf("%s/%s: kept upload dir %q, want %q", c.chart, c.name, m.KeptUploadDir(), c.want)
+		}
+	}
+	// A web.upload.dir the user sets off the claim does not outlive the JobManager.
+	m, text := golden(t, "flink-session", "persistence")
+	off, err := Parse(strings.Replace(text, "web.upload.dir: /flink-data/uploads", "web.upload.dir: /tmp/uploads", 1))
+	if err != nil || m.KeptUploadDir() == "" || off.KeptUploadDir() != "" {
+		t.Fatalf("web.upload.dir off the claim: %q (%v)", off.KeptUploadDir(), err)
+	}
+}

@@ -18,10 +18,6 @@ import (
 	"strings"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -74,6 +70,12 @@ type Record struct {
 	Release   string
 }
 
+func (r Record) store() store {
+	return store{kube: r.Kube, namespace: r.Namespace, name: Name(r.Release), labels: map[string]string{
+		RecordLabel: r.Release, "app.kubernetes.io/managed-by": "helm-flink",
+	}}
+}
+
 // Add records e, creating the record on the first savepoint.
 func (r Record) Add(ctx context.Context, e Entry) error {
 	if e.Time.IsZero() {
@@ -83,29 +85,8 @@ func (r Record) Add(ctx context.Context, e Entry) error {
 	if err != nil {
 		return fmt.Errorf("record savepoint: %w", err)
 	}
-	patch, err := json.Marshal(map[string]any{"data": map[string]string{e.key(): string(v)}})
-	if err != nil {
-		return fmt.Errorf("record savepoint: %w", err)
-	}
-	cms := r.Kube.CoreV1().ConfigMaps(r.Namespace)
-	for attempt := 0; attempt < 2; attempt++ {
-		_, err = cms.Patch(ctx, Name(r.Release), types.MergePatchType, patch, metav1.PatchOptions{})
-		if !apierrors.IsNotFound(err) {
-			break
-		}
-		cm := &corev1.ConfigMap{
-			ObjectMeta: metav1.ObjectMeta{Name: Name(r.Release), Namespace: r.Namespace, Labels: map[string]string{
-				RecordLabel:                    r.Release,
-				"app.kubernetes.io/managed-by": "helm-flink",
-			}},
-			Data: map[string]string{e.key(): string(v)},
-		}
-		_, err = cms.Create(ctx, cm, metav1.CreateOptions{})
-		if !apierrors.IsAlreadyExists(err) {
-			break
-		}
-		// Another writer created it first: patch that one.
-	}
+	value := string(v)
+	err = r.store().patch(ctx, map[string]*string{e.key(): &value})
 	if err != nil {
 		return fmt.Errorf("record savepoint %s in ConfigMap %s: %w", e.Path, Name(r.Release), err)
 	}
@@ -114,15 +95,12 @@ func (r Record) Add(ctx context.Context, e Entry) error {
 
 // List is every recorded savepoint, oldest first; none when there is no record.
 func (r Record) List(ctx context.Context) ([]Entry, error) {
-	cm, err := r.Kube.CoreV1().ConfigMaps(r.Namespace).Get(ctx, Name(r.Release), metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return nil, nil
-	}
+	data, err := r.store().data(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read the savepoint record %s: %w", Name(r.Release), err)
 	}
-	keys := make([]string, 0, len(cm.Data))
-	for k := range cm.Data {
+	keys := make([]string, 0, len(data))
+	for k := range data {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
@@ -130,7 +108,7 @@ func (r Record) List(ctx context.Context) ([]Entry, error) {
 	var bad []string
 	for _, k := range keys {
 		var e Entry
-		if err := json.Unmarshal([]byte(cm.Data[k]), &e); err != nil || e.Path == "" {
+		if err := json.Unmarshal([]byte(data[k]), &e); err != nil || e.Path == "" {
 			bad = append(bad, k)
 			continue
 		}
@@ -148,15 +126,11 @@ func (r Record) Remove(ctx context.Context, entries []Entry) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	data := map[string]any{}
+	data := map[string]*string{}
 	for _, e := range entries {
-		data[e.Key] = nil // a merge patch's way to delete a key
+		data[e.Key] = nil
 	}
-	patch, err := json.Marshal(map[string]any{"data": data})
-	if err != nil {
-		return err
-	}
-	if _, err := r.Kube.CoreV1().ConfigMaps(r.Namespace).Patch(ctx, Name(r.Release), types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+	if err := r.store().patch(ctx, data); err != nil {
 		return fmt.Errorf("remove %d entries from the savepoint record %s: %w", len(entries), Name(r.Release), err)
 	}
 	return nil
@@ -180,8 +154,7 @@ func Prunable(entries []Entry, keep int, olderThan time.Duration, now time.Time)
 
 // Delete removes the record; a missing one is not an error.
 func (r Record) Delete(ctx context.Context) error {
-	err := r.Kube.CoreV1().ConfigMaps(r.Namespace).Delete(ctx, Name(r.Release), metav1.DeleteOptions{})
-	if err != nil && !apierrors.IsNotFound(err) {
+	if err := r.store().remove(ctx); err != nil {
 		return fmt.Errorf("delete the savepoint record %s: %w", Name(r.Release), err)
 	}
 	return nil

@@ -62,7 +62,7 @@ func (s *Submit) Run(ctx context.Context) (*Result, error) {
 	}
 	start := time.Now()
 	s.cfg.Progressf("Submitting %s to release %s", s.Job.Jar, rel.Name)
-	p, err := jm.Run(ctx, s.Job, s.NoWaitRunning, s.cfg.Progressf)
+	p, err := s.cfg.RunJar(ctx, jm, s.Job, s.NoWaitRunning)
 	if p.JobID == "" {
 		return nil, err
 	}

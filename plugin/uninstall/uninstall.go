@@ -93,6 +93,14 @@ func (u *Uninstall) Run(ctx context.Context) (*Result, error) {
 	if res.HAConfigMaps, err = u.deleteHAConfigMaps(ctx, m.ClusterID()); err != nil {
 		return res, err
 	}
+	// The jobs ran on the JobManager that is gone: nothing is run again from the record.
+	jobs, err := u.cfg.Jobs()
+	if err == nil {
+		err = jobs.Delete(ctx)
+	}
+	if err != nil {
+		return res, err
+	}
 	res.SavepointRecord, err = u.settleRecord(ctx, m)
 	return res, err
 }

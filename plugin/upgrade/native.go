@@ -45,8 +45,12 @@ func (u *Upgrade) retireTaskManagers(ctx context.Context, prev, up *release.Rele
 	if jms == nil {
 		return nil
 	}
-	if objects, err := compare(prev, up); err != nil || classify(objects) != JobManagerRestarts {
+	before, after, err := manifests(prev, up)
+	if err != nil {
 		return err
+	}
+	if classify(manifest.Compare(before, after)) != JobManagerRestarts {
+		return nil
 	}
 	cs, _, err := u.cfg.Clientset()
 	if err != nil {
@@ -58,8 +62,8 @@ func (u *Upgrade) retireTaskManagers(ctx context.Context, prev, up *release.Rele
 	// The chart's post-upgrade hook may have done this already, and the new JobManager may have
 	// created pods by now: only those of another template hash are the previous one's.
 	sel := kube.Selector(up.Name, kube.TaskManager)
-	if m, err := manifest.Parse(up.Manifest); err == nil && m.JobManager() != nil {
-		if hash := m.JobManager().Labels[templateHashLabel]; hash != "" {
+	if after.JobManager() != nil {
+		if hash := after.JobManager().Labels[templateHashLabel]; hash != "" {
 			sel += "," + templateHashLabel + "!=" + hash
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/helm-flink/helm-flink/plugin/flink"
 	"github.com/helm-flink/helm-flink/plugin/jobmanager"
 	"github.com/helm-flink/helm-flink/plugin/manifest"
+	"github.com/helm-flink/helm-flink/plugin/savepoint"
 	"github.com/helm-flink/helm-flink/plugin/values"
 )
 
@@ -51,6 +52,9 @@ const (
 	RevisionRestored Fate = "stopped with a savepoint and started from the one taken when the revision was left"
 	// RecordRestored: a rollback's job that does not run started from a recorded savepoint.
 	RecordRestored Fate = "started from a recorded savepoint"
+	// Resubmitted: a session job stopped with a savepoint and run again from its kept jar once
+	// the new JobManager is up.
+	Resubmitted Fate = "stopped with a savepoint and run again from its kept jar"
 	// Lost: the job ends without its state kept (it starts from scratch, or not at all).
 	Lost Fate = "lost: its state is not kept"
 )
@@ -92,8 +96,30 @@ type Plan struct {
 	// savepoint is the application job to stop with a savepoint first; stop the session jobs.
 	savepoint string
 	stop      []heldJob
+	// resubmit are the session jobs stopped with a savepoint and run again from their kept jars.
+	resubmit []savepoint.Submission
 	// slots are what a session keeps when it has a bound.
 	slots int
+}
+
+// job is the planned job of id.
+func (p *Plan) job(id string) PlannedJob {
+	for _, j := range p.Jobs {
+		if j.ID == id {
+			return j
+		}
+	}
+	return PlannedJob{ID: id}
+}
+
+// submission is how the plan runs the session job id again.
+func (p *Plan) submission(id string) savepoint.Submission {
+	for _, s := range p.resubmit {
+		if s.JobID == id {
+			return s
+		}
+	}
+	return savepoint.Submission{JobID: id}
 }
 
 // TouchesState says whether the plan stops, restores, recovers or loses a job's state (a job
@@ -135,10 +161,11 @@ func (u *Upgrade) plan(ctx context.Context, next *target) (*Plan, *jobmanager.Jo
 	if err != nil {
 		return nil, nil, err
 	}
-	objects, err := compare(rel, rendered)
+	cur, after, err := manifests(rel, rendered)
 	if err != nil {
 		return nil, nil, err
 	}
+	objects := manifest.Compare(cur, after)
 	p := &Plan{
 		Release: rel.Name, Namespace: rel.Namespace, Revision: rel.Version, Mode: next.mode,
 		Chart: next.chart.Name() + "-" + next.chart.Metadata.Version, HA: haEnabled(next.merged),
@@ -150,7 +177,11 @@ func (u *Upgrade) plan(ctx context.Context, next *target) (*Plan, *jobmanager.Jo
 	if p.Mode == act.Application {
 		err = u.planApplication(p, rel, jobs)
 	} else {
-		err = u.planSession(ctx, p, jm, jobs)
+		jars := &keptJars{release: rel.Name}
+		if act.KeepsJars(cur, p.Mode) && cur.KeptUploadDir() == after.KeptUploadDir() {
+			jars.dir = cur.KeptUploadDir()
+		}
+		err = u.planSession(ctx, p, jm, jobs, jars)
 	}
 	if err != nil {
 		return nil, nil, err
@@ -161,17 +192,24 @@ func (u *Upgrade) plan(ctx context.Context, next *target) (*Plan, *jobmanager.Jo
 	return p, jm, nil
 }
 
+// manifests are the parsed manifests of a release and of its upgrade.
+func manifests(rel, up *release.Release) (before, after manifest.Manifest, err error) {
+	if before, err = manifest.Parse(rel.Manifest); err != nil {
+		return nil, nil, fmt.Errorf("the manifest of release %q: %w", rel.Name, err)
+	}
+	if after, err = manifest.Parse(up.Manifest); err != nil {
+		return nil, nil, fmt.Errorf("the upgrade's manifest: %w", err)
+	}
+	return before, after, nil
+}
+
 // compare lists the objects the rendered revision changes in the release.
-func compare(rel, rendered *release.Release) ([]manifest.ObjectChange, error) {
-	cur, err := manifest.Parse(rel.Manifest)
+func compare(rel, up *release.Release) ([]manifest.ObjectChange, error) {
+	before, after, err := manifests(rel, up)
 	if err != nil {
-		return nil, fmt.Errorf("the manifest of release %q: %w", rel.Name, err)
+		return nil, err
 	}
-	next, err := manifest.Parse(rendered.Manifest)
-	if err != nil {
-		return nil, fmt.Errorf("the upgrade's manifest: %w", err)
-	}
-	return manifest.Compare(cur, next), nil
+	return manifest.Compare(before, after), nil
 }
 
 // classify is the most disruptive change among the objects'.
@@ -241,7 +279,7 @@ func (u *Upgrade) planApplication(p *Plan, rel *release.Release, jobs []jobmanag
 // planSession: jobs that would lose their slots are stopped with savepoints (--stop-jobs) or
 // refuse the upgrade; a JobManager replaced under running jobs recovers them with HA, and
 // without it refuses the upgrade unless forced (Flink would forget them).
-func (u *Upgrade) planSession(ctx context.Context, p *Plan, jm *jobmanager.JobManager, jobs []jobmanager.Job) error {
+func (u *Upgrade) planSession(ctx context.Context, p *Plan, jm *jobmanager.JobManager, jobs []jobmanager.Job, jars *keptJars) error {
 	stopped := map[string]bool{}
 	if c, ok := sessionSlots(p.next.merged); ok {
 		held, err := heldJobs(ctx, jm, jobs, adaptiveScheduler(p.next.merged))
@@ -271,8 +309,17 @@ func (u *Upgrade) planSession(ctx context.Context, p *Plan, jm *jobmanager.JobMa
 		case p.HA:
 			pj.Fate = CheckpointRecovered
 		default:
-			pj.Fate = Lost
-			runs = append(runs, j.ID+" ("+j.Name+")")
+			sub, why, err := jars.of(ctx, u.cfg, j)
+			if err != nil {
+				return err
+			}
+			if why != "" {
+				pj.Fate = Lost
+				runs = append(runs, j.ID+" ("+j.Name+": "+why+")")
+				break
+			}
+			pj.Fate = Resubmitted
+			p.resubmit = append(p.resubmit, sub)
 		}
 		p.Jobs = append(p.Jobs, pj)
 	}
@@ -283,8 +330,39 @@ func (u *Upgrade) planSession(ctx context.Context, p *Plan, jm *jobmanager.JobMa
 }
 
 // refuseSession refuses a session upgrade that restarts the JobManager under running jobs
-// without HA, since Flink would forget those jobs.
+// without HA that cannot run again from a kept jar, since Flink would forget those jobs.
 func refuseSession(name string, runs []string) error {
-	return exit.InputError(fmt.Errorf("this upgrade restarts the JobManager, and without HA Flink would lose its %d running job(s): %s; stop them with savepoints first (helm flink stop %s JOB --savepoint-dir DIR), enable highAvailability, or pass --force",
+	return exit.InputError(fmt.Errorf("this upgrade restarts the JobManager, and without HA Flink would lose %d running job(s): %s; stop them with savepoints first (helm flink stop %s JOB --savepoint-dir DIR), enable highAvailability, or pass --force",
 		len(runs), strings.Join(runs, ", "), name))
+}
+
+// keptJars tells which session jobs can run again from a jar that a replacing JobManager finds:
+// the JobManager keeps uploaded jars before and after the upgrade, in the same place, and the
+// plugin recorded how it ran the job.
+type keptJars struct {
+	release string
+	// dir is the kept upload dir; "" when the jars do not survive the upgrade.
+	dir  string
+	subs map[string]savepoint.Submission
+}
+
+// of is how to run job j again, or why it cannot be.
+func (k *keptJars) of(ctx context.Context, cfg *act.Config, j jobmanager.Job) (savepoint.Submission, string, error) {
+	if k.dir == "" {
+		return savepoint.Submission{}, "its jar is not kept: a session keeps uploaded jars with persistence.enabled", nil
+	}
+	if k.subs == nil {
+		r, err := cfg.Jobs()
+		if err == nil {
+			k.subs, err = r.List(ctx)
+		}
+		if err != nil {
+			return savepoint.Submission{}, "", err
+		}
+	}
+	sub, ok := k.subs[j.ID]
+	if !ok {
+		return savepoint.Submission{}, fmt.Sprintf("not submitted by helm flink, ConfigMap %s has no entry for it", savepoint.JobsName(k.release)), nil
+	}
+	return sub, "", nil
 }

@@ -107,6 +107,8 @@ func (u *Upgrade) waitWatched(ctx context.Context, mode act.Mode, res *Result) e
 	cause := context.Cause(wctx)
 	cancel(nil)
 	<-done
+	// The connection wait opened lives on wctx, which has ended.
+	u.cfg.Close()
 	if err == nil {
 		return nil
 	}

@@ -100,12 +100,24 @@ type Result struct {
 	// RolledBackTo is the revision whose chart and values a rollback runs again.
 	RolledBackTo int `json:"rolledBackTo,omitempty"`
 	// StoppedJobs are the session jobs --stop-jobs stopped, with their savepoints.
-	StoppedJobs map[string]string    `json:"stoppedJobs,omitempty"`
+	StoppedJobs map[string]string `json:"stoppedJobs,omitempty"`
+	// Resubmitted are the session jobs stopped with a savepoint and run again from their kept jars.
+	Resubmitted []Resubmission       `json:"resubmitted,omitempty"`
 	Job         *jobmanager.Progress `json:"job,omitempty"`
 	Elapsed     jobmanager.Seconds   `json:"elapsedSeconds"`
 	// Failure is why the new revision failed, and Rollback what was done about it.
 	Failure  string    `json:"failure,omitempty"`
 	Rollback *Rollback `json:"rollback,omitempty"`
+}
+
+// Resubmission is a session job stopped with a savepoint for an upgrade that replaced the
+// JobManager, and run again from its kept jar.
+type Resubmission struct {
+	JobID     string `json:"jobId"`
+	Name      string `json:"name"`
+	Savepoint string `json:"savepoint"`
+	// NewJobID is the job run again from the savepoint; "" when it could not be.
+	NewJobID string `json:"newJobId,omitempty"`
 }
 
 // target is the revision an upgrade is to make.
@@ -175,10 +187,50 @@ func (u *Upgrade) run(ctx context.Context, ref act.ChartRef, next *target) (*Res
 		return res, err
 	}
 	if err := u.waitWatched(ctx, next.mode, res); err != nil {
-		return res, u.undo(ctx, ref, rel, next.chart, res, err)
+		err = u.undo(ctx, ref, rel, next.chart, res, err)
+		// The stopped jobs run again on the rolled-back revision's JobManager.
+		if fe := (*FailedError)(nil); errors.As(err, &fe) && fe.Rollback.Revision > 0 && fe.Rollback.Error == "" {
+			if rerr := u.resubmit(ctx, p, res); rerr != nil {
+				fe.Rollback.Error = rerr.Error()
+			}
+		}
+		return res, err
+	}
+	if err := u.resubmit(ctx, p, res); err != nil {
+		return res, err
 	}
 	res.Elapsed = jobmanager.Seconds(time.Since(start))
 	return res, nil
+}
+
+// resubmit runs the session jobs the plan stopped for the replaced JobManager again from their
+// kept jars and savepoints, and waits until every task of each runs.
+func (u *Upgrade) resubmit(ctx context.Context, p *Plan, res *Result) error {
+	if len(res.Resubmitted) == 0 {
+		return nil
+	}
+	jm, err := u.cfg.JobManager(ctx)
+	if err != nil {
+		return err
+	}
+	defer u.cfg.Close()
+	for i := range res.Resubmitted {
+		r := &res.Resubmitted[i]
+		sub := p.submission(r.JobID)
+		u.cfg.Progressf("Running job %s (%s) again from its kept jar and savepoint %s", r.JobID, r.Name, r.Savepoint)
+		s := jobmanager.Spec{JarID: sub.JarID, Jar: sub.Jar, EntryClass: sub.EntryClass, Args: sub.Args, Parallelism: sub.Parallelism,
+			Savepoint: r.Savepoint, AllowNonRestoredState: u.AllowNonRestoredState || sub.AllowNonRestoredState}
+		prog, _, err := jm.Run(ctx, s, false, u.cfg.Progressf)
+		if prog.JobID != "" {
+			r.NewJobID = prog.JobID
+			sub.JobID, sub.Revision, sub.Time = prog.JobID, 0, time.Time{}
+			u.cfg.RecordSubmission(ctx, sub, r.JobID)
+		}
+		if err != nil {
+			return fmt.Errorf("run job %s (%s) again: %w; its state is in savepoint %s: submit its jar with --savepoint %s", r.JobID, r.Name, err, r.Savepoint, r.Savepoint)
+		}
+	}
+	return nil
 }
 
 // prepare loads the chart and decides the new revision's values, and validates them.
@@ -230,6 +282,17 @@ func (u *Upgrade) execute(ctx context.Context, p *Plan, jm *jobmanager.JobManage
 	}
 	if len(p.stop) > 0 {
 		res.StoppedJobs = map[string]string{}
+	}
+	for _, sub := range p.resubmit {
+		j := p.job(sub.JobID)
+		u.cfg.Progressf("Stopping job %s (%s) with a savepoint: the upgrade replaces the JobManager, and the job runs again from its kept jar", j.ID, j.Name)
+		loc, err := jm.Stop(ctx, j.ID, u.SavepointDir, false)
+		if err != nil {
+			return fmt.Errorf("nothing upgraded: %w", err)
+		}
+		u.cfg.RecordSavepoint(ctx, savepoint.Entry{JobID: j.ID, JobName: j.Name, Path: loc, Reason: savepoint.Upgrade})
+		u.cfg.Progressf("  savepoint %s", loc)
+		res.Resubmitted = append(res.Resubmitted, Resubmission{JobID: j.ID, Name: j.Name, Savepoint: loc})
 	}
 	for _, h := range p.stop {
 		u.cfg.Progressf("Stopping job %s (%s, %d slots) with a savepoint: the upgrade leaves %d slots", h.ID, h.Name, h.Slots, p.slots)

@@ -135,7 +135,7 @@ func TestPlanSession(t *testing.T) {
 		{"nothing", "", false, false, NoChange, KeepsRunning, ""},
 		{"the REST Service only", "jobmanager.service.type=NodePort", false, false, ObjectsOnly, KeepsRunning, ""},
 		{"more TaskManagers", "taskmanager.replicas=3", false, false, ScaleOnly, KeepsRunning, ""},
-		{"TaskManager memory", "taskmanager.memoryProcessSize=2g", false, false, JobManagerRestarts, Lost, "without HA Flink would lose its 1 running job(s)"},
+		{"TaskManager memory", "taskmanager.memoryProcessSize=2g", false, false, JobManagerRestarts, Lost, "without HA Flink would lose 1 running job(s): "},
 		{"config, forced", `flinkConfiguration.execution\.checkpointing\.interval=10s`, true, false, JobManagerRestarts, Lost, ""},
 		{"config with HA", `flinkConfiguration.execution\.checkpointing\.interval=10s`, false, true, JobManagerRestarts, CheckpointRecovered, ""},
 		{"too few slots", "taskmanager.replicas=0", false, false, ScaleOnly, StoppedForSlots, "this upgrade leaves 0 task slots"},
@@ -164,6 +164,44 @@ func TestPlanSession(t *testing.T) {
 			}
 			if got, err := u.cfg.Helm.Releases.Last("flink"); err != nil || got.Version != before.Version {
 				t.Fatalf("planning made revision %d (%v)", got.Version, err)
+			}
+		})
+	}
+}
+
+// A session whose JobManager keeps uploaded jars on its claim: a job the plugin ran from a kept
+// jar is stopped with a savepoint and run again from it when the JobManager is replaced; one it
+// has no record of, or any job of a session that keeps no jar, would be lost, and refuses the
+// upgrade naming why.
+func TestPlanSessionKeptJars(t *testing.T) {
+	persistence := map[string]any{"persistence": map[string]any{"enabled": true}}
+	id := fake.Load(t, "1.20.0", "job-running").JobID()
+	for _, tc := range []struct {
+		name     string
+		vals     map[string]any
+		recorded bool
+		fate     Fate
+		refused  string
+	}{
+		{"kept and recorded", persistence, true, Resubmitted, ""},
+		{"kept, not recorded", persistence, false, Lost, "not submitted by helm flink, ConfigMap flink-flink-jobs has no entry for it"},
+		{"not kept", nil, true, Lost, "its jar is not kept: a session keeps uploaded jars with persistence.enabled"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			u := plannedSession(t, tc.vals)
+			u.ReuseValues = true
+			if tc.recorded {
+				u.cfg.RecordSubmission(ctx, savepoint.Submission{JobID: id, JarID: "1234_job.jar", Parallelism: 2}, "")
+			}
+			p, err := u.Plan(ctx, ref("flink-session"), values.Options{Values: []string{"taskmanager.memoryProcessSize=2g"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Change != JobManagerRestarts || len(p.Jobs) != 1 || p.Jobs[0].Fate != tc.fate || !strings.Contains(p.Refused, tc.refused) || (tc.refused == "") != (p.Refused == "") {
+				t.Fatalf("plan %+v, want the job %q, refused %q", p, tc.fate, tc.refused)
+			}
+			if tc.fate == Resubmitted && (len(p.resubmit) != 1 || p.submission(id).JarID != "1234_job.jar" || p.submission(id).Parallelism != 2) {
+				t.Fatalf("runs again %+v", p.resubmit)
 			}
 		})
 	}

@@ -80,6 +80,12 @@
 {{- if .Values.persistence.enabled -}}
 {{- $_ = set $c "state.savepoints.dir" (printf "file://%s/savepoints" (trimSuffix "/" .Values.persistence.mountPath)) -}}
 {{- $_ = set $c "state.checkpoints.dir" (printf "file://%s/checkpoints" (trimSuffix "/" .Values.persistence.mountPath)) -}}
+{{- if not (hasKey .Values "job") -}}
+{{- /* A session's uploaded jars on the claim: a JobManager that replaces this one lists them
+     again, so that a job stopped with a savepoint for an upgrade or a rollback runs again from
+     its jar (helm flink upgrade and rollback do). */ -}}
+{{- $_ = set $c "web.upload.dir" (printf "%s/uploads" (trimSuffix "/" .Values.persistence.mountPath)) -}}
+{{- end -}}
 {{- end -}}
 {{- /* The chart's ConfigMap replaces the image's conf folder and with it the env.java.opts.all
      of Flink's default configuration, the module options Java 17 needs (jobs fail with
