@@ -3,7 +3,7 @@
 package e2e
 
 import (
-	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -48,13 +48,13 @@ func assertRevisions(t *testing.T, ns, release string, n int) {
 	}
 }
 
-// `helm flink plan` on a session with a running job: a TaskManager scale keeps the job running
-// (exit 5) and lists the scaled Deployment; a configuration change restarts the JobManager, which
-// without HA would lose the job, so it is refused (exit 1) — and neither changes anything.
-func TestPlanSession(t *testing.T) {
-	t.Parallel()
-	s, ns, chart, job := sessionWithJob(t)
-
+// assertSessionPlans checks `helm flink plan` on session release "flink" running job: a
+// TaskManager scale keeps the job running (exit 5) and lists the scaled Deployment; a
+// configuration change restarts the JobManager, which without HA would lose the job, so it is
+// refused (exit 1); no change is exit 0; `upgrade --dry-run` prints the plan — and none of them
+// changes anything.
+func assertSessionPlans(t *testing.T, s *standalone, ns, chart, job string) {
+	t.Helper()
 	p, code := planOf(t, s, ns, "flink", chart, "--set", "taskmanager.replicas=3")
 	if code != 5 || p.Change != "scale" || len(p.Jobs) != 1 || p.Jobs[0].ID != job || p.Jobs[0].Fate != "keeps running" ||
 		len(p.Objects) != 1 || p.Objects[0].Action != "scaled" || p.Objects[0].Component != "taskmanager" {
@@ -71,25 +71,16 @@ func TestPlanSession(t *testing.T) {
 	if !strings.Contains(table, "TaskManagers scaled; no pod replaced") || !strings.Contains(table, "keeps running") {
 		t.Fatalf("upgrade --dry-run does not print the plan:\n%s", table)
 	}
-	s.run(t, "uninstall", "flink", "-n", ns)
 }
 
-// `helm flink plan` of an application's parallelism change: the job is stopped with a savepoint
-// and restored with parallelism 1 → 3 (exit 6), the JobManager restarts; nothing is changed.
-func TestPlanApplication(t *testing.T) {
-	t.Parallel()
-	ns := newNamespace(t)
-	s := newStandalone(t)
-	chart := filepath.Join(env.root, "charts/flink-job")
-	out, _, code := s.run(t, "install", "app", chart, "-n", ns, "--set", "parallelism=1", "-o", "json")
-	if code != 0 {
-		t.Fatalf("install: exit %d", code)
-	}
-	job := decode[cliInstall](t, out).Job.JobID
+// assertApplicationPlan checks `helm flink plan` of application release "app" running job
+// with parallelism from: a parallelism change to 3 stops the job with a savepoint and restores
+// it with parallelism from → 3 (exit 6), the JobManager restarts; nothing is changed.
+func assertApplicationPlan(t *testing.T, s *standalone, ns, chart, job string, from int) {
+	t.Helper()
 	p, code := planOf(t, s, ns, "app", chart, "--set", "parallelism=3")
 	if code != 6 || p.Change != "restart" || len(p.Jobs) != 1 || p.Jobs[0].ID != job ||
-		p.Jobs[0].Fate != "stopped with a savepoint and restored from it" || len(p.Jobs[0].Parallelism) != 2 || p.Jobs[0].Parallelism[1] != 3 {
+		p.Jobs[0].Fate != "stopped with a savepoint and restored from it" || !reflect.DeepEqual(p.Jobs[0].Parallelism, []int{from, 3}) {
 		t.Fatalf("plan of a parallelism change: exit %d, %+v", code, p)
 	}
-	s.run(t, "uninstall", "app", "-n", ns)
 }

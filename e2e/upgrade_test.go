@@ -36,18 +36,20 @@ type cliUpgrade struct {
 	} `json:"job"`
 }
 
-// A per-job cluster upgraded through a savepoint: the new job restores from it with the new
-// parallelism. Plain `helm upgrade` of the chart (what Flux does) works too.
+// A per-job cluster upgraded through a savepoint, as its plan said: the new job restores from it
+// with the new parallelism. Plain `helm upgrade` of the chart (what Flux does) works too.
 func TestUpgradeApplication(t *testing.T) {
 	t.Parallel()
 	ns := newNamespace(t)
 	s := newStandalone(t)
 	chart := filepath.Join(env.root, "charts/flink-job")
 	// Savepoints on the release's claim: the upgraded JobManager (a new pod) restores from there.
-	if _, _, code := s.run(t, append([]string{"install", "app", chart, "-n", ns, "--set", "parallelism=2"}, claimValues...)...); code != 0 {
+	out, _, code := s.run(t, append([]string{"install", "app", chart, "-n", ns, "--set", "parallelism=2", "-o", "json"}, claimValues...)...)
+	if code != 0 {
 		t.Fatalf("install: exit %d", code)
 	}
-	out, _, code := s.run(t, "upgrade", "app", chart, "-n", ns, "--reuse-values", "--set", "parallelism=3", "-o", "json")
+	assertApplicationPlan(t, s, ns, chart, decode[cliInstall](t, out).Job.JobID, 2)
+	out, _, code = s.run(t, "upgrade", "app", chart, "-n", ns, "--reuse-values", "--set", "parallelism=3", "-o", "json")
 	if code != 0 {
 		t.Fatalf("upgrade: exit %d", code)
 	}
@@ -148,11 +150,12 @@ func sessionWithJob(t *testing.T) (*standalone, string, string, string) {
 }
 
 // A session upgrade that would restart the JobManager under a running job without HA is
-// refused; scaling TaskManagers is not, and the job keeps running on the same JobManager, as it
-// does through the rollback of the scale.
+// refused, as its plan says; scaling TaskManagers is not, and the job keeps running on the same
+// JobManager, as it does through the rollback of the scale.
 func TestUpgradeSession(t *testing.T) {
 	t.Parallel()
 	s, ns, chart, jobID := sessionWithJob(t)
+	assertSessionPlans(t, s, ns, chart, jobID)
 	jm := waitPods(t, ns, "app.kubernetes.io/component=jobmanager", 10e9, "jobmanager", allReady(1))
 
 	_, errOut, code := s.run(t, "upgrade", "flink", chart, "-n", ns, "--reuse-values", "--set-string", `flinkConfiguration.execution\.checkpointing\.interval=10s`)
