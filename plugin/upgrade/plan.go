@@ -52,6 +52,9 @@ const (
 	RevisionRestored Fate = "stopped with a savepoint and started from the one taken when the revision was left"
 	// RecordRestored: a rollback's job that does not run started from a recorded savepoint.
 	RecordRestored Fate = "started from a recorded savepoint"
+	// HookRestored: the session chart's own job (submit.enabled), which the chart's pre-upgrade
+	// hook stops with a savepoint and its post-upgrade hook resumes from it.
+	HookRestored Fate = "stopped with a savepoint and restored from it by the chart's hooks"
 	// Resubmitted: a session job stopped with a savepoint and run again from its kept jar once
 	// the new JobManager is up.
 	Resubmitted Fate = "stopped with a savepoint and run again from its kept jar"
@@ -298,6 +301,7 @@ func (u *Upgrade) planSession(ctx context.Context, p *Plan, jm *jobmanager.JobMa
 		}
 	}
 	var runs []string
+	hookJob := chartJob(p.next.merged)
 	for _, j := range jobs {
 		pj := PlannedJob{ID: j.ID, Name: j.Name, State: j.State, Fate: NotRunning}
 		switch {
@@ -308,6 +312,9 @@ func (u *Upgrade) planSession(ctx context.Context, p *Plan, jm *jobmanager.JobMa
 			pj.Fate = KeepsRunning
 		case p.HA:
 			pj.Fate = CheckpointRecovered
+		case j.Name == hookJob:
+			// The hook stops the first job of the name it finds.
+			pj.Fate, hookJob = HookRestored, ""
 		default:
 			sub, why, err := jars.of(ctx, u.cfg, j)
 			if err != nil {
@@ -327,6 +334,17 @@ func (u *Upgrade) planSession(ctx context.Context, p *Plan, jm *jobmanager.JobMa
 		p.refusal = refuseSession(p.Release, runs)
 	}
 	return nil
+}
+
+// chartJob is the name of the job the session chart's hooks submit and carry across an upgrade
+// that replaces the JobManager (submit.enabled in the new revision's values), or "".
+func chartJob(merged map[string]any) string {
+	submit, _ := merged["submit"].(map[string]any)
+	if on, _ := submit["enabled"].(bool); !on {
+		return ""
+	}
+	name, _ := submit["jobName"].(string)
+	return name
 }
 
 // refuseSession refuses a session upgrade that restarts the JobManager under running jobs

@@ -169,11 +169,12 @@ func TestPlanSession(t *testing.T) {
 	}
 }
 
-// A session whose JobManager keeps uploaded jars on its claim: a job the plugin ran from a kept
-// jar is stopped with a savepoint and run again from it when the JobManager is replaced; one it
-// has no record of, or any job of a session that keeps no jar, would be lost, and refuses the
-// upgrade naming why.
-func TestPlanSessionKeptJars(t *testing.T) {
+// A session job across an upgrade that replaces the JobManager without HA: where the session
+// keeps uploaded jars on its claim, a job the plugin ran from a kept jar is stopped with a
+// savepoint and run again from it; the chart's own job (submit.enabled) is carried by the
+// chart's hooks; one the plugin has no record of, or any job of a session that keeps no jar,
+// would be lost, and refuses the upgrade naming why.
+func TestPlanSessionJobsAcrossAReplacedJobManager(t *testing.T) {
 	persistence := map[string]any{"persistence": map[string]any{"enabled": true}}
 	id := fake.Load(t, "1.20.0", "job-running").JobID()
 	for _, tc := range []struct {
@@ -186,6 +187,7 @@ func TestPlanSessionKeptJars(t *testing.T) {
 		{"kept and recorded", persistence, true, Resubmitted, ""},
 		{"kept, not recorded", persistence, false, Lost, "not submitted by helm flink, ConfigMap flink-flink-jobs has no entry for it"},
 		{"not kept", nil, true, Lost, "its jar is not kept: a session keeps uploaded jars with persistence.enabled"},
+		{"the chart's job", map[string]any{"persistence": map[string]any{"enabled": true}, "submit": map[string]any{"enabled": true}}, false, HookRestored, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			u := plannedSession(t, tc.vals)
