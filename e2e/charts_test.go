@@ -71,6 +71,8 @@ func restrict(t testing.TB, ns string) string {
 
 // Every values set of the session chart on real containers: server dry run, install, Flink boots
 // with the rendered config under the image's entrypoint and scripts, uninstall leaves nothing.
+// On Flink 2.x a jar runs over REST on Java 17 with every task RUNNING (Flink 1.20's does in the
+// plugin's tests, native mode's in TestNativeSession).
 func TestSessionChartValuesSets(t *testing.T) {
 	installPodMonitorCRD(t)
 	for _, file := range valuesSets(t, "flink-session") {
@@ -78,7 +80,14 @@ func TestSessionChartValuesSets(t *testing.T) {
 			t.Parallel()
 			ns := restrictedNamespace(t)
 			r := installChart(t, ns, "flink-session", file)
-			r.overview(t)
+			rest := r.overview(t)
+			if setName(file) == "flink2" {
+				o := rest.overview()
+				if o.FlinkVersion != env.versions["FLINK2_VERSION"] {
+					t.Fatalf("flink-version %q, want %q", o.FlinkVersion, env.versions["FLINK2_VERSION"])
+				}
+				rest.waitAllTasksRunning(rest.run(rest.upload(exampleJar(o.FlinkVersion, "TopSpeedWindowing")), 2), nodeTimeout)
+			}
 			if r.values["tests"].(map[string]any)["enabled"] == true {
 				r.helmTest(t)
 			}

@@ -92,38 +92,6 @@ func assertOnNode(t *testing.T, pods []corev1.Pod) {
 	}
 }
 
-// A jar submitted over REST runs on Java 17 — the plugin's main path — to a session in standalone
-// and in native mode, where the TaskManager pods Flink creates are containers on the node too.
-func TestRealContainersSessionRunsJarOverREST(t *testing.T) {
-	t.Parallel()
-	for _, v := range nativeVersions() {
-		for _, mode := range []string{"standalone", "native"} {
-			t.Run(v.name+"/"+mode, func(t *testing.T) {
-				ns := restrictedNamespace(t)
-				r := install(t, ns, "flink-session", modeValues("flink-session", mode), true, append([]string{"image.tag=" + v.tag}, nodeFit...)...)
-				jm := waitPods(t, ns, releaseSel+"jobmanager", nodeTimeout, "the JobManager is ready", allReady(1))
-				assertOnNode(t, jm)
-				rest := forwardREST(t, ns, jm[0].Name)
-				if o := rest.waitAnswers(nodeTimeout); o.FlinkVersion != v.release {
-					t.Fatalf("flink-version %q, want %q", o.FlinkVersion, v.release)
-				}
-				job := rest.run(rest.upload(exampleJar(v.release, "TopSpeedWindowing")), 2)
-				rest.waitAllTasksRunning(job, nodeTimeout)
-				tms := releaseSel + "taskmanager"
-				if mode == "native" {
-					tms = nativeTaskManagers("flink-flink-session")
-				}
-				pods, err := env.cs.CoreV1().Pods(ns).List(t.Context(), metav1.ListOptions{LabelSelector: tms})
-				if err != nil || len(pods.Items) == 0 {
-					t.Fatalf("no TaskManager pods (%s): %v", tms, err)
-				}
-				assertOnNode(t, pods.Items)
-				r.uninstall(t)
-			})
-		}
-	}
-}
-
 // The session chart with Kubernetes HA: both JobManagers start under jobmanager.sh (the rpc
 // address as a dynamic property), one leads, and a jar runs over REST through either of them: the
 // standby hands the job to the leader, whose blob server it reaches by the host name Flink 2.x
@@ -180,32 +148,6 @@ func other(pods []corev1.Pod, name string) corev1.Pod {
 	return corev1.Pod{}
 }
 
-// The application chart's job from an image built FROM the Flink image with the jar in usrlib, as
-// users build one, in standalone and in native mode.
-func TestRealContainersApplication(t *testing.T) {
-	t.Parallel()
-	for _, v := range nativeVersions() {
-		for _, mode := range []string{"standalone", "native"} {
-			t.Run(v.name+"/"+mode, func(t *testing.T) {
-				ns := restrictedNamespace(t)
-				set := append([]string{"image.repository=flink-examples", "image.tag=" + v.tag}, nodeFit...)
-				r := install(t, ns, "flink-job", modeValues("flink-job", mode), false, set...)
-				jm := waitPods(t, ns, releaseSel+"jobmanager", nodeTimeout, "the JobManager is ready", allReady(1))
-				assertOnNode(t, jm)
-				rest := forwardREST(t, ns, jm[0].Name)
-				job := ""
-				if mode == "native" {
-					job = (&nativeCluster{release: r, id: "flink-flink-job"}).nativeJobID(t)
-				} else {
-					job = r.jobID(t)
-				}
-				rest.waitAllTasksRunning(job, nodeTimeout)
-				r.uninstall(t)
-			})
-		}
-	}
-}
-
 // The application chart under the wait Flux's helm-controller and Argo CD do: Helm 4's kstatus
 // watcher, which waits for every object of the release, batch Jobs to complete. The release is
 // Ready while a streaming job runs (a JobManager Job would be in progress for ever); a bounded
@@ -213,9 +155,15 @@ func TestRealContainersApplication(t *testing.T) {
 // restarted, so the job is never run again.
 func TestRealContainersApplicationReadyUnderKstatus(t *testing.T) {
 	t.Parallel()
-	v := nativeVersions()[0]
-	for _, c := range []struct{ mode, job string }{{"standalone", "TopSpeedWindowing"}, {"native", "TopSpeedWindowing"}, {"standalone", "WordCount"}} {
-		t.Run(c.mode+"/"+c.job, func(t *testing.T) {
+	vs := nativeVersions()
+	// Standalone on Flink 2.x too: the application chart on both versions in both modes (Flink
+	// 1.20 standalone in TestJobChartValuesSets, 2.x native in TestNativeApplication).
+	for _, c := range []struct {
+		mode, job string
+		v         nativeVersion
+	}{{"standalone", "TopSpeedWindowing", vs[1]}, {"native", "TopSpeedWindowing", vs[0]}, {"standalone", "WordCount", vs[0]}} {
+		v := c.v
+		t.Run(c.mode+"/"+c.job+"/"+v.name, func(t *testing.T) {
 			t.Parallel()
 			ns := restrictedNamespace(t)
 			set := append([]string{"image.repository=flink-examples", "image.tag=" + v.tag,
