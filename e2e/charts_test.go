@@ -74,6 +74,7 @@ func restrict(t testing.TB, ns string) string {
 // On Flink 2.x a jar runs over REST on Java 17 with every task RUNNING (Flink 1.20's does in the
 // plugin's tests, native mode's in TestNativeSession).
 func TestSessionChartValuesSets(t *testing.T) {
+	t.Parallel()
 	installPodMonitorCRD(t)
 	for _, file := range valuesSets(t, "flink-session") {
 		t.Run(setName(file), func(t *testing.T) {
@@ -130,6 +131,7 @@ func TestSessionChartValuesSets(t *testing.T) {
 // RUNNING with all tasks.
 // The savepoint set starts from a savepoint the default set's job really stopped with.
 func TestJobChartValuesSets(t *testing.T) {
+	t.Parallel()
 	for _, file := range valuesSets(t, "flink-job") {
 		name := setName(file)
 		if name == "savepoint" || name == "http-jar" {

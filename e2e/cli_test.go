@@ -239,6 +239,7 @@ func TestPluginApplicationInstall(t *testing.T) {
 
 // Failure paths: each exits with its documented code and says why.
 func TestPluginFailures(t *testing.T) {
+	t.Parallel()
 	h := pluginHelm(t, "helm3")
 	chart := filepath.Join(env.root, "charts/flink-session")
 	flink1 := env.versions["FLINK1_VERSION"]

@@ -13,10 +13,11 @@ import (
 
 // What a platform engineer does with the released artifacts only, with Helm 3 and Helm 4 on a
 // PATH without go: the plugin from its release tarball (Helm 4 verifying its signature), the
-// charts from a chart repository holding the previous and the current version and from an OCI
-// registry; install the previous version with a job, upgrade to the current one, verified: the
-// JobManager and the job live on.
+// charts from a chart repository holding the previous and the current version (Helm 3) or from
+// an OCI registry (Helm 4); install the previous version with a job, upgrade to the current one,
+// verified: the JobManager and the job live on.
 func TestConsumeReleasedArtifacts(t *testing.T) {
+	t.Parallel()
 	start := time.Now()
 	distRoot := distDir(t)
 	keyName, err := exec.Command("bash", filepath.Join(env.root, "ci/testkey.sh"), distBuild.keyDir).Output()
@@ -65,10 +66,13 @@ func TestConsumeReleasedArtifacts(t *testing.T) {
 				t.Fatalf("the repository does not offer %s and %s: %v\n%s", prev, current, err, out)
 			}
 			jar := exampleJar(env.versions["FLINK1_VERSION"], "TopSpeedWindowing")
-			for _, src := range []struct{ name, ref string }{
-				{"repo", "hf/flink-session"},
-				{"oci", "oci://" + addr + "/charts/flink-session"},
-			} {
+			// Helm 3 from the chart repository, Helm 4 from the OCI registry (TestChartRepo pulls
+			// from both with both).
+			sources := map[string][]struct{ name, ref string }{
+				"helm3": {{"repo", "hf/flink-session"}},
+				"helm4": {{"oci", "oci://" + addr + "/charts/flink-session"}},
+			}
+			for _, src := range sources[name] {
 				t.Run(src.name, func(t *testing.T) {
 					ns := newNamespace(t)
 					extra := []string{"-n", ns}

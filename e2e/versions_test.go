@@ -59,6 +59,7 @@ func assertSamePods(t *testing.T, what string, before, after map[string]types.UI
 // version, so no Flink pod restarts: without HA a restarted JobManager would forget the
 // session's job, or run the application's job again from its start.
 func TestChartVersionUpgradeRestartsNothing(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ chart, helm string }{{"flink-session", "helm3"}, {"flink-job", "helm4"}} {
 		t.Run(c.chart, func(t *testing.T) {
 			t.Parallel()
