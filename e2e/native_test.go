@@ -436,8 +436,8 @@ func TestNativeApplication(t *testing.T) {
 // with every task RUNNING on the TaskManager pods Flink creates (parallelism 2, 1 slot each);
 // `helm flink upgrade --set parallelism=3` stops it with a savepoint on the release's claim, the
 // replaced JobManager's TaskManager pods are deleted (by the chart's hook, else by the plugin),
-// and the new JobManager restores the job
-// from the savepoint on 3 pods of its own; a failed upgrade is rolled back the same way;
+// and the new JobManager restores the job from the savepoint on 3 pods of its own; a failed
+// upgrade is rolled back the same way (Flink 2.x); rollback to revision 1 restores parallelism 2;
 // uninstall leaves nothing.
 func TestNativeApplicationUpgrade(t *testing.T) {
 	t.Parallel()
@@ -480,20 +480,25 @@ func TestNativeApplicationUpgrade(t *testing.T) {
 			assertRestoredFrom(t, rest, up.Job.JobID, up.Savepoint)
 			t.Logf("upgrade: job %s restored from %s on %d new TaskManager pods", up.Job.JobID, up.Savepoint, len(after))
 
-			// An upgrade whose JobManager crashes (no such entry class) is rolled back: the
-			// previous values again, the job restored from the savepoint this upgrade took, on
-			// TaskManager pods of the rolled-back JobManager.
-			out, _, code := p.run(t, "upgrade", "flink", chart, "-n", ns, "--reuse-values", "--set", "job.entryClass=does.not.Exist", "-o", "json")
-			rb := decode[rollbackResult](t, out)
-			if code != 3 || !strings.Contains(rb.Failure, "ClassNotFoundException: does.not.Exist") || rb.Rollback.Revision != 4 ||
-				rb.Savepoint == "" || rb.Rollback.Savepoint != rb.Savepoint || rb.Rollback.Job.State != "RUNNING" || rb.Rollback.Job.Running != rb.Rollback.Job.Total {
-				t.Fatalf("failed upgrade: exit %d, %+v", code, rb)
+			// On Flink 2.x an upgrade whose JobManager crashes (no such entry class) is rolled
+			// back: the previous values again, the job restored from the savepoint this upgrade
+			// took, on TaskManager pods of the rolled-back JobManager. (Standalone on 1.20 in
+			// TestRollbackApplication.)
+			recorded, revision := map[int]string{1: up.Savepoint}, 2
+			if v.name != nativeVersions()[0].name {
+				out, _, code := p.run(t, "upgrade", "flink", chart, "-n", ns, "--reuse-values", "--set", "job.entryClass=does.not.Exist", "-o", "json")
+				rb := decode[rollbackResult](t, out)
+				if code != 3 || !strings.Contains(rb.Failure, "ClassNotFoundException: does.not.Exist") || rb.Rollback.Revision != 4 ||
+					rb.Savepoint == "" || rb.Rollback.Savepoint != rb.Savepoint || rb.Rollback.Job.State != "RUNNING" || rb.Rollback.Job.Running != rb.Rollback.Job.Total {
+					t.Fatalf("failed upgrade: exit %d, %+v", code, rb)
+				}
+				c.assertFlinkCreated(t, c.waitTaskManagers(t, 3, "the rolled-back JobManager created 3 TaskManager pods"))
+				rest = nativeREST(t, ns, c.jobManagerPod(t).Name)
+				rest.waitAllTasksRunning(rb.Rollback.Job.JobID, jobTimeout)
+				assertRestoredFrom(t, rest, rb.Rollback.Job.JobID, rb.Savepoint)
+				t.Logf("failed upgrade rolled back as revision %d: job %s restored from %s", rb.Rollback.Revision, rb.Rollback.Job.JobID, rb.Savepoint)
+				recorded[2], revision = rb.Savepoint, 4
 			}
-			c.assertFlinkCreated(t, c.waitTaskManagers(t, 3, "the rolled-back JobManager created 3 TaskManager pods"))
-			rest = nativeREST(t, ns, c.jobManagerPod(t).Name)
-			rest.waitAllTasksRunning(rb.Rollback.Job.JobID, jobTimeout)
-			assertRestoredFrom(t, rest, rb.Rollback.Job.JobID, rb.Savepoint)
-			t.Logf("failed upgrade rolled back as revision %d: job %s restored from %s", rb.Rollback.Revision, rb.Rollback.Job.JobID, rb.Savepoint)
 
 			// helm flink rollback to revision 1 (parallelism 2): its plan changes nothing; the
 			// rollback stops the job with a savepoint and starts it on 2 TaskManager pods of
@@ -506,19 +511,19 @@ func TestNativeApplicationUpgrade(t *testing.T) {
 			pods := podUIDs(t, ns, "app.kubernetes.io/instance=flink")
 			out, _ = p.ok(t, "rollback", "flink", "1", "--state", state, "--dry-run", "-o", "json")
 			plan := decode[cliPlan](t, out)
-			if plan.Revision != 4 || plan.RollbackTo != 1 || plan.Change != "restart" || len(plan.Jobs) != 1 || plan.Restore != want ||
+			if plan.Revision != revision || plan.RollbackTo != 1 || plan.Change != "restart" || len(plan.Jobs) != 1 || plan.Restore != want ||
 				!reflect.DeepEqual(plan.Jobs[0].Parallelism, []int{3, 2}) {
 				t.Fatalf("rollback --dry-run --state %s: %+v", state, plan)
 			}
 			assertSamePods(t, "pods after the rollback's plan", pods, podUIDs(t, ns, "app.kubernetes.io/instance=flink"))
-			assertRevisions(t, ns, "flink", 4)
+			assertRevisions(t, ns, "flink", revision)
 			start = time.Now()
 			out, _ = p.ok(t, "rollback", "flink", "1", "--state", state, "-o", "json")
 			back := decode[cliRollback](t, out)
 			if want == "" {
 				want = back.Savepoint
 			}
-			if back.Revision != 5 || back.RolledBackTo != 1 || back.Savepoint == "" || back.Job.State != "RUNNING" || back.Job.Running != back.Job.Total {
+			if back.Revision != revision+1 || back.RolledBackTo != 1 || back.Savepoint == "" || back.Job.State != "RUNNING" || back.Job.Running != back.Job.Total {
 				t.Fatalf("rollback: %+v", back)
 			}
 			c.assertFlinkCreated(t, c.waitTaskManagers(t, 2, "the rolled-back JobManager created 2 TaskManager pods"))
@@ -527,7 +532,8 @@ func TestNativeApplicationUpgrade(t *testing.T) {
 				t.Fatalf("parallelism after the rollback %d, want 2", p)
 			}
 			assertRestoredFrom(t, rest, back.Job.JobID, want)
-			assertRecorded(t, ns, "flink", map[int]string{1: up.Savepoint, 2: rb.Savepoint, 4: back.Savepoint})
+			recorded[revision] = back.Savepoint
+			assertRecorded(t, ns, "flink", recorded)
 			t.Logf("rollback to revision 1 (--state %s) in %s: job %s, parallelism 2, restored from %s", state, time.Since(start).Round(time.Second), back.Job.JobID, want)
 			p.ok(t, "uninstall", "flink")
 			assertNothingLeft(t, ns)
