@@ -116,11 +116,19 @@ func TestPluginSessionFlow(t *testing.T) {
 			if out, _ := h.run(t, "__complete", "flink", "cancel", "-n", ns, "flink", ""); !strings.Contains(out, inst.Job.JobID+"\t") {
 				t.Fatalf("%s completion does not offer job %s:\n%s", helm, inst.Job.JobID, out)
 			}
+			// With persistence the session keeps the uploaded jar on its claim, and the job is
+			// recorded to run again from it when an upgrade replaces the JobManager.
 			var jars struct {
-				Files []any `json:"files"`
+				Files []struct {
+					ID string `json:"id"`
+				} `json:"files"`
 			}
-			if rest.get("/jars", &jars); len(jars.Files) != 0 {
-				t.Fatalf("the uploaded jar was left on the JobManager: %v", jars.Files)
+			if rest.get("/jars", &jars); len(jars.Files) != 1 {
+				t.Fatalf("the JobManager keeps %d jars, want the uploaded one: %v", len(jars.Files), jars.Files)
+			}
+			record, err := env.cs.CoreV1().ConfigMaps(ns).Get(t.Context(), "flink-flink-jobs", metav1.GetOptions{})
+			if err != nil || !strings.Contains(record.Data[inst.Job.JobID], `"jarId":"`+jars.Files[0].ID+`"`) {
+				t.Fatalf("the jobs record does not name job %s's kept jar %s: %v (%v)", inst.Job.JobID, jars.Files[0].ID, record, err)
 			}
 			if helm == "helm4" {
 				// Uninstall stops the running job with a savepoint first.

@@ -366,9 +366,13 @@ func distRead(t *testing.T, path string) []byte {
 func TestDistHelm4RefusesTampered(t *testing.T) {
 	name := hostDist(t)
 	plugin := filepath.Join(distBuild.dir, "plugin")
-	other := distName("linux", "arm64")
-	if name == other {
-		other = distName("linux", "amd64")
+	// A tarball the release holds for another platform.
+	other := ""
+	for _, p := range distPlatforms {
+		if goos, goarch, _ := strings.Cut(p, "/"); distName(goos, goarch) != name {
+			other = distName(goos, goarch)
+			break
+		}
 	}
 	otherKey := filepath.Join(t.TempDir(), "other-key")
 	if out, err := exec.Command("bash", filepath.Join(env.root, "ci/testkey.sh"), otherKey).CombinedOutput(); err != nil {
