@@ -1,6 +1,7 @@
 package charts
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -111,5 +112,114 @@ func TestCleanupDeletesRecordWithItsSavepoints(t *testing.T) {
 				t.Fatalf("cleanup %q: deletes the record %v, want %v", args, !c.deletes, c.deletes)
 			}
 		})
+	}
+}
+
+// hookLines are the lines of script from the first that starts with from to the first after it
+// that starts with to.
+func hookLines(t *testing.T, script, from, to string) string {
+	t.Helper()
+	var lines []string
+	in := false
+	for _, l := range strings.Split(script, "\n") {
+		if strings.HasPrefix(l, from) {
+			in = true
+		}
+		if in {
+			lines = append(lines, l)
+			if strings.HasPrefix(l, to) && len(lines) > 1 {
+				return strings.Join(lines, "\n")
+			}
+		}
+	}
+	t.Fatalf("no lines from %q to %q in:\n%s", from, to, script)
+	return ""
+}
+
+// The session's submit hook reads what the release's records say of its job — whether it ran
+// (the jobs record, else the state of a chart before 0.5), the savepoint it resumes from (the
+// newest of it recorded since its last submission) — and records its submission in the jobs
+// record as the plugin reads it, keeping the entries of other writers.
+func TestSubmitHookFollowsTheRecords(t *testing.T) {
+	objs := objects(t, render(t, "flink-session", []string{submitSet}))
+	var script string
+	for _, c := range objs["Job/golden-flink-session-submit"].Spec.Template.Spec.InitContainers {
+		if c.Name == "submit" {
+			script = c.Args[0]
+		}
+	}
+	funcs := hookLines(t, script, "quote() ", "  echo \"$path\"") + "\n}"
+	record := hookLines(t, script, "  at=$(date", "  } > /out/jobs.yaml")
+	const job, other = "Top \"Speed\"", "0123456789abcdef0123456789abcdef"
+	type files map[string]string
+	run := func(t *testing.T, jobs, sps, state files, line string) (string, string) {
+		t.Helper()
+		dir := t.TempDir()
+		for sub, fs := range map[string]files{"jobs": jobs, "record": sps, "state": state, "out": nil} {
+			if err := os.Mkdir(filepath.Join(dir, sub), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range fs {
+				if err := os.WriteFile(filepath.Join(dir, sub, k), []byte(v), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		text := strings.NewReplacer("/etc/helm-flink/", dir+"/", "/out/", dir+"/out/").Replace(funcs + "\n" + line)
+		cmd := exec.Command("bash", "-c", "set -eu\n"+text)
+		cmd.Env = append(os.Environ(), "JOB_NAME="+job, "JAR=/opt/flink/examples/streaming/TopSpeedWindowing.jar")
+		b, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v\n%s", err, b)
+		}
+		out, _ := os.ReadFile(filepath.Join(dir, "out", "jobs.yaml"))
+		return strings.TrimSpace(string(b)), string(out)
+	}
+	mine := func(rev int) string {
+		return fmt.Sprintf(`{"jobId":"fedcba9876543210fedcba9876543210","jarId":"","name":"Top \"Speed\"","revision":%d,"time":"2026-12-01T00:00:00Z"}`, rev)
+	}
+	plugins := `{"jobId":"` + other + `","jarId":"1234_job.jar","revision":1,"time":"2026-12-01T00:00:00Z"}`
+	sp := func(rev int, name, path string) string {
+		return fmt.Sprintf(`{"revision":%d,"jobId":"fedcba9876543210fedcba9876543210","jobName":%q,"path":%q,"reason":"upgrade","time":"2026-12-01T00:00:00Z"}`, rev, name, path)
+	}
+	savepoints := files{
+		"20261201T000000.000000000Z-fedcba98": sp(1, job, "file:/sp/rev-1"),
+		"20261202T000000.000000000Z-fedcba98": sp(3, job, "file:/sp/rev-3"),
+		"20261203T000000.000000000Z-01234567": sp(4, "another job", "file:/sp/other"),
+	}
+	for _, c := range []struct {
+		name             string
+		jobs, sps, state files
+		ran, pending     string
+	}{
+		{"never ran", files{"x": plugins}, savepoints, nil, "", "file:/sp/rev-3"},
+		{"ran in revision 2", files{"x": plugins, "y": mine(2)}, savepoints, nil, "2", "file:/sp/rev-3"},
+		{"ran in revision 4", files{"y": mine(4)}, savepoints, nil, "4", ""},
+		{"ran under chart 0.4", nil, nil, files{"job-ran": "true", "savepoint": "file:/sp/legacy"}, "0", "file:/sp/legacy"},
+		{"ran under chart 0.4, then stopped", nil, savepoints, files{"job-ran": "true", "savepoint": ""}, "0", "file:/sp/rev-3"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got, _ := run(t, c.jobs, c.sps, c.state, `ran=$(submitted); echo "$ran|$(pending "$ran")"`); got != c.ran+"|"+c.pending {
+				t.Errorf("submitted|pending %q, want %q", got, c.ran+"|"+c.pending)
+			}
+		})
+	}
+	_, out := run(t, files{other: plugins, "fedcba9876543210fedcba9876543210": mine(2)}, nil, nil, "id=00000000000000000000000000000abc\n"+record)
+	var cm corev1.ConfigMap
+	if err := yaml.UnmarshalStrict([]byte(out), &cm); err != nil {
+		t.Fatalf("jobs.yaml: %v\n%s", err, out)
+	}
+	if cm.Name != savepoint.JobsName("golden") || cm.Labels[savepoint.JobsLabel] != "golden" {
+		t.Fatalf("the hook writes record %s %v; the plugin reads %s labelled %s=golden", cm.Name, cm.Labels, savepoint.JobsName("golden"), savepoint.JobsLabel)
+	}
+	subs, err := savepoint.Jobs{Kube: fake.NewClientset(&cm), Namespace: "flink", Release: "golden"}.List(t.Context())
+	if err != nil || len(subs) != 2 {
+		t.Fatalf("the plugin reads %+v, %v from:\n%s", subs, err, out)
+	}
+	if s := subs["00000000000000000000000000000abc"]; s.Name != job || s.JarID != "" || s.Revision != 1 || s.Jar != "/opt/flink/examples/streaming/TopSpeedWindowing.jar" {
+		t.Errorf("the hook's entry reads as %+v", s)
+	}
+	if s := subs[other]; s.JarID != "1234_job.jar" {
+		t.Errorf("the plugin's entry came back as %+v", s)
 	}
 }

@@ -23,10 +23,7 @@ import (
 // savepoint first (pre-upgrade hook) and the post-upgrade hook resumes the job from it; with HA
 // the new JobManager recovers the job from its checkpoint. A fresh job only on first install.
 
-const (
-	hooksRelease = "flink-flink-session" // the release's full name
-	hooksState   = hooksRelease + "-submit-state"
-)
+const hooksRelease = "flink-flink-session" // the release's full name
 
 // Without HA: savepoints on the release's claim.
 func TestHooksUpgradeKeepsJobWithoutHA(t *testing.T) {
@@ -67,7 +64,7 @@ func TestHooksUpgradeKeepsJobWithoutHA(t *testing.T) {
 		if sps := hooksSavepoints(t, savepoints); len(sps) != 0 {
 			t.Fatalf("the %s took savepoints %v", c.what, sps)
 		}
-		hooksAssertState(t, ns, "")
+		hooksAssertSubmitted(t, ns, job)
 		t.Logf("upgrade with the %s: JobManager kept, job %s runs on, no savepoint (%s)", c.what, job, time.Since(start).Round(time.Second))
 	}
 
@@ -116,7 +113,7 @@ func TestHooksUpgradeKeepsJobWithoutHA(t *testing.T) {
 	if e := record(t, ns, "flink"); len(e) != 1 || filepath.Base(e[0].Path) != sps[0] || e[0].Reason != "upgrade" {
 		t.Fatalf("the savepoint record after the hook stopped the job: %+v, want %s", e, sps[0])
 	}
-	hooksAssertState(t, ns, "")
+	hooksAssertSubmitted(t, ns, resumed)
 	t.Logf("upgrade with a config change: JobManager replaced, job %s stopped with %s, resumed as %s from it (%s)",
 		job, sps[0], resumed, time.Since(start).Round(time.Second))
 
@@ -145,7 +142,11 @@ func TestHooksUpgradeKeepsJobWithoutHA(t *testing.T) {
 	assertRestoredFrom(t, rest, again, savepoint)
 	t.Logf("upgrade after the job was cancelled: refused, then resumed as %s from submit.fromSavepoint (%s)", again, time.Since(start).Round(time.Second))
 
-	r.uninstall(t) // the post-delete hook deletes the submit state too
+	hooksAssertSubmitted(t, ns, again)
+	r.uninstall(t)
+	if left := submitted(t, ns, "flink"); left != nil {
+		t.Fatalf("the jobs record outlived the release: %v", left)
+	}
 }
 
 // With Kubernetes HA: the new JobManager recovers the job from its latest checkpoint (same job
@@ -252,15 +253,12 @@ func hooksOneJob(t *testing.T, rest *flinkREST) string {
 	return live[0].JID
 }
 
-// hooksAssertState checks the submit state the hooks keep: the job ran, the pending savepoint.
-func hooksAssertState(t *testing.T, ns, savepoint string) {
+// hooksAssertSubmitted checks the jobs record the submit hook keeps: job, the one it submitted or
+// found running, under the job's name, and no other of that name.
+func hooksAssertSubmitted(t *testing.T, ns, job string) {
 	t.Helper()
-	cm, err := env.cs.CoreV1().ConfigMaps(ns).Get(t.Context(), hooksState, metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cm.Data["job-ran"] != "true" || cm.Data["savepoint"] != savepoint {
-		t.Fatalf("submit state %v, want job-ran and savepoint %q", cm.Data, savepoint)
+	if got := submitted(t, ns, "flink")["CarTopSpeedWindowingExample"]; len(got) != 1 || got[0] != job {
+		t.Fatalf("the jobs record holds %v for CarTopSpeedWindowingExample, want %s", got, job)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"testing"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -31,6 +32,31 @@ func record(t *testing.T, ns, release string) []recordEntry {
 			t.Fatalf("savepoint record entry %q: %v", v, err)
 		}
 		out = append(out, e)
+	}
+	return out
+}
+
+// submitted are the job ids of the release's jobs record by the name each was submitted under,
+// read from the cluster without the plugin; none when there is no record.
+func submitted(t *testing.T, ns, release string) map[string][]string {
+	t.Helper()
+	cm, err := env.cs.CoreV1().ConfigMaps(ns).Get(t.Context(), release+"-flink-jobs", metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		t.Fatalf("the jobs record: %v", err)
+	}
+	out := map[string][]string{}
+	for k, v := range cm.Data {
+		var s struct {
+			JobID string `json:"jobId"`
+			Name  string `json:"name"`
+		}
+		if err := json.Unmarshal([]byte(v), &s); err != nil || s.JobID != k {
+			t.Fatalf("jobs record entry %s: %q (%v)", k, v, err)
+		}
+		out[s.Name] = append(out[s.Name], s.JobID)
 	}
 	return out
 }

@@ -25,15 +25,14 @@ type timed interface {
 	timeout() time.Duration
 }
 
-// onRelease is a command on an installed release, which its action context holds.
+// onRelease is a command on an installed release, read once before it runs.
 type onRelease interface {
 	release() string
+	read(*act.Release)
 }
 
-// runE runs a command's steps. Between Validate and Run, the action context gets the release the
-// command names; a command's --timeout is applied to its whole Run, here and nowhere else; the
-// JobManager connection its actions opened is closed here too (also on Ctrl-C, which cancels
-// ctx).
+// runE runs a command's steps. Between Validate and Run, the command gets the release it names;
+// a command's --timeout is applied to its whole Run, here and nowhere else (Ctrl-C cancels ctx).
 func runE(cfg *act.Config, o command) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, a []string) error {
 		if err := o.Complete(a); err != nil {
@@ -43,11 +42,12 @@ func runE(cfg *act.Config, o command) func(*cobra.Command, []string) error {
 			return err
 		}
 		if r, ok := o.(onRelease); ok {
-			if err := cfg.Load(r.release()); err != nil {
+			rel, err := cfg.Load(r.release())
+			if err != nil {
 				return err
 			}
+			r.read(rel)
 		}
-		defer cfg.Close()
 		t, ok := o.(timed)
 		if !ok {
 			return o.Run(cmd.Context())
@@ -118,6 +118,7 @@ func (o *clusterOptions) write(v any, table func(w io.Writer)) error {
 type releaseOptions struct {
 	clusterOptions
 	name string
+	rel  *act.Release
 }
 
 func newReleaseOptions(cfg *act.Config, out io.Writer) releaseOptions {
@@ -130,6 +131,8 @@ func (o *releaseOptions) Complete(a []string) error {
 }
 
 func (o *releaseOptions) release() string { return o.name }
+
+func (o *releaseOptions) read(rel *act.Release) { o.rel = rel }
 
 // releaseCmd is the command use (one argument, RELEASE, completed from the namespace's
 // releases) that runs o.

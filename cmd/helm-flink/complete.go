@@ -66,12 +66,15 @@ func completeReleaseAndJob(cfg *act.Config, restURL *string) cobra.CompletionFun
 func jobIDs(ctx context.Context, cfg *act.Config, name, restURL string) []cobra.Completion {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	defer cfg.Close()
 	cfg.RESTURL = restURL
-	if cfg.Init() != nil || cfg.Load(name) != nil {
+	if cfg.Init() != nil {
 		return nil
 	}
-	jobs, err := cluster.NewJobs(cfg).Run(ctx)
+	rel, err := cfg.Load(name)
+	if err != nil {
+		return nil
+	}
+	jobs, err := cluster.NewJobs(cfg).Run(ctx, rel)
 	if err != nil {
 		return nil
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -21,7 +22,7 @@ func newJobsCmd(cfg *act.Config, out io.Writer) *cobra.Command {
 }
 
 func (o *jobsOptions) Run(ctx context.Context) error {
-	jobs, err := cluster.NewJobs(o.cfg).Run(ctx)
+	jobs, err := cluster.NewJobs(o.cfg).Run(ctx, o.rel)
 	if err != nil {
 		return err
 	}
@@ -31,16 +32,22 @@ func (o *jobsOptions) Run(ctx context.Context) error {
 type statusOptions struct{ releaseOptions }
 
 func newStatusCmd(cfg *act.Config, out io.Writer) *cobra.Command {
-	return releaseCmd(cfg, &statusOptions{newReleaseOptions(cfg, out)}, "status RELEASE", "Show a release: revision, pods, TaskManagers, free slots and jobs")
+	return releaseCmd(cfg, &statusOptions{newReleaseOptions(cfg, out)}, "status RELEASE", "Show a release: revision, pods, TaskManagers, free slots, jobs and health; exits 0 only when healthy")
+}
+
+// healthCodes are status's exit codes by health.
+var healthCodes = map[cluster.Health]int{
+	cluster.Healthy: exit.OK, cluster.JobFailing: exit.JobFailed, cluster.JobMissing: exit.JobMissing, cluster.Unreachable: exit.Other,
 }
 
 func (o *statusOptions) Run(ctx context.Context) error {
-	r, err := cluster.NewStatus(o.cfg).Run(ctx)
+	r, err := cluster.NewStatus(o.cfg).Run(ctx, o.rel)
 	if err != nil {
 		return err
 	}
-	return o.write(r, func(w io.Writer) {
+	err = o.write(r, func(w io.Writer) {
 		fmt.Fprintf(w, "RELEASE\t%s\nNAMESPACE\t%s\nREVISION\t%d\nSTATUS\t%s\nCHART\t%s\n", r.Release.Name, r.Release.Namespace, r.Release.Revision, r.Release.Status, r.Release.Chart)
+		fmt.Fprintf(w, "HEALTH\t%s\n", health(r))
 		if r.Release.FluxOwner != "" {
 			fmt.Fprintf(w, "MANAGED BY\tFlux HelmRelease %s\n", r.Release.FluxOwner)
 		}
@@ -61,6 +68,17 @@ func (o *statusOptions) Run(ctx context.Context) error {
 			jobsTable(w, r.Jobs)
 		}
 	})
+	if err != nil || r.Health == cluster.Healthy {
+		return err
+	}
+	return exit.With(healthCodes[r.Health], errors.New(health(r)))
+}
+
+func health(r *cluster.Report) string {
+	if r.Problem == "" {
+		return string(r.Health)
+	}
+	return string(r.Health) + ": " + r.Problem
 }
 
 // jobOptions are a command on one job of a release: RELEASE JOB.
@@ -102,7 +120,7 @@ func newCancelCmd(cfg *act.Config, out io.Writer) *cobra.Command {
 }
 
 func (o *cancelOptions) Run(ctx context.Context) error {
-	if err := cluster.NewCancel(o.cfg).Run(ctx, o.jobID); err != nil {
+	if err := cluster.NewCancel(o.cfg).Run(ctx, o.rel, o.jobID); err != nil {
 		return err
 	}
 	return o.write(map[string]string{"jobId": o.jobID, "state": "CANCELED"}, func(w io.Writer) {
@@ -157,7 +175,7 @@ func (o *savepointOptions) validDir() error {
 }
 
 func (o *savepointOptions) Run(ctx context.Context) error {
-	loc, err := o.savepoint.Run(ctx, o.jobID)
+	loc, err := o.savepoint.Run(ctx, o.rel, o.jobID)
 	if err != nil {
 		return err
 	}

@@ -28,13 +28,6 @@ With --detailed-exitcode it exits 0 when there is nothing to do, 5 when every jo
 untouched, and 6 when a job is stopped, restored, recovered or lost; an upgrade that would be
 refused exits 1, as the upgrade would.`
 
-// Exit codes of plan --detailed-exitcode, beside the documented ones (1 bad input, 2 timeout,
-// 3 job failed, 4 other).
-const (
-	planChanges      = 5
-	planTouchesState = 6
-)
-
 type planOptions struct {
 	changeOptions
 	detailed bool
@@ -57,7 +50,7 @@ func newPlanCmd(cfg *act.Config, out io.Writer) *cobra.Command {
 }
 
 func (o *planOptions) Run(ctx context.Context) error {
-	p, err := o.upgrade.Plan(ctx, o.chart, o.values)
+	p, err := o.upgrade.Plan(ctx, o.rel, o.chart, o.values)
 	if err != nil {
 		return err
 	}
@@ -70,9 +63,9 @@ func (o *planOptions) Run(ctx context.Context) error {
 	case !o.detailed || p.Change == upgrade.NoChange:
 		return nil
 	case p.TouchesState():
-		return exit.With(planTouchesState, errQuiet)
+		return exit.With(exit.PlanTouchesState, errQuiet)
 	default:
-		return exit.With(planChanges, errQuiet)
+		return exit.With(exit.PlanChanges, errQuiet)
 	}
 }
 

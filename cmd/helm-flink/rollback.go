@@ -81,13 +81,13 @@ func (o *rollbackOptions) Validate() error {
 
 func (o *rollbackOptions) Run(ctx context.Context) error {
 	if o.dryRun {
-		p, err := o.upgrade.RollbackPlan(ctx, o.revision)
+		p, err := o.upgrade.RollbackPlan(ctx, o.rel, o.revision)
 		if err != nil {
 			return err
 		}
 		return writePlan(o.out, o.output, p)
 	}
-	res, err := o.upgrade.Rollback(ctx, o.revision)
+	res, err := o.upgrade.Rollback(ctx, o.rel, o.revision)
 	if err != nil {
 		if res != nil && res.Rollback != nil && (o.output == "json" || o.output == "yaml") {
 			_ = o.write(res, nil)

@@ -80,12 +80,13 @@ func (o *savepointsOptions) Complete(a []string) error {
 
 func (o *savepointsOptions) Run(ctx context.Context) error {
 	if o.prune {
-		if err := o.cfg.Load(o.name); err != nil {
+		rel, err := o.cfg.Load(o.name)
+		if err != nil {
 			return err
 		}
 		p := cluster.NewPrune(o.cfg)
 		p.Keep, p.OlderThan = o.keep, o.olderThan
-		res, err := p.Run(ctx)
+		res, err := p.Run(ctx, rel)
 		if err != nil {
 			if res != nil && (o.output == "json" || o.output == "yaml") {
 				_ = o.write(res, nil)

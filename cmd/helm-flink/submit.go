@@ -27,7 +27,7 @@ func (o *submitOptions) Validate() error {
 }
 
 func (o *submitOptions) Run(ctx context.Context) error {
-	res, err := o.submit.Run(ctx)
+	res, err := o.submit.Run(ctx, o.rel)
 	if err != nil {
 		return err
 	}

@@ -31,7 +31,7 @@ func (o *uninstallOptions) Validate() error {
 }
 
 func (o *uninstallOptions) Run(ctx context.Context) error {
-	res, err := o.uninstall.Run(ctx)
+	res, err := o.uninstall.Run(ctx, o.rel)
 	if err != nil {
 		return err
 	}

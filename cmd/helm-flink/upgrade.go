@@ -94,13 +94,13 @@ func addUpgradeFlags(cmd *cobra.Command, vals *values.Options, chart *act.ChartR
 
 func (o *upgradeOptions) Run(ctx context.Context) error {
 	if o.dryRun {
-		p, err := o.upgrade.Plan(ctx, o.chart, o.values)
+		p, err := o.upgrade.Plan(ctx, o.rel, o.chart, o.values)
 		if err != nil {
 			return err
 		}
 		return writePlan(o.out, o.output, p)
 	}
-	res, err := o.upgrade.Run(ctx, o.chart, o.values)
+	res, err := o.upgrade.Run(ctx, o.rel, o.chart, o.values)
 	if err != nil {
 		if res != nil && res.Rollback != nil && (o.output == "json" || o.output == "yaml") {
 			// A failed upgrade's result says what happened to the release and the job's state.

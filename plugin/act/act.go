@@ -1,10 +1,11 @@
-// Package act is the context every action runs in: Helm's configuration, the clients, the release, its JobManager.
+// Package act is the context every action runs in: Helm's configuration and the clients, and the release acted on as a value.
 //
-// It is built once per command and passed to the actions as Helm's pkg/action passes its
-// action.Configuration. A Config holds Helm's environment (HELM_NAMESPACE, HELM_KUBECONTEXT,
+// A Config is built once per command and passed to the actions as Helm's pkg/action passes its
+// action.Configuration. It holds Helm's environment (HELM_NAMESPACE, HELM_KUBECONTEXT,
 // KUBECONFIG, HELM_DRIVER, HELM_DEBUG, so that `helm flink` behaves like `helm`), Helm's action
-// configuration, the Kubernetes client, the release acted on, and a connection to its JobManager
-// opened when an action first needs it.
+// configuration and the Kubernetes client, and nothing that changes while a command runs: the
+// release is a Release read once and passed to the actions, and whoever opens a connection to its
+// JobManager (Connect, WaitUp) closes it.
 package act
 
 import (
@@ -24,7 +25,6 @@ import (
 
 	"github.com/helm-flink/helm-flink/plugin/exit"
 	"github.com/helm-flink/helm-flink/plugin/jobmanager"
-	"github.com/helm-flink/helm-flink/plugin/manifest"
 	"github.com/helm-flink/helm-flink/plugin/savepoint"
 )
 
@@ -46,10 +46,6 @@ type Config struct {
 	// Kube and KubeConfig reach the cluster Helm is pointed at; set them to use another client.
 	Kube       kubernetes.Interface
 	KubeConfig *rest.Config
-	// Release is the release acted on: the one Load found, or the one an install created.
-	Release *release.Release
-
-	jm *jobmanager.JobManager
 }
 
 // New reads Helm's environment.
@@ -114,16 +110,18 @@ func (c *Config) Get(name string) (*release.Release, error) {
 	return rel, nil
 }
 
-// Load finds release name, the one the user named: one that does not exist is an input error
+// Load reads release name, the one the user named: one that does not exist is an input error
 // naming the namespace looked in.
-func (c *Config) Load(name string) error {
+func (c *Config) Load(name string) (*Release, error) {
 	rel, err := c.Get(name)
 	if errors.Is(err, errNotFound) {
 		ns := c.Namespace()
-		return exit.InputError(fmt.Errorf("%w in namespace %s (see helm list -n %s)", err, ns, ns))
+		return nil, exit.InputError(fmt.Errorf("%w in namespace %s (see helm list -n %s)", err, ns, ns))
 	}
-	c.Release = rel
-	return err
+	if err != nil {
+		return nil, err
+	}
+	return Read(rel)
 }
 
 // Uninstall removes a release and waits until its objects are gone.
@@ -136,65 +134,30 @@ func (c *Config) Uninstall(name string, timeout time.Duration) error {
 	return nil
 }
 
-// JobManager is the connection to the release's JobManager, opened on first use.
-func (c *Config) JobManager(ctx context.Context) (*jobmanager.JobManager, error) {
-	if c.jm != nil {
-		return c.jm, nil
-	}
+// Connect opens a connection to rel's JobManager; the caller closes it.
+func (c *Config) Connect(ctx context.Context, rel *Release) (*jobmanager.JobManager, error) {
 	cs, rc, err := c.Clientset()
 	if err != nil {
 		return nil, err
 	}
-	jm, err := jobmanager.Connect(ctx, cs, rc, c.Release.Namespace, c.Release.Name, c.RESTURL)
+	jm, err := jobmanager.Connect(ctx, cs, rc, rel.Namespace, rel.Name, c.RESTURL)
 	if err != nil {
 		return nil, err
 	}
-	jm.Native = c.native(cs)
-	c.jm = jm
+	jm.Native = rel.Kind.Native(cs)
 	return jm, nil
 }
 
-// native is what a native release's JobManager connection needs to follow the TaskManager pods
-// Flink creates; nil for any other release.
-func (c *Config) native(cs kubernetes.Interface) *jobmanager.Native {
-	m, err := manifest.Parse(c.Release.Manifest)
-	if err != nil || !m.Native() {
-		return nil
-	}
-	return &jobmanager.Native{Kube: cs, ClusterID: m.ClusterID(), MinTaskManagers: m.NativeMinTaskManagers()}
-}
-
-// WaitUp waits until the release's cluster is up (see jobmanager.Up) and connects to its
-// JobManager anew: the one connected to before may be gone.
-func (c *Config) WaitUp(ctx context.Context, o jobmanager.UpOptions) (*jobmanager.JobManager, error) {
-	c.Close()
+// WaitUp waits until rel's cluster is up, as its kind has it (see jobmanager.Up), and returns a
+// connection to its JobManager; the caller closes it.
+func (c *Config) WaitUp(ctx context.Context, rel *Release, o jobmanager.UpOptions) (*jobmanager.JobManager, error) {
 	cs, rc, err := c.Clientset()
 	if err != nil {
 		return nil, err
 	}
-	o.RESTURL, o.Progress, o.Native = c.RESTURL, c.Progressf, c.native(cs)
-	jm, err := jobmanager.Up(ctx, cs, rc, c.Release.Namespace, c.Release.Name, o)
-	if err != nil {
-		return nil, err
-	}
-	c.jm = jm
-	return jm, nil
-}
-
-// NativeClusterID is the cluster id of a release in Flink's native Kubernetes mode (whose
-// JobManager creates its TaskManager pods), or "".
-func (c *Config) NativeClusterID() string {
-	if n := c.native(nil); n != nil {
-		return n.ClusterID
-	}
-	return ""
-}
-
-// Close closes the connection to the JobManager, if one is open; the next JobManager opens
-// another. Actions that restart the JobManager close it first.
-func (c *Config) Close() {
-	c.jm.Close()
-	c.jm = nil
+	o.RESTURL, o.Progress, o.Native = c.RESTURL, c.Progressf, rel.Kind.Native(cs)
+	rel.Kind.up(&o)
+	return jobmanager.Up(ctx, cs, rc, rel.Namespace, rel.Name, o)
 }
 
 // HelmTimeout is what is left of ctx's deadline, for the Helm SDK's calls that take a timeout
@@ -206,23 +169,23 @@ func HelmTimeout(ctx context.Context) time.Duration {
 	return 5 * time.Minute
 }
 
-// Savepoints is the savepoint record of the release.
-func (c *Config) Savepoints() (savepoint.Record, error) {
+// Savepoints is the savepoint record of release name.
+func (c *Config) Savepoints(name string) (savepoint.Record, error) {
 	cs, _, err := c.Clientset()
 	if err != nil {
 		return savepoint.Record{}, err
 	}
-	return savepoint.Record{Kube: cs, Namespace: c.Release.Namespace, Release: c.Release.Name}, nil
+	return savepoint.Record{Kube: cs, Namespace: c.Namespace(), Release: name}, nil
 }
 
-// RecordSavepoint records a savepoint just taken against the release's current revision. The
+// RecordSavepoint records a savepoint just taken of a job of rel against its revision. The
 // savepoint exists whether or not it is recorded, and its path has been printed: a record that
 // cannot be written is reported, not an error of the action.
-func (c *Config) RecordSavepoint(ctx context.Context, e savepoint.Entry) {
+func (c *Config) RecordSavepoint(ctx context.Context, rel *Release, e savepoint.Entry) {
 	if e.Revision == 0 {
-		e.Revision = c.Release.Version
+		e.Revision = rel.Version
 	}
-	r, err := c.Savepoints()
+	r, err := c.Savepoints(rel.Name)
 	if err == nil {
 		err = r.Add(ctx, e)
 	}

@@ -3,6 +3,7 @@ package act_test
 import (
 	"context"
 	"encoding/json"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"github.com/helm-flink/helm-flink/plugin/act"
 	"github.com/helm-flink/helm-flink/plugin/exit"
 	"github.com/helm-flink/helm-flink/plugin/internal/fake"
+	"github.com/helm-flink/helm-flink/plugin/jobmanager"
 )
 
 func TestChartMode(t *testing.T) {
@@ -47,27 +49,83 @@ func TestJobIDIsTheChartsOwn(t *testing.T) {
 	} {
 		cfg := fake.Config(t, "")
 		rel := fake.Install(t, cfg, tc.name, "flink-job", tc.vals)
-		m := regexp.MustCompile(`- "?--job-id"?\n\s*- "?([0-9a-f]{32})"?`).FindStringSubmatch(rel.Manifest)
-		got, err := act.JobID(rel)
+		m := regexp.MustCompile(`- "?--job-id"?\n\s*- "?([0-9a-f]{32})"?`).FindStringSubmatch(rel.Release.Manifest)
+		got, err := rel.JobID()
 		if m == nil || err != nil || got != m[1] {
 			t.Errorf("%s: plugin waits for %q (%v), chart runs %v", tc.name, got, err, m)
 		}
 	}
-	if _, err := act.JobID(fake.Install(t, fake.Config(t, ""), "s", "flink-session", nil)); err == nil {
+	if _, err := fake.Install(t, fake.Config(t, ""), "s", "flink-session", nil).JobID(); err == nil {
 		t.Error("a session release runs no job of its own")
 	}
 }
 
 func TestLoad(t *testing.T) {
 	cfg := fake.Config(t, "")
-	err := cfg.Load("nope")
+	_, err := cfg.Load("nope")
 	if exit.Code(err) != exit.Input || !strings.Contains(err.Error(), "in namespace flink (see helm list -n flink)") {
 		t.Fatalf("a release that does not exist: exit %d: %v", exit.Code(err), err)
 	}
-	fake.Install(t, cfg, "there", "flink-session", nil)
-	cfg.Release = nil
-	if err := cfg.Load("there"); err != nil || cfg.Release == nil || cfg.Release.Name != "there" {
-		t.Fatalf("%v, %v", err, cfg.Release)
+	fake.Install(t, cfg, "there", "flink-session", map[string]any{"taskmanager": map[string]any{"replicas": 3}})
+	rel, err := cfg.Load("there")
+	if err != nil || rel.Name != "there" || rel.Mode() != act.Session || len(rel.Objects) == 0 {
+		t.Fatalf("%v, %v", err, rel)
+	}
+	tm, _ := rel.Values["taskmanager"].(map[string]any)
+	if tm["replicas"] != 3 || rel.Values["image"] == nil {
+		t.Errorf("the values as the templates saw them: the user's over the chart's defaults, got taskmanager %v, image %v", tm, rel.Values["image"])
+	}
+}
+
+// Each of the four kinds of cluster is told from the release as the charts render it.
+func TestKindOf(t *testing.T) {
+	native := map[string]any{"mode": "native"}
+	for _, tc := range []struct {
+		chart  string
+		vals   map[string]any
+		want   string
+		native bool
+	}{
+		{"flink-session", nil, "standalone session", false},
+		{"flink-session", native, "native session", true},
+		{"flink-job", nil, "standalone application", false},
+		{"flink-job", native, "native application", true},
+	} {
+		rel := fake.Install(t, fake.Config(t, ""), "k", tc.chart, tc.vals)
+		k := rel.Kind
+		if k.String() != tc.want || (k.Native(nil) != nil) != tc.native || (k.ClusterID() != "") != tc.native {
+			t.Errorf("%s %v: %s (native %v, cluster id %q), want %s", tc.chart, tc.vals, k, k.Native(nil), k.ClusterID(), tc.want)
+		}
+		jms, err := k.Retiring(context.Background(), fake.Config(t, "").Kube, rel)
+		if err != nil || (jms != nil) != tc.native {
+			t.Errorf("%s: JobManager pods to retire the TaskManagers of %v (%v): only native TaskManagers are the JobManager's", tc.want, jms, err)
+		}
+	}
+}
+
+// An application's job flags are chart values, as they are (no string round trip); a session
+// takes them as flags of the submission.
+func TestJobValues(t *testing.T) {
+	job := jobmanager.Spec{Jar: "https://repo.example.com/job.jar", EntryClass: "com.example.Job",
+		Args: []string{"--input", "a b", `"quoted"`, "k=v,w"}, Parallelism: 4, Savepoint: "s3://b/sp-1", AllowNonRestoredState: true}
+	got, err := act.JobsOf(act.Application).Values(job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"parallelism": int64(4), "job": map[string]any{
+		"jarURI": job.Jar, "entryClass": job.EntryClass, "args": []any{"--input", "a b", `"quoted"`, "k=v,w"},
+		"fromSavepoint": job.Savepoint, "allowNonRestoredState": true}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("application values\n got %#v\nwant %#v", got, want)
+	}
+	if _, err := act.JobsOf(act.Application).Values(jobmanager.Spec{Jar: "/tmp/job.jar"}); err == nil {
+		t.Error("a local jar file for an application chart must be refused: the pods cannot see it")
+	}
+	if v, err := act.JobsOf(act.Session).Values(jobmanager.Spec{Jar: "/tmp/job.jar", Parallelism: 2}); v != nil || err != nil {
+		t.Errorf("a session's job is submitted, not a value: %v %v", v, err)
+	}
+	if _, err := act.JobsOf(act.Session).Values(jobmanager.Spec{EntryClass: "com.example.Job"}); err == nil {
+		t.Error("--entry-class without --jar on a session chart must be refused")
 	}
 }
 

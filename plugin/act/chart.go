@@ -9,9 +9,6 @@ import (
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/registry"
-	"helm.sh/helm/v3/pkg/release"
-
-	"github.com/helm-flink/helm-flink/plugin/manifest"
 )
 
 // Mode is how a chart runs Flink.
@@ -39,19 +36,6 @@ func ChartMode(ch *chart.Chart) Mode {
 		return Application
 	}
 	return Session
-}
-
-// JobID is the id of the job an application release runs, as its chart renders it into the
-// JobManager's arguments.
-func JobID(rel *release.Release) (string, error) {
-	m, err := manifest.Parse(rel.Manifest)
-	if err != nil {
-		return "", fmt.Errorf("the job id of release %q: %w", rel.Name, err)
-	}
-	if m.JobID() == "" {
-		return "", fmt.Errorf("the job id of release %q: its JobManager is started with no --job-id", rel.Name)
-	}
-	return m.JobID(), nil
 }
 
 // ChartRef is a chart as Helm takes it: a directory, a .tgz, repo/chart, a URL or oci://, with

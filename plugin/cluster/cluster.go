@@ -3,45 +3,49 @@ package cluster
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/helm-flink/helm-flink/plugin/act"
+	"github.com/helm-flink/helm-flink/plugin/flink"
 	"github.com/helm-flink/helm-flink/plugin/jobmanager"
 	"github.com/helm-flink/helm-flink/plugin/kube"
 	"github.com/helm-flink/helm-flink/plugin/savepoint"
 )
 
-// Jobs lists cfg's release's jobs.
+// Jobs lists a release's jobs.
 type Jobs struct{ cfg *act.Config }
 
-// NewJobs is the job list of cfg's release.
+// NewJobs is a job list with cfg.
 func NewJobs(cfg *act.Config) *Jobs { return &Jobs{cfg: cfg} }
 
-// Run lists the jobs, newest first.
-func (a *Jobs) Run(ctx context.Context) ([]jobmanager.Job, error) {
-	jm, err := a.cfg.JobManager(ctx)
+// Run lists rel's jobs, newest first.
+func (a *Jobs) Run(ctx context.Context, rel *act.Release) ([]jobmanager.Job, error) {
+	jm, err := a.cfg.Connect(ctx, rel)
 	if err != nil {
 		return nil, err
 	}
+	defer jm.Close()
 	return jm.Jobs(ctx)
 }
 
-// Cancel cancels a job of cfg's release, with no savepoint.
+// Cancel cancels a job of a release, with no savepoint.
 type Cancel struct{ cfg *act.Config }
 
-// NewCancel is a cancellation on cfg's release.
+// NewCancel is a cancellation with cfg.
 func NewCancel(cfg *act.Config) *Cancel { return &Cancel{cfg: cfg} }
 
-// Run cancels the job and waits until it is CANCELED.
-func (a *Cancel) Run(ctx context.Context, jobID string) error {
-	jm, err := a.cfg.JobManager(ctx)
+// Run cancels rel's job and waits until it is CANCELED.
+func (a *Cancel) Run(ctx context.Context, rel *act.Release, jobID string) error {
+	jm, err := a.cfg.Connect(ctx, rel)
 	if err != nil {
 		return err
 	}
+	defer jm.Close()
 	return jm.Cancel(ctx, jobID)
 }
 
-// Savepoint takes a savepoint of a running job of cfg's release; with Stop the job ends with it.
+// Savepoint takes a savepoint of a running job of a release; with Stop the job ends with it.
 type Savepoint struct {
 	cfg *act.Config
 
@@ -51,22 +55,23 @@ type Savepoint struct {
 	Stop, Drain bool
 }
 
-// NewSavepoint is a savepoint on cfg's release.
+// NewSavepoint is a savepoint with cfg.
 func NewSavepoint(cfg *act.Config) *Savepoint { return &Savepoint{cfg: cfg} }
 
 // Run takes the savepoint and returns its path once it is complete.
-func (a *Savepoint) Run(ctx context.Context, jobID string) (string, error) {
+func (a *Savepoint) Run(ctx context.Context, rel *act.Release, jobID string) (string, error) {
 	flag := "--dir"
 	if a.Stop {
 		flag = "--savepoint-dir"
 	}
-	if err := a.cfg.CheckSavepointDir(flag, a.Dir); err != nil {
+	if err := act.CheckSavepointDir(rel, flag, a.Dir); err != nil {
 		return "", err
 	}
-	jm, err := a.cfg.JobManager(ctx)
+	jm, err := a.cfg.Connect(ctx, rel)
 	if err != nil {
 		return "", err
 	}
+	defer jm.Close()
 	var name string
 	if jobs, err := jm.Jobs(ctx); err == nil {
 		for _, j := range jobs {
@@ -86,14 +91,14 @@ func (a *Savepoint) Run(ctx context.Context, jobID string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	a.cfg.RecordSavepoint(ctx, savepoint.Entry{JobID: jobID, JobName: name, Path: loc, Reason: reason})
+	a.cfg.RecordSavepoint(ctx, rel, savepoint.Entry{JobID: jobID, JobName: name, Path: loc, Reason: reason})
 	return loc, nil
 }
 
-// Status reports on cfg's release.
+// Status reports on a release.
 type Status struct{ cfg *act.Config }
 
-// NewStatus is the status of cfg's release.
+// NewStatus is a status with cfg.
 func NewStatus(cfg *act.Config) *Status { return &Status{cfg: cfg} }
 
 // Report is `helm flink status`.
@@ -111,6 +116,56 @@ type Report struct {
 	Jobs []jobmanager.Job `json:"jobs"`
 	// JobManagerError is why the Flink part is missing when the JobManager could not be reached.
 	JobManagerError string `json:"jobManagerError,omitempty"`
+	// Health is how the release stands, and Problem why when it is not healthy.
+	Health  Health `json:"health"`
+	Problem string `json:"problem,omitempty"`
+}
+
+// Health of a release, as status reports it.
+type Health string
+
+// Healths.
+const (
+	// Healthy: the JobManager answers, every job runs with every task (or finished), and the
+	// job the release defines is among them.
+	Healthy Health = "healthy"
+	// JobFailing: a job failed, restarts, or is RUNNING with tasks that are not.
+	JobFailing Health = "job failing"
+	// JobMissing: the job the release defines (an application's own, the session chart's
+	// submit.jobName) does not run.
+	JobMissing Health = "job missing"
+	// Unreachable: no JobManager answered.
+	Unreachable Health = "unreachable"
+)
+
+// judge sets the report's health from its jobs: own is the job the release defines, by id (an
+// application's) or by name (the session chart's own job), "" for none.
+func (r *Report) judge(ownID, ownName string) {
+	if r.JobManagerError != "" {
+		r.Health, r.Problem = Unreachable, "the JobManager cannot be reached: "+r.JobManagerError
+		return
+	}
+	r.Health = Healthy
+	own := ownID == "" && ownName == ""
+	for _, j := range r.Jobs {
+		mine := (ownID != "" && j.ID == ownID) || (ownName != "" && j.Name == ownName)
+		if mine && j.Outcome.OK() {
+			own = true
+		}
+		if j.State == string(flink.JobCanceled) || j.Outcome.OK() {
+			continue
+		}
+		if r.Health == Healthy {
+			r.Health, r.Problem = JobFailing, fmt.Sprintf("job %s (%s) is %s with %d of %d tasks running", j.ID, j.Name, j.State, j.Running, j.Total)
+		}
+	}
+	if !own && r.Health == Healthy {
+		what := "job " + ownID
+		if ownID == "" {
+			what = "job " + ownName + " (submit.jobName)"
+		}
+		r.Health, r.Problem = JobMissing, fmt.Sprintf("%s, the release's own, does not run", what)
+	}
 }
 
 // ReleaseInfo is the Helm side of a status.
@@ -126,8 +181,7 @@ type ReleaseInfo struct {
 
 // Run gathers pods from Kubernetes and TaskManagers, slots and jobs from the JobManager; an
 // unreachable JobManager still gives the Kubernetes part, with the reason.
-func (a *Status) Run(ctx context.Context) (*Report, error) {
-	rel := a.cfg.Release
+func (a *Status) Run(ctx context.Context, rel *act.Release) (*Report, error) {
 	info := ReleaseInfo{Name: rel.Name, Namespace: rel.Namespace, Revision: rel.Version}
 	if rel.Info != nil {
 		info.Status, info.Updated = rel.Info.Status.String(), rel.Info.LastDeployed.Time
@@ -135,28 +189,32 @@ func (a *Status) Run(ctx context.Context) (*Report, error) {
 	if rel.Chart != nil && rel.Chart.Metadata != nil {
 		info.Chart = rel.Chart.Metadata.Name + "-" + rel.Chart.Metadata.Version
 	}
-	info.FluxOwner, _ = act.FluxOwner(rel)
+	info.FluxOwner, _ = act.FluxOwner(rel.Release)
 	cs, _, err := a.cfg.Clientset()
 	if err != nil {
 		return nil, err
 	}
-	r := &Report{Release: info, NativeClusterID: a.cfg.NativeClusterID()}
+	r := &Report{Release: info, NativeClusterID: rel.Kind.ClusterID()}
 	if r.Pods, err = kube.Pods(ctx, cs, rel.Namespace, rel.Name); err != nil {
 		return nil, err
 	}
-	jm, err := a.cfg.JobManager(ctx)
+	jm, err := a.cfg.Connect(ctx, rel)
 	if err != nil {
 		r.JobManagerError = err.Error()
+		r.judge("", "")
 		return r, nil
 	}
+	defer jm.Close()
 	ov, err := jm.REST.Overview(ctx)
 	if err != nil {
 		r.JobManagerError = err.Error()
+		r.judge("", "")
 		return r, nil
 	}
 	r.FlinkVersion, r.TaskManagers, r.SlotsTotal, r.SlotsFree = ov.FlinkVersion, ov.TaskManagers, ov.SlotsTotal, ov.SlotsAvailable
 	if r.Jobs, err = jm.Jobs(ctx); err != nil {
 		r.JobManagerError = err.Error()
 	}
+	r.judge(rel.Kind.Own(rel))
 	return r, nil
 }

@@ -2,6 +2,7 @@ package cluster_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -34,8 +35,8 @@ func TestStatus(t *testing.T) {
 	for _, v := range fake.Versions {
 		jm := fake.Serve(t, fake.Load(t, v, "overview"), fake.Load(t, v, "jobs"))
 		cfg := fake.Config(t, jm, pod("flink-tm-b", "taskmanager", true), pod("flink-jm", "jobmanager", true), pod("flink-tm-a", "taskmanager", false))
-		fake.Install(t, cfg, "flink", "flink-session", nil)
-		r, err := cluster.NewStatus(cfg).Run(ctx)
+		rel := fake.Install(t, cfg, "flink", "flink-session", nil)
+		r, err := cluster.NewStatus(cfg).Run(ctx, rel)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -59,8 +60,8 @@ func TestStatus(t *testing.T) {
 // A JobManager that cannot be reached still gives the Kubernetes part, with the reason.
 func TestStatusWithoutJobManager(t *testing.T) {
 	cfg := fake.Config(t, "", pod("flink-jm", "jobmanager", false))
-	fake.Install(t, cfg, "flink", "flink-session", nil)
-	r, err := cluster.NewStatus(cfg).Run(ctx)
+	rel := fake.Install(t, cfg, "flink", "flink-session", nil)
+	r, err := cluster.NewStatus(cfg).Run(ctx, rel)
 	if err != nil || len(r.Pods) != 1 || !strings.Contains(r.JobManagerError, "no ready pod") || r.Jobs != nil {
 		t.Fatalf("%+v, %v", r, err)
 	}
@@ -73,30 +74,75 @@ func TestJobActions(t *testing.T) {
 	trigger, taken := fake.Load(t, v, "savepoint-trigger"), fake.Load(t, v, "savepoint-completed")
 	cfg := fake.Config(t, fake.Serve(t, fake.Load(t, v, "jobs"), fake.Load(t, v, "job-running").At(canceled.Route()),
 		fake.Load(t, v, "cancel"), canceled, trigger, taken))
-	fake.Install(t, cfg, "flink", "flink-session", nil)
-	if jobs, err := cluster.NewJobs(cfg).Run(ctx); err != nil || len(jobs) < 5 {
+	rel := fake.Install(t, cfg, "flink", "flink-session", nil)
+	if jobs, err := cluster.NewJobs(cfg).Run(ctx, rel); err != nil || len(jobs) < 5 {
 		t.Fatalf("jobs: %v %v", jobs, err)
 	}
-	if err := cluster.NewCancel(cfg).Run(ctx, id); err != nil {
+	if err := cluster.NewCancel(cfg).Run(ctx, rel, id); err != nil {
 		t.Fatalf("cancel: %v", err)
 	}
 	sp := cluster.NewSavepoint(cfg)
 	// A directory in a pod's own file system is refused before the JobManager is asked.
 	sp.Dir = "file:///sp"
-	if _, err := sp.Run(ctx, id); exit.Code(err) != exit.Input || !strings.Contains(err.Error(), "--dir: savepoint directory is on the pod's own file system") {
+	if _, err := sp.Run(ctx, rel, id); exit.Code(err) != exit.Input || !strings.Contains(err.Error(), "--dir: savepoint directory is on the pod's own file system") {
 		t.Fatalf("savepoint into a pod's own file system: %v", err)
 	}
 	sp.Dir = "s3://bucket/sp"
 	// The job is CANCELED by now: a savepoint is refused as the user's mistake.
-	if _, err := sp.Run(ctx, id); exit.Code(err) != exit.Input {
+	if _, err := sp.Run(ctx, rel, id); exit.Code(err) != exit.Input {
 		t.Fatalf("savepoint of a cancelled job: exit %d: %v", exit.Code(err), err)
 	}
 	sid := strings.Split(trigger.Request.Path, "/")[2]
 	cfg = fake.Config(t, fake.Serve(t, fake.Load(t, v, "job-running").At("GET /jobs/"+sid), trigger, taken))
-	fake.Install(t, cfg, "flink", "flink-session", map[string]any{"persistence": map[string]any{"enabled": true}})
+	rel = fake.Install(t, cfg, "flink", "flink-session", map[string]any{"persistence": map[string]any{"enabled": true}})
 	sp = cluster.NewSavepoint(cfg)
 	sp.Dir = "file:///flink-data/sp"
-	if loc, err := sp.Run(ctx, sid); err != nil || !strings.Contains(loc, "savepoint-") {
+	if loc, err := sp.Run(ctx, rel, sid); err != nil || !strings.Contains(loc, "savepoint-") {
 		t.Fatalf("savepoint: %q %v", loc, err)
+	}
+}
+
+// Status judges the release's health: a failed or restarting job, the release's own job missing
+// (an application's, by id; the session chart's submit.jobName, by name), or none of these.
+func TestStatusHealth(t *testing.T) {
+	v := "1.20.0"
+	running := fake.Load(t, v, "jobs-running")
+	for _, c := range []struct {
+		name, chart, jobs string
+		vals              map[string]any
+		want              cluster.Health
+	}{
+		{"a session's jobs run", "flink-session", "jobs-running", nil, cluster.Healthy},
+		{"a session's job failed", "flink-session", "jobs-failed", nil, cluster.JobFailing},
+		{"a session's job restarts", "flink-session", "jobs-restarting", nil, cluster.JobFailing},
+		{"the session chart's job runs", "flink-session", "jobs-running", map[string]any{"submit": map[string]any{"enabled": true, "jobName": "CarTopSpeedWindowingExample"}}, cluster.Healthy},
+		{"the session chart's job is not there", "flink-session", "jobs-running", map[string]any{"submit": map[string]any{"enabled": true, "jobName": "Fraud"}}, cluster.JobMissing},
+		{"another job than the application's", "flink-job", "jobs-running", nil, cluster.JobMissing},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.vals != nil && c.chart == "flink-session" {
+				c.vals["persistence"] = map[string]any{"enabled": true}
+			}
+			cfg := fake.Config(t, fake.Serve(t, fake.Load(t, v, "overview"), fake.Load(t, v, c.jobs)))
+			rel := fake.Install(t, cfg, "flink", c.chart, c.vals)
+			r, err := cluster.NewStatus(cfg).Run(ctx, rel)
+			if err != nil || r.Health != c.want || (c.want == cluster.Healthy) != (r.Problem == "") {
+				t.Fatalf("health %q (%s), %v; want %q", r.Health, r.Problem, err, c.want)
+			}
+		})
+	}
+	// The application's own job, by id, running.
+	cfg := fake.Config(t, "")
+	rel := fake.Install(t, cfg, "app", "flink-job", nil)
+	id, _ := rel.JobID()
+	var body struct {
+		Jobs []struct{ JID string } `json:"jobs"`
+	}
+	if err := json.Unmarshal(running.Body, &body); err != nil || len(body.Jobs) != 1 {
+		t.Fatalf("jobs-running: %v", err)
+	}
+	cfg.RESTURL = fake.Serve(t, fake.Load(t, v, "overview"), running.Renamed(body.Jobs[0].JID, id))
+	if r, err := cluster.NewStatus(cfg).Run(ctx, rel); err != nil || r.Health != cluster.Healthy {
+		t.Fatalf("the application's job runs: %q (%s) %v", r.Health, r.Problem, err)
 	}
 }

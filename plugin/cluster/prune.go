@@ -20,7 +20,7 @@ type Prune struct {
 	OlderThan time.Duration
 }
 
-// NewPrune is a prune of cfg's release's savepoints.
+// NewPrune is a prune with cfg.
 func NewPrune(cfg *act.Config) *Prune { return &Prune{cfg: cfg} }
 
 // PruneResult is what a prune did.
@@ -38,8 +38,8 @@ type PruneFailure struct {
 }
 
 // Run disposes of the prunable savepoints one after the other.
-func (a *Prune) Run(ctx context.Context) (*PruneResult, error) {
-	r, err := a.cfg.Savepoints()
+func (a *Prune) Run(ctx context.Context, rel *act.Release) (*PruneResult, error) {
+	r, err := a.cfg.Savepoints(rel.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -52,10 +52,11 @@ func (a *Prune) Run(ctx context.Context) (*PruneResult, error) {
 	if len(prune) == 0 {
 		return res, nil
 	}
-	jm, err := a.cfg.JobManager(ctx)
+	jm, err := a.cfg.Connect(ctx, rel)
 	if err != nil {
 		return nil, fmt.Errorf("nothing pruned: Flink disposes of savepoints (with the JobManager's file systems and credentials), and the JobManager cannot be reached: %w", err)
 	}
+	defer jm.Close()
 	for _, e := range prune {
 		a.cfg.Progressf("Disposing of savepoint %s (revision %d, %s)", e.Path, e.Revision, e.Reason)
 		id, err := jm.REST.DisposeSavepoint(ctx, e.Path)

@@ -5,6 +5,9 @@
 //	2   timeout (the last known state is in the message)
 //	3   the Flink job failed, restarted or could not be submitted
 //	4   anything else that went wrong (cluster, network, Helm)
+//	5   plan --detailed-exitcode: changes that leave every job running untouched
+//	6   plan --detailed-exitcode: changes that stop, restore, recover or lose a job
+//	7   status: the job the release defines does not run
 //	130 interrupted (Ctrl-C)
 package exit
 
@@ -22,6 +25,11 @@ const (
 	Timeout   = 2
 	JobFailed = 3
 	Other     = 4
+	// PlanChanges and PlanTouchesState answer plan --detailed-exitcode.
+	PlanChanges      = 5
+	PlanTouchesState = 6
+	// JobMissing is status's answer when the job the release defines does not run.
+	JobMissing = 7
 	// Interrupted is what shells report for a death by SIGINT.
 	Interrupted = 130
 )

@@ -7,15 +7,13 @@ package install
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/getter"
 	"helm.sh/helm/v3/pkg/release"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -82,13 +80,16 @@ func (i *Install) Prepare(ref act.ChartRef, vals values.Options) (*Prepared, err
 		return nil, exit.InputError(err)
 	}
 	mode := act.ChartMode(ch)
-	if err := jobValues(mode, i.Job, &vals); err != nil {
+	job, err := act.JobsOf(mode).Values(i.Job)
+	if err != nil {
 		return nil, exit.InputError(err)
 	}
 	user, err := values.User(&vals, getter.All(i.cfg.Settings))
 	if err != nil {
 		return nil, exit.InputError(err)
 	}
+	// The job's flags over the user's values, as the last --set would be.
+	user = chartutil.CoalesceTables(job, user)
 	merged, err := values.ForChart(ch, user)
 	if err != nil {
 		return nil, exit.InputError(err)
@@ -107,42 +108,6 @@ func (i *Install) Prepare(ref act.ChartRef, vals values.Options) (*Prepared, err
 		return nil, &schema.InvalidError{Subject: "values of chart " + ch.Name(), Problems: problems}
 	}
 	return &Prepared{Chart: ch, Values: user}, nil
-}
-
-// jobValues turns the job into chart values for application charts, whose JobManager runs the job
-// from its values; for session charts they stay flags of the submission.
-func jobValues(mode act.Mode, j jobmanager.Spec, vals *values.Options) error {
-	if mode == act.Session {
-		if j.Jar == "" && (j.EntryClass != "" || len(j.Args) > 0 || j.Savepoint != "" || j.Parallelism > 0) {
-			return errors.New("--entry-class, --args, --parallelism and --savepoint need --jar on a session chart")
-		}
-		return nil
-	}
-	// The caller's slices stay as they were.
-	vals.Values, vals.LiteralValues, vals.JSONValues = slices.Clip(vals.Values), slices.Clip(vals.LiteralValues), slices.Clip(vals.JSONValues)
-	if j.Jar != "" {
-		if !jobmanager.IsURL(j.Jar) && !strings.HasPrefix(j.Jar, "local://") {
-			return fmt.Errorf("--jar %s: an application cluster runs the jar from its image (local:///opt/flink/usrlib/…) or an http(s) URL, not a local file", j.Jar)
-		}
-		vals.LiteralValues = append(vals.LiteralValues, "job.jarURI="+j.Jar)
-	}
-	if j.EntryClass != "" {
-		vals.LiteralValues = append(vals.LiteralValues, "job.entryClass="+j.EntryClass)
-	}
-	if len(j.Args) > 0 {
-		args, _ := json.Marshal(j.Args) // strings always marshal
-		vals.JSONValues = append(vals.JSONValues, "job.args="+string(args))
-	}
-	if j.Parallelism > 0 {
-		vals.Values = append(vals.Values, fmt.Sprintf("parallelism=%d", j.Parallelism))
-	}
-	if j.Savepoint != "" {
-		vals.LiteralValues = append(vals.LiteralValues, "job.fromSavepoint="+j.Savepoint)
-	}
-	if j.AllowNonRestoredState {
-		vals.Values = append(vals.Values, "job.allowNonRestoredState=true")
-	}
-	return nil
 }
 
 // Run installs and waits. With Atomic, a failure after the release was created uninstalls it.
@@ -171,8 +136,11 @@ func (i *Install) Run(ctx context.Context, p *Prepared) (*Result, error) {
 		res.Manifest = rel.Manifest
 		return res, nil
 	}
-	i.cfg.Release = rel
-	if err := i.runJob(ctx, res); err != nil {
+	r, err := act.Read(rel)
+	if err == nil {
+		err = i.runJob(ctx, r, res)
+	}
+	if err != nil {
 		if i.Atomic {
 			err = i.rollback(err)
 		}
@@ -261,40 +229,22 @@ func (i *Install) rollback(err error) error {
 	return err
 }
 
-// runJob waits for the installed cluster, then runs the job: an application's own, or the
-// session's --jar.
-func (i *Install) runJob(ctx context.Context, res *Result) error {
-	rel := i.cfg.Release
-	jm, err := i.cfg.WaitUp(ctx, jobmanager.UpOptions{Application: res.Mode == act.Application})
+// runJob waits for the installed cluster, then starts the job as the release's kind does: an
+// application's own, or the session's --jar.
+func (i *Install) runJob(ctx context.Context, rel *act.Release, res *Result) error {
+	jm, err := i.cfg.WaitUp(ctx, rel, jobmanager.UpOptions{})
 	if err != nil {
 		return err
 	}
+	defer jm.Close()
 	res.UI = jobmanager.UIHint(ctx, i.cfg.Kube, rel.Namespace, rel.Name)
 	start := time.Now()
-	var p jobmanager.Progress
-	switch {
-	case res.Mode == act.Application:
-		if p.JobID, err = act.JobID(rel); err != nil {
-			return err
-		}
-		i.cfg.Progressf("Waiting for the application's job %s", p.JobID)
-		if !i.NoWaitRunning {
-			p, err = jm.Wait(ctx, p.JobID, i.cfg.Progressf)
-		}
-	case i.Job.Jar != "":
-		i.cfg.Progressf("Submitting %s", i.Job.Jar)
-		p, err = i.cfg.RunJar(ctx, jm, i.Job, i.NoWaitRunning)
-	default:
-		return nil // a session cluster without a job
-	}
-	if p.JobID != "" {
-		res.Job = &p
-	}
-	if err != nil || i.NoWaitRunning {
+	res.Job, err = rel.Kind.Start(ctx, i.cfg, rel, jm, i.Job, i.NoWaitRunning)
+	if err != nil || i.NoWaitRunning || res.Job == nil {
 		return err
 	}
 	res.SubmitToRunning = jobmanager.Seconds(time.Since(start))
-	if j, err := jm.REST.Job(ctx, p.JobID); err == nil {
+	if j, err := jm.REST.Job(ctx, res.Job.JobID); err == nil {
 		res.Parallelism = maxParallelism(j)
 	}
 	return nil

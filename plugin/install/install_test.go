@@ -7,29 +7,34 @@ import (
 	"testing"
 
 	"github.com/helm-flink/helm-flink/plugin/act"
+	"github.com/helm-flink/helm-flink/plugin/exit"
 	"github.com/helm-flink/helm-flink/plugin/internal/fake"
 	"github.com/helm-flink/helm-flink/plugin/jobmanager"
 	"github.com/helm-flink/helm-flink/plugin/savepoint"
 	"github.com/helm-flink/helm-flink/plugin/values"
 )
 
-func TestJobFlagsBecomeApplicationValues(t *testing.T) {
-	job := jobmanager.Spec{Jar: "https://repo.example.com/job.jar", EntryClass: "com.example.Job",
-		Args: []string{"--input", "a b", `"quoted"`}, Parallelism: 4}
-	user := make([]string, 1, 4) // room to append: the user's slice must not be written into
-	vals := values.Options{JSONValues: user[:0]}
-	if err := jobValues(act.Application, job, &vals); err != nil {
+// An application's job flags are values over the user's, as a last --set would be; the user's
+// other values under job stay.
+func TestJobFlagsOverUserValues(t *testing.T) {
+	i := New(fake.Config(t, ""))
+	i.ReleaseName = "app"
+	i.Job = jobmanager.Spec{EntryClass: "com.example.Flag", Args: []string{"a b", "c,d"}, Parallelism: 3}
+	vals := values.Options{Values: []string{"job.entryClass=com.example.User", "job.jarURI=local:///opt/flink/usrlib/mine.jar", "parallelism=2"}}
+	p, err := i.Prepare(act.ChartRef{Name: "../../charts/flink-job"}, vals)
+	if err != nil {
 		t.Fatal(err)
 	}
-	want := `job.args=["--input","a b","\"quoted\""]`
-	if len(vals.JSONValues) != 1 || vals.JSONValues[0] != want || user[0] != "" {
-		t.Fatalf("args as --set-json: %q, want %q (user's slice %q)", vals.JSONValues, want, user)
+	job, _ := p.Values["job"].(map[string]any)
+	if job["entryClass"] != "com.example.Flag" || job["jarURI"] != "local:///opt/flink/usrlib/mine.jar" || p.Values["parallelism"] != int64(3) {
+		t.Errorf("values %v", p.Values)
 	}
-	if err := jobValues(act.Application, jobmanager.Spec{Jar: "/tmp/job.jar"}, &values.Options{}); err == nil {
-		t.Fatal("a local jar file for an application chart must be refused: the pods cannot see it")
+	if args, _ := job["args"].([]any); len(args) != 2 || args[1] != "c,d" {
+		t.Errorf("args %#v, want each argument as it is", job["args"])
 	}
-	if err := jobValues(act.Session, jobmanager.Spec{EntryClass: "com.example.Job"}, &values.Options{}); err == nil {
-		t.Fatal("--entry-class without --jar on a session chart must be refused")
+	i.Job = jobmanager.Spec{Jar: "/tmp/job.jar"}
+	if _, err := i.Prepare(act.ChartRef{Name: "../../charts/flink-job"}, values.Options{}); exit.Code(err) != exit.Input {
+		t.Errorf("a local jar for an application chart: %v", err)
 	}
 }
 

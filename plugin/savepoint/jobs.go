@@ -16,14 +16,17 @@ const JobsLabel = "helm-flink.dev/jobs-of"
 // JobsName is the jobs record's ConfigMap of a release.
 func JobsName(release string) string { return release + "-flink-jobs" }
 
-// Submission is a job the plugin submitted to a session whose JobManager keeps uploaded jars
-// (web.upload.dir on the release's claim): how to run it again from its kept jar once an upgrade
-// or a rollback has replaced the JobManager, which forgets its jobs without HA.
+// Submission is a job submitted to a session: by the plugin, when the JobManager keeps uploaded
+// jars (web.upload.dir on the release's claim), how to run it again from its kept jar once an
+// upgrade or a rollback has replaced the JobManager, which forgets its jobs without HA; by the
+// session chart's submit hook, its job (no JarID: the hook runs it again itself).
 type Submission struct {
 	JobID string `json:"jobId"`
 	// JarID is the jar's id in the JobManager's upload dir (GET /jars), which a new JobManager
-	// lists again.
+	// lists again; "" for the chart's job.
 	JarID string `json:"jarId"`
+	// Name is the job's name, as the chart's hook knows its job.
+	Name string `json:"name,omitempty"`
 	// Jar is the jar as the user named it.
 	Jar                   string    `json:"jar,omitempty"`
 	EntryClass            string    `json:"entryClass,omitempty"`
@@ -34,9 +37,10 @@ type Submission struct {
 	Time                  time.Time `json:"time"`
 }
 
-// Jobs is the record of the jobs submitted to a session release from kept jars: one ConfigMap
-// per release (<release>-flink-jobs), one data key per job id. It is not part of the release:
-// the plugin deletes it on uninstall.
+// Jobs is the record of the jobs submitted to a session release, by the plugin from kept jars and
+// by the chart's submit hook: one ConfigMap per release (<release>-flink-jobs), one data key per
+// job id. It is not part of the release: the plugin and the chart's post-delete hook delete it on
+// uninstall.
 type Jobs struct {
 	Kube      kubernetes.Interface
 	Namespace string
@@ -80,14 +84,14 @@ func (r Jobs) List(ctx context.Context) (map[string]Submission, error) {
 	var bad []string
 	for k, v := range data {
 		var s Submission
-		if err := json.Unmarshal([]byte(v), &s); err != nil || s.JarID == "" || s.JobID != k {
+		if err := json.Unmarshal([]byte(v), &s); err != nil || (s.JarID == "" && s.Name == "") || s.JobID != k {
 			bad = append(bad, k)
 			continue
 		}
 		out[k] = s
 	}
 	if len(bad) > 0 {
-		return out, fmt.Errorf("jobs record %s: entries %s are not submissions (JSON with jobId, jarId)", JobsName(r.Release), strings.Join(bad, ", "))
+		return out, fmt.Errorf("jobs record %s: entries %s are not submissions (JSON with jobId, and jarId or name)", JobsName(r.Release), strings.Join(bad, ", "))
 	}
 	return out, nil
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/helm-flink/helm-flink/schema"
 )
 
-// Submit runs a job on cfg's release; New sets the defaults.
+// Submit runs a job on a session release; New sets the defaults.
 type Submit struct {
 	cfg *act.Config
 
@@ -22,7 +22,7 @@ type Submit struct {
 	NoWaitRunning bool
 }
 
-// New is a submission to cfg's release.
+// New is a submission with cfg.
 func New(cfg *act.Config) *Submit { return &Submit{cfg: cfg} }
 
 // Result is the submitted job.
@@ -50,19 +50,19 @@ func (s *Submit) Validate() error {
 	return nil
 }
 
-// Run submits the jar to the release's JobManager and waits until the job runs.
-func (s *Submit) Run(ctx context.Context) (*Result, error) {
-	rel := s.cfg.Release
-	if act.ChartMode(rel.Chart) != act.Session {
+// Run submits the jar to rel's JobManager and waits until the job runs.
+func (s *Submit) Run(ctx context.Context, rel *act.Release) (*Result, error) {
+	if rel.Mode() != act.Session {
 		return nil, exit.InputError(fmt.Errorf("release %q runs chart %s, an application cluster with its own job: submit needs a session release", rel.Name, rel.Chart.Name()))
 	}
-	jm, err := s.cfg.JobManager(ctx)
+	jm, err := s.cfg.Connect(ctx, rel)
 	if err != nil {
 		return nil, err
 	}
+	defer jm.Close()
 	start := time.Now()
 	s.cfg.Progressf("Submitting %s to release %s", s.Job.Jar, rel.Name)
-	p, err := s.cfg.RunJar(ctx, jm, s.Job, s.NoWaitRunning)
+	p, err := s.cfg.RunJar(ctx, rel, jm, s.Job, s.NoWaitRunning)
 	if p.JobID == "" {
 		return nil, err
 	}

@@ -29,18 +29,18 @@ func TestRun(t *testing.T) {
 		run := fake.Load(t, v, "run")
 		running := fake.Load(t, v, "job-running")
 		cfg := fake.Config(t, fake.Serve(t, fake.Load(t, v, "upload"), run, fake.Load(t, v, "delete-jar"), fake.Load(t, v, "jobs-running")))
-		fake.Install(t, cfg, "flink", "flink-session", nil)
+		rel := fake.Install(t, cfg, "flink", "flink-session", nil)
 		s := New(cfg)
 		s.Job.Jar = filepath.Join(t.TempDir(), "TopSpeedWindowing.jar")
 		os.WriteFile(s.Job.Jar, []byte("PK"), 0o644)
-		res, err := s.Run(context.Background())
+		res, err := s.Run(context.Background(), rel)
 		if err != nil || res.Job.JobID != strings.TrimPrefix(running.Request.Path, "/jobs/") || res.Job.Tasks() != "2/2 running" || res.Release != "flink" {
 			t.Fatalf("%s: %+v, %v", v, res, err)
 		}
 	}
 	cfg := fake.Config(t, "")
-	fake.Install(t, cfg, "app", "flink-job", nil)
-	if _, err := New(cfg).Run(context.Background()); exit.Code(err) != exit.Input || !strings.Contains(err.Error(), "submit needs a session release") {
+	app := fake.Install(t, cfg, "app", "flink-job", nil)
+	if _, err := New(cfg).Run(context.Background(), app); exit.Code(err) != exit.Input || !strings.Contains(err.Error(), "submit needs a session release") {
 		t.Fatalf("an application release: %v", err)
 	}
 }

@@ -19,11 +19,10 @@ import (
 	"github.com/helm-flink/helm-flink/plugin/flink"
 	"github.com/helm-flink/helm-flink/plugin/jobmanager"
 	"github.com/helm-flink/helm-flink/plugin/kube"
-	"github.com/helm-flink/helm-flink/plugin/manifest"
 	"github.com/helm-flink/helm-flink/plugin/savepoint"
 )
 
-// Uninstall removes cfg's release; New sets the defaults.
+// Uninstall removes a release; New sets the defaults.
 type Uninstall struct {
 	cfg *act.Config
 
@@ -34,7 +33,7 @@ type Uninstall struct {
 	Drain        bool
 }
 
-// New is an uninstall of cfg's release.
+// New is an uninstall with cfg.
 func New(cfg *act.Config) *Uninstall { return &Uninstall{cfg: cfg} }
 
 // Result is what an uninstall did.
@@ -61,55 +60,50 @@ func (u *Uninstall) Validate() error {
 	return nil
 }
 
-// Run uninstalls. When stopping a job fails nothing is uninstalled.
-func (u *Uninstall) Run(ctx context.Context) (*Result, error) {
-	rel := u.cfg.Release
-	if err := act.RefuseFlux(rel, "install it again"); err != nil {
+// Run uninstalls rel. When stopping a job fails nothing is uninstalled.
+func (u *Uninstall) Run(ctx context.Context, rel *act.Release) (*Result, error) {
+	if err := act.RefuseFlux(rel.Release, "install it again"); err != nil {
 		return nil, err
-	}
-	m, err := manifest.Parse(rel.Manifest)
-	if err != nil {
-		return nil, fmt.Errorf("release %q: %w", rel.Name, err)
 	}
 	res := &Result{Release: rel.Name, Namespace: rel.Namespace}
-	if err := u.cfg.CheckSavepointDir("--savepoint-dir", u.SavepointDir); err != nil {
+	if err := act.CheckSavepointDir(rel, "--savepoint-dir", u.SavepointDir); err != nil {
 		return nil, err
 	}
+	var err error
 	if u.StopJobs {
-		if res.Savepoints, err = u.stopJobs(ctx); err != nil {
+		if res.Savepoints, err = u.stopJobs(ctx, rel); err != nil {
 			return res, fmt.Errorf("nothing uninstalled: %w", err)
 		}
 	} else {
-		res.Ended = u.warnRunning(ctx)
+		res.Ended = u.warnRunning(ctx, rel)
 	}
-	u.cfg.Close()
 	u.cfg.Progressf("Uninstalling release %s", rel.Name)
 	if err := u.cfg.Uninstall(rel.Name, act.HelmTimeout(ctx)); err != nil {
 		return res, err
 	}
-	if err := u.waitPodsGone(ctx); err != nil {
+	if err := u.waitPodsGone(ctx, rel); err != nil {
 		return res, err
 	}
-	if res.HAConfigMaps, err = u.deleteHAConfigMaps(ctx, m.ClusterID()); err != nil {
+	if res.HAConfigMaps, err = u.deleteHAConfigMaps(ctx, rel); err != nil {
 		return res, err
 	}
 	// The jobs ran on the JobManager that is gone: nothing is run again from the record.
-	jobs, err := u.cfg.Jobs()
+	jobs, err := u.cfg.Jobs(rel.Name)
 	if err == nil {
 		err = jobs.Delete(ctx)
 	}
 	if err != nil {
 		return res, err
 	}
-	res.SavepointRecord, err = u.settleRecord(ctx, m)
+	res.SavepointRecord, err = u.settleRecord(ctx, rel)
 	return res, err
 }
 
 // settleRecord keeps the release's savepoint record when its savepoints outlive the release (a
 // claim kept, or a savepoint off the release's volume: object storage), so that a reinstall can
 // start from them, and deletes it otherwise. It returns the record kept, or "".
-func (u *Uninstall) settleRecord(ctx context.Context, m manifest.Manifest) (string, error) {
-	r, err := u.cfg.Savepoints()
+func (u *Uninstall) settleRecord(ctx context.Context, rel *act.Release) (string, error) {
+	r, err := u.cfg.Savepoints(rel.Name)
 	if err != nil {
 		return "", err
 	}
@@ -117,7 +111,7 @@ func (u *Uninstall) settleRecord(ctx context.Context, m manifest.Manifest) (stri
 	if err != nil || len(entries) == 0 {
 		return "", err
 	}
-	outlive := m.KeepsClaim()
+	outlive := rel.Objects.KeepsClaim()
 	for _, e := range entries {
 		if !strings.HasPrefix(e.Path, "file:") {
 			outlive = true
@@ -135,12 +129,11 @@ func (u *Uninstall) settleRecord(ctx context.Context, m manifest.Manifest) (stri
 // waitPodsGone waits until the release's pods are gone: Helm deletes the workloads, and the
 // garbage collector their pods after them, the TaskManager pods a native JobManager created
 // included (their owner is its Deployment).
-func (u *Uninstall) waitPodsGone(ctx context.Context) error {
+func (u *Uninstall) waitPodsGone(ctx context.Context, rel *act.Release) error {
 	cs, _, err := u.cfg.Clientset()
 	if err != nil {
 		return err
 	}
-	rel := u.cfg.Release
 	err = kube.WaitGone(ctx, cs, rel.Namespace, kube.Selector(rel.Name, ""), nil, func(left int) {
 		if left > 0 {
 			u.cfg.Progressf("  %d pod(s) of the release left, deleted by the garbage collector with their owners", left)
@@ -155,13 +148,14 @@ func (u *Uninstall) waitPodsGone(ctx context.Context) error {
 // warnRunning says which jobs the uninstall is about to end without a savepoint, and returns
 // them. Best effort: a JobManager that does not answer within checkJobs has none to lose that
 // the plugin could save, and must not hold up the uninstall.
-func (u *Uninstall) warnRunning(ctx context.Context) []jobmanager.Job {
+func (u *Uninstall) warnRunning(ctx context.Context, rel *act.Release) []jobmanager.Job {
 	ctx, cancel := context.WithTimeout(ctx, checkJobs)
 	defer cancel()
-	_, jobs, err := u.running(ctx)
+	jm, jobs, err := u.running(ctx, rel)
 	if err != nil {
 		return nil
 	}
+	jm.Close()
 	for _, j := range jobs {
 		u.cfg.Progressf("  job %s (%s) is RUNNING: the uninstall ends it without a savepoint (--stop-jobs --savepoint-dir would keep its state)", j.ID, j.Name)
 	}
@@ -171,11 +165,12 @@ func (u *Uninstall) warnRunning(ctx context.Context) []jobmanager.Job {
 const checkJobs = 15 * time.Second
 
 // stopJobs stops every running job with a savepoint and returns the savepoints by job id.
-func (u *Uninstall) stopJobs(ctx context.Context) (map[string]string, error) {
-	jm, jobs, err := u.running(ctx)
+func (u *Uninstall) stopJobs(ctx context.Context, rel *act.Release) (map[string]string, error) {
+	jm, jobs, err := u.running(ctx, rel)
 	if err != nil {
 		return nil, err
 	}
+	defer jm.Close()
 	out := map[string]string{}
 	for _, j := range jobs {
 		u.cfg.Progressf("Stopping job %s (%s) with a savepoint", j.ID, j.Name)
@@ -184,20 +179,21 @@ func (u *Uninstall) stopJobs(ctx context.Context) (map[string]string, error) {
 			return out, err
 		}
 		u.cfg.Progressf("  savepoint %s", loc)
-		u.cfg.RecordSavepoint(ctx, savepoint.Entry{JobID: j.ID, JobName: j.Name, Path: loc, Reason: savepoint.Uninstall})
+		u.cfg.RecordSavepoint(ctx, rel, savepoint.Entry{JobID: j.ID, JobName: j.Name, Path: loc, Reason: savepoint.Uninstall})
 		out[j.ID] = loc
 	}
 	return out, nil
 }
 
-// running are the release's RUNNING jobs, with the connection to its JobManager.
-func (u *Uninstall) running(ctx context.Context) (*jobmanager.JobManager, []jobmanager.Job, error) {
-	jm, err := u.cfg.JobManager(ctx)
+// running are rel's RUNNING jobs, with the connection to its JobManager for the caller to close.
+func (u *Uninstall) running(ctx context.Context, rel *act.Release) (*jobmanager.JobManager, []jobmanager.Job, error) {
+	jm, err := u.cfg.Connect(ctx, rel)
 	if err != nil {
 		return nil, nil, err
 	}
 	jobs, err := jm.Jobs(ctx)
 	if err != nil {
+		jm.Close()
 		return nil, nil, err
 	}
 	var out []jobmanager.Job
@@ -209,11 +205,12 @@ func (u *Uninstall) running(ctx context.Context) (*jobmanager.JobManager, []jobm
 	return jm, out, nil
 }
 
-// deleteHAConfigMaps deletes the config maps Flink's Kubernetes HA keeps for clusterID (none
+// deleteHAConfigMaps deletes the config maps Flink's Kubernetes HA keeps for rel's cluster id (none
 // without HA); Flink gives them no owner, so the release's removal leaves them behind. Flink 1.x
 // labels them configmap-type=high-availability, Flink 2 type=flink-native-kubernetes only; the
 // release's own config maps are gone with it by now.
-func (u *Uninstall) deleteHAConfigMaps(ctx context.Context, clusterID string) ([]string, error) {
+func (u *Uninstall) deleteHAConfigMaps(ctx context.Context, rel *act.Release) ([]string, error) {
+	clusterID := rel.Objects.ClusterID()
 	if clusterID == "" {
 		return nil, nil
 	}
@@ -221,7 +218,7 @@ func (u *Uninstall) deleteHAConfigMaps(ctx context.Context, clusterID string) ([
 	if err != nil {
 		return nil, err
 	}
-	cms := cs.CoreV1().ConfigMaps(u.cfg.Release.Namespace)
+	cms := cs.CoreV1().ConfigMaps(rel.Namespace)
 	list, err := cms.List(ctx, metav1.ListOptions{LabelSelector: "app=" + clusterID})
 	if err != nil {
 		return nil, fmt.Errorf("list HA config maps: %w", err)

@@ -43,8 +43,8 @@ func TestHAConfigMapsGoWithTheRelease(t *testing.T) {
 	helm := map[string]string{"app": "flink-flink-session", "app.kubernetes.io/managed-by": "Helm", "type": "flink-native-kubernetes"}
 	cfg := fake.Config(t, "", configMap("leader", ha), configMap("leader2", ha2), configMap("mine", helm),
 		configMap("other", map[string]string{"app": "other", "configmap-type": "high-availability"}))
-	fake.Install(t, cfg, "flink", "flink-session", map[string]any{"highAvailability": map[string]any{"enabled": true, "storageDir": "file:///ha"}})
-	res, err := New(cfg).Run(ctx)
+	rel := fake.Install(t, cfg, "flink", "flink-session", map[string]any{"highAvailability": map[string]any{"enabled": true, "storageDir": "file:///ha"}})
+	res, err := New(cfg).Run(ctx, rel)
 	if err != nil || strings.Join(res.HAConfigMaps, ",") != "leader,leader2" {
 		t.Fatalf("%+v, %v", res, err)
 	}
@@ -60,19 +60,19 @@ func TestHAConfigMapsGoWithTheRelease(t *testing.T) {
 // When stopping a job fails, and for a release Flux manages, nothing is uninstalled.
 func TestNothingUninstalled(t *testing.T) {
 	cfg := fake.Config(t, fake.Serve(t)) // a JobManager that knows no route
-	fake.Install(t, cfg, "flink", "flink-session", nil)
+	rel := fake.Install(t, cfg, "flink", "flink-session", nil)
 	u := New(cfg)
 	// A savepoint dir on a pod's own file system would be lost with the pods.
 	u.StopJobs, u.SavepointDir = true, "file:///sp"
-	if _, err := u.Run(ctx); exit.Code(err) != exit.Input || !strings.Contains(err.Error(), "--savepoint-dir: savepoint directory is on the pod's own file system") {
+	if _, err := u.Run(ctx, rel); exit.Code(err) != exit.Input || !strings.Contains(err.Error(), "--savepoint-dir: savepoint directory is on the pod's own file system") {
 		t.Fatalf("a savepoint dir the pods lose: %v", err)
 	}
 	u.SavepointDir = "s3://bucket/savepoints"
-	if _, err := u.Run(ctx); err == nil || !strings.HasPrefix(err.Error(), "nothing uninstalled: list jobs: ") {
+	if _, err := u.Run(ctx, rel); err == nil || !strings.HasPrefix(err.Error(), "nothing uninstalled: list jobs: ") {
 		t.Fatalf("%v", err)
 	}
-	cfg.Release.Labels = map[string]string{"helm.toolkit.fluxcd.io/name": "flink"}
-	if _, err := New(cfg).Run(ctx); exit.Code(err) != exit.Input {
+	rel.Labels = map[string]string{"helm.toolkit.fluxcd.io/name": "flink"}
+	if _, err := New(cfg).Run(ctx, rel); exit.Code(err) != exit.Input {
 		t.Fatalf("a Flux release: %v", err)
 	}
 	if _, err := cfg.Get("flink"); err != nil {
@@ -96,9 +96,8 @@ func TestSavepointRecordKeptWithItsSavepoints(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := fake.Config(t, "")
 			rel := fake.Install(t, cfg, "flink", "flink-session", c.vals)
-			cfg.Release = rel
-			cfg.RecordSavepoint(ctx, savepoint.Entry{JobID: "0123456789abcdef0123456789abcdef", JobName: "job", Path: c.path, Reason: savepoint.Stop})
-			res, err := New(cfg).Run(ctx)
+			cfg.RecordSavepoint(ctx, rel, savepoint.Entry{JobID: "0123456789abcdef0123456789abcdef", JobName: "job", Path: c.path, Reason: savepoint.Stop})
+			res, err := New(cfg).Run(ctx, rel)
 			if err != nil {
 				t.Fatal(err)
 			}

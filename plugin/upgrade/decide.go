@@ -159,7 +159,7 @@ func haEnabled(vals map[string]any) bool {
 // lastState prepares an upgrade that keeps the job's last state without a savepoint: it needs
 // Kubernetes HA (else the new JobManager would start the job from scratch), and an
 // application's job keeps its id, under which HA recovers it from its latest checkpoint.
-func lastState(rel *release.Release, next *target, mode act.Mode) error {
+func lastState(rel *act.Release, next *target, mode act.Mode) error {
 	if !haEnabled(next.merged) {
 		return exit.InputError(fmt.Errorf("--upgrade-mode last-state needs Kubernetes HA (highAvailability.enabled: true): without it the new JobManager starts the job from scratch; the default savepoint mode keeps the state"))
 	}
@@ -169,7 +169,7 @@ func lastState(rel *release.Release, next *target, mode act.Mode) error {
 	if !slices.Contains(next.own, "job.jobId") {
 		return nil // the user's own job id
 	}
-	id, err := act.JobID(rel)
+	id, err := rel.JobID()
 	if err != nil {
 		return err
 	}

@@ -36,15 +36,15 @@ type rollbackState struct {
 // rollback of a failed revision are the upgrade's. An application's job is stopped with a
 // savepoint and starts from the one State chooses; a rollback with no savepoint to start from is
 // refused.
-func (u *Upgrade) Rollback(ctx context.Context, revision int) (*Result, error) {
-	if err := act.RefuseFlux(u.cfg.Release, "roll it back"); err != nil {
+func (u *Upgrade) Rollback(ctx context.Context, rel *act.Release, revision int) (*Result, error) {
+	if err := act.RefuseFlux(rel.Release, "roll it back"); err != nil {
 		return nil, err
 	}
-	next, ref, err := u.rollbackTarget(ctx, revision)
+	next, ref, err := u.rollbackTarget(ctx, rel, revision)
 	if err != nil {
 		return nil, err
 	}
-	res, err := u.run(ctx, ref, next)
+	res, err := u.run(ctx, rel, ref, next)
 	if res != nil {
 		res.RolledBackTo = next.rollback.revision
 	}
@@ -52,21 +52,18 @@ func (u *Upgrade) Rollback(ctx context.Context, revision int) (*Result, error) {
 }
 
 // RollbackPlan is the plan of Rollback, and changes nothing.
-func (u *Upgrade) RollbackPlan(ctx context.Context, revision int) (*Plan, error) {
-	next, _, err := u.rollbackTarget(ctx, revision)
+func (u *Upgrade) RollbackPlan(ctx context.Context, rel *act.Release, revision int) (*Plan, error) {
+	next, _, err := u.rollbackTarget(ctx, rel, revision)
 	if err != nil {
 		return nil, err
 	}
-	p, _, err := u.plan(ctx, next)
-	u.cfg.Close()
-	return p, err
+	return u.planOnly(ctx, rel, next)
 }
 
 // rollbackTarget is the revision a rollback makes: revision's chart (rendered by itself: the
 // plugin folds the library chart into the charts it installs) with revision's user values, an
 // application's job under an id of the new revision.
-func (u *Upgrade) rollbackTarget(ctx context.Context, revision int) (*target, act.ChartRef, error) {
-	rel := u.cfg.Release
+func (u *Upgrade) rollbackTarget(ctx context.Context, rel *act.Release, revision int) (*target, act.ChartRef, error) {
 	var ref act.ChartRef
 	if revision == 0 {
 		revision = rel.Version - 1
@@ -88,10 +85,10 @@ func (u *Upgrade) rollbackTarget(ctx context.Context, revision int) (*target, ac
 			revision, old.Chart.Name(), v, rel.Name, rel.Namespace, revision, rel.Name, v))
 	}
 	mode := act.ChartMode(ch)
-	if was := act.ChartMode(rel.Chart); was != mode {
+	if was := rel.Mode(); was != mode {
 		return nil, ref, exit.InputError(fmt.Errorf("revision %d of release %q is a %s cluster and the release is a %s cluster now: uninstall and install instead", revision, rel.Name, mode, was))
 	}
-	next := &target{chart: ch, mode: mode, revisionValues: rollbackValues(old, rel, mode, "")}
+	next := &target{chart: ch, mode: mode, revisionValues: rollbackValues(old, rel.Release, mode, "")}
 	if next.merged, err = values.ForChart(ch, next.values); err != nil {
 		return nil, ref, exit.InputError(fmt.Errorf("the values of revision %d: %w", revision, err))
 	}
@@ -101,7 +98,7 @@ func (u *Upgrade) rollbackTarget(ctx context.Context, revision int) (*target, ac
 		next.description = fmt.Sprintf("Rollback to %d", revision)
 	}
 	if mode == act.Application {
-		r, err := u.cfg.Savepoints()
+		r, err := u.cfg.Savepoints(rel.Name)
 		if err != nil {
 			return nil, ref, err
 		}

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"helm.sh/helm/v3/pkg/release"
-
 	"github.com/helm-flink/helm-flink/plugin/act"
 	"github.com/helm-flink/helm-flink/plugin/exit"
 	"github.com/helm-flink/helm-flink/plugin/flink"
@@ -136,39 +134,57 @@ func (p *Plan) TouchesState() bool {
 	return false
 }
 
-// Plan decides the upgrade of the release to the chart with the user's values from the release,
-// the rendered revision and the jobs the JobManager runs, and changes nothing.
-func (u *Upgrade) Plan(ctx context.Context, ref act.ChartRef, vals values.Options) (*Plan, error) {
-	next, err := u.prepare(ref, vals)
+// Plan decides the upgrade of rel to the chart with the user's values from the release, the
+// rendered revision and the jobs the JobManager runs, and changes nothing.
+func (u *Upgrade) Plan(ctx context.Context, rel *act.Release, ref act.ChartRef, vals values.Options) (*Plan, error) {
+	next, err := u.prepare(rel, ref, vals)
 	if err != nil {
 		return nil, err
 	}
-	p, _, err := u.plan(ctx, next)
-	u.cfg.Close()
-	return p, err
+	return u.planOnly(ctx, rel, next)
 }
 
-// plan is the plan of the upgrade to next, with the JobManager it asked still open, for run to
-// act through.
-func (u *Upgrade) plan(ctx context.Context, next *target) (*Plan, *jobmanager.JobManager, error) {
-	rel := u.cfg.Release
-	jm, err := u.cfg.JobManager(ctx)
+// planOnly is the plan of the upgrade of rel to next, with nothing done.
+func (u *Upgrade) planOnly(ctx context.Context, rel *act.Release, next *target) (*Plan, error) {
+	p, jm, err := u.plan(ctx, rel, next)
+	if err != nil {
+		return nil, err
+	}
+	jm.Close()
+	return p, nil
+}
+
+// plan is the plan of the upgrade of rel to next, with the connection to the JobManager it asked,
+// for run to act through and close.
+func (u *Upgrade) plan(ctx context.Context, rel *act.Release, next *target) (p *Plan, jm *jobmanager.JobManager, err error) {
+	jm, err = u.cfg.Connect(ctx, rel)
 	if err != nil {
 		return nil, nil, fmt.Errorf("before the upgrade: %w", err)
 	}
+	defer func() {
+		if err != nil {
+			jm.Close()
+		}
+	}()
 	jobs, err := jm.Jobs(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	rendered, err := u.helmUpgrade(ctx, next, "client")
-	if err != nil {
+	if p, err = u.decide(ctx, rel, next, jm, jobs); err != nil {
 		return nil, nil, err
 	}
-	cur, after, err := manifests(rel, rendered)
+	return p, jm, nil
+}
+
+// decide is the plan of the upgrade of rel to next, rendered, for the jobs that jm runs (none,
+// and no jm, for a failed revision's JobManager, which a rollback replaces).
+func (u *Upgrade) decide(ctx context.Context, rel *act.Release, next *target, jm *jobmanager.JobManager, jobs []jobmanager.Job) (*Plan, error) {
+	rendered, err := u.helmUpgrade(ctx, rel, next, "client")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	objects := manifest.Compare(cur, after)
+	after := rendered.Objects
+	objects := manifest.Compare(rel.Objects, after)
 	p := &Plan{
 		Release: rel.Name, Namespace: rel.Namespace, Revision: rel.Version, Mode: next.mode,
 		Chart: next.chart.Name() + "-" + next.chart.Metadata.Version, HA: haEnabled(next.merged),
@@ -181,38 +197,18 @@ func (u *Upgrade) plan(ctx context.Context, next *target) (*Plan, *jobmanager.Jo
 		err = u.planApplication(p, rel, jobs)
 	} else {
 		jars := &keptJars{release: rel.Name}
-		if act.KeepsJars(cur, p.Mode) && cur.KeptUploadDir() == after.KeptUploadDir() {
-			jars.dir = cur.KeptUploadDir()
+		if rel.KeepsJars() && rel.Objects.KeptUploadDir() == after.KeptUploadDir() {
+			jars.dir = rel.Objects.KeptUploadDir()
 		}
 		err = u.planSession(ctx, p, jm, jobs, jars)
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if p.refusal != nil {
 		p.Refused = p.refusal.Error()
 	}
-	return p, jm, nil
-}
-
-// manifests are the parsed manifests of a release and of its upgrade.
-func manifests(rel, up *release.Release) (before, after manifest.Manifest, err error) {
-	if before, err = manifest.Parse(rel.Manifest); err != nil {
-		return nil, nil, fmt.Errorf("the manifest of release %q: %w", rel.Name, err)
-	}
-	if after, err = manifest.Parse(up.Manifest); err != nil {
-		return nil, nil, fmt.Errorf("the upgrade's manifest: %w", err)
-	}
-	return before, after, nil
-}
-
-// compare lists the objects the rendered revision changes in the release.
-func compare(rel, up *release.Release) ([]manifest.ObjectChange, error) {
-	before, after, err := manifests(rel, up)
-	if err != nil {
-		return nil, err
-	}
-	return manifest.Compare(before, after), nil
+	return p, nil
 }
 
 // classify is the most disruptive change among the objects'.
@@ -241,8 +237,8 @@ func classify(objects []manifest.ObjectChange) Change {
 // planApplication: the application's job gets an id of the new revision, so its JobManager is
 // always replaced; the job crosses by a savepoint (default), its latest checkpoint (last-state
 // with HA), or not at all (--no-savepoint without HA).
-func (u *Upgrade) planApplication(p *Plan, rel *release.Release, jobs []jobmanager.Job) error {
-	id, err := act.JobID(rel)
+func (u *Upgrade) planApplication(p *Plan, rel *act.Release, jobs []jobmanager.Job) error {
+	id, err := rel.JobID()
 	if err != nil {
 		return err
 	}
@@ -263,11 +259,7 @@ func (u *Upgrade) planApplication(p *Plan, rel *release.Release, jobs []jobmanag
 		default:
 			j.Fate, p.savepoint = SavepointRestored, id
 		}
-		c, err := values.ForChart(rel.Chart, rel.Config)
-		if err != nil {
-			return fmt.Errorf("the values of release %q: %w", rel.Name, err)
-		}
-		cur, _ := whole(c["parallelism"])
+		cur, _ := whole(rel.Values["parallelism"])
 		if n, ok := whole(p.next.merged["parallelism"]); ok && n != cur {
 			j.Parallelism = []int{cur, n}
 		}
@@ -301,7 +293,7 @@ func (u *Upgrade) planSession(ctx context.Context, p *Plan, jm *jobmanager.JobMa
 		}
 	}
 	var runs []string
-	hookJob := chartJob(p.next.merged)
+	hookJob := act.SubmitJob(p.next.merged)
 	for _, j := range jobs {
 		pj := PlannedJob{ID: j.ID, Name: j.Name, State: j.State, Fate: NotRunning}
 		switch {
@@ -336,17 +328,6 @@ func (u *Upgrade) planSession(ctx context.Context, p *Plan, jm *jobmanager.JobMa
 	return nil
 }
 
-// chartJob is the name of the job the session chart's hooks submit and carry across an upgrade
-// that replaces the JobManager (submit.enabled in the new revision's values), or "".
-func chartJob(merged map[string]any) string {
-	submit, _ := merged["submit"].(map[string]any)
-	if on, _ := submit["enabled"].(bool); !on {
-		return ""
-	}
-	name, _ := submit["jobName"].(string)
-	return name
-}
-
 // refuseSession refuses a session upgrade that restarts the JobManager under running jobs
 // without HA that cannot run again from a kept jar, since Flink would forget those jobs.
 func refuseSession(name string, runs []string) error {
@@ -370,7 +351,7 @@ func (k *keptJars) of(ctx context.Context, cfg *act.Config, j jobmanager.Job) (s
 		return savepoint.Submission{}, "its jar is not kept: a session keeps uploaded jars with persistence.enabled", nil
 	}
 	if k.subs == nil {
-		r, err := cfg.Jobs()
+		r, err := cfg.Jobs(k.release)
 		if err == nil {
 			k.subs, err = r.List(ctx)
 		}
@@ -381,6 +362,9 @@ func (k *keptJars) of(ctx context.Context, cfg *act.Config, j jobmanager.Job) (s
 	sub, ok := k.subs[j.ID]
 	if !ok {
 		return savepoint.Submission{}, fmt.Sprintf("not submitted by helm flink, ConfigMap %s has no entry for it", savepoint.JobsName(k.release)), nil
+	}
+	if sub.JarID == "" {
+		return savepoint.Submission{}, "submitted by the chart's submit hook, which runs only its own job (submit.jobName) again", nil
 	}
 	return sub, "", nil
 }

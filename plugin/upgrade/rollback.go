@@ -14,7 +14,7 @@ import (
 	"github.com/helm-flink/helm-flink/plugin/exit"
 	"github.com/helm-flink/helm-flink/plugin/jobmanager"
 	"github.com/helm-flink/helm-flink/plugin/kube"
-	"github.com/helm-flink/helm-flink/plugin/manifest"
+	"github.com/helm-flink/helm-flink/plugin/values"
 )
 
 // Rollback is what was done after an upgrade's new revision failed.
@@ -85,15 +85,12 @@ func failure(err error) bool {
 
 // waitWatched is wait while the revision's JobManager is watched: a JobManager pod that fails,
 // or its Job failing, ends the wait at once with that failure (a *kube.PodStartError).
-func (u *Upgrade) waitWatched(ctx context.Context, mode act.Mode, res *Result) error {
+func (u *Upgrade) waitWatched(ctx context.Context, rel *act.Release, res *Result) error {
 	cs, _, err := u.cfg.Clientset()
 	if err != nil {
 		return err
 	}
-	jms, err := revisionJobManagers(u.cfg.Release)
-	if err != nil {
-		return err
-	}
+	jms := revisionJobManagers(rel)
 	wctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	done := make(chan struct{})
@@ -103,12 +100,10 @@ func (u *Upgrade) waitWatched(ctx context.Context, mode act.Mode, res *Result) e
 			cancel(f)
 		}
 	}()
-	err = u.wait(wctx, mode, res)
+	err = u.wait(wctx, rel, res)
 	cause := context.Cause(wctx)
 	cancel(nil)
 	<-done
-	// The connection wait opened lives on wctx, which has ended.
-	u.cfg.Close()
 	if err == nil {
 		return nil
 	}
@@ -121,18 +116,14 @@ func (u *Upgrade) waitWatched(ctx context.Context, mode act.Mode, res *Result) e
 // revisionJobManagers are the JobManager objects of rel's revision: an application's Jobs by
 // name, as charts before 0.5 made them (the previous revision's Job may still be on its way
 // out); none for a JobManager Deployment.
-func revisionJobManagers(rel *release.Release) (kube.JobManagers, error) {
+func revisionJobManagers(rel *act.Release) kube.JobManagers {
 	w := kube.JobManagers{Namespace: rel.Namespace, Release: rel.Name}
-	m, err := manifest.Parse(rel.Manifest)
-	if err != nil {
-		return w, fmt.Errorf("the manifest of release %q: %w", rel.Name, err)
-	}
-	for _, o := range m {
+	for _, o := range rel.Objects {
 		if j, ok := o.(*batchv1.Job); ok && j.Labels[kube.ComponentLabel] == kube.JobManager {
 			w.Jobs = append(w.Jobs, j.Name)
 		}
 	}
-	return w, nil
+	return w
 }
 
 // rollbackValues are the values that return to prev (the revision before the failed one): its
@@ -148,76 +139,86 @@ func rollbackValues(prev, failed *release.Release, mode act.Mode, savepoint stri
 	return next
 }
 
-// undo handles err of waiting for the upgraded revision: a failure of the new revision is
-// rolled back to prev's chart and values (unless NoRollback) and returned as a *FailedError;
-// anything else (a timeout, an interrupt) is returned as it is.
-func (u *Upgrade) undo(ctx context.Context, ref act.ChartRef, prev *release.Release, loaded *chart.Chart, res *Result, err error) error {
+// undo handles err of waiting for the upgraded revision failed: a failure of the new revision
+// is rolled back to prev's chart and values (unless NoRollback) and returned as a *FailedError,
+// with the rollback's release when one was made; anything else (a timeout, an interrupt) is
+// returned as it is.
+func (u *Upgrade) undo(ctx context.Context, ref act.ChartRef, prev, failed *act.Release, loaded *chart.Chart, res *Result, err error) (*act.Release, error) {
 	if !failure(err) || ctx.Err() != nil {
-		return err
+		return nil, err
 	}
-	failed := u.cfg.Release
 	fe := &FailedError{Release: failed.Name, Revision: failed.Version, Cause: err, Mode: res.Mode, Rollback: &Rollback{}}
 	res.Failure, res.Rollback = err.Error(), fe.Rollback
 	u.cfg.Progressf("Revision %d failed: %v", failed.Version, err)
 	if u.NoRollback {
 		fe.Rollback.Error = fmt.Sprintf("not rolled back (--no-rollback): release %s stays on revision %d", failed.Name, failed.Version)
-		fe.Restart = restartHint(ref, prev, failed, res)
-		return fe
+		fe.Restart = restartHint(ref, prev.Release, failed.Release, res)
+		return nil, fe
 	}
 	mode := res.Mode
-	back := &target{chart: previousChart(prev, loaded), mode: mode, revisionValues: rollbackValues(prev, failed, mode, res.Savepoint)}
+	back := &target{chart: previousChart(prev.Release, loaded), mode: mode, revisionValues: rollbackValues(prev.Release, failed.Release, mode, res.Savepoint)}
 	if back.chart == nil {
 		fe.Rollback.Error = fmt.Sprintf("cannot render revision %d's chart again: Helm stored it without its library chart", prev.Version)
-		fe.Restart = restartHint(ref, prev, failed, res)
-		return fe
+		fe.Restart = restartHint(ref, prev.Release, failed.Release, res)
+		return nil, fe
 	}
 	if mode == act.Application && u.Mode == LastStateMode {
 		// No savepoint was taken: with HA the job's checkpoints are under its id, so the rolled
 		// back JobManager recovers the same job.
-		if id, err := act.JobID(failed); err == nil {
+		if id, err := failed.JobID(); err == nil {
 			back.set("job.jobId", id)
 		}
 	}
 	u.cfg.Progressf("Rolling back release %s to the chart and values of revision %d", failed.Name, prev.Version)
 	back.description = fmt.Sprintf("Rollback of failed revision %d to the chart and values of revision %d", failed.Version, prev.Version)
-	jms, rerr := u.jobManagerPods(ctx)
-	var failedPods []string
-	if rerr == nil && jms == nil && mode == act.Application {
-		failedPods, rerr = u.releasePods(ctx, kube.JobManager)
+	if back.merged, err = values.ForChart(back.chart, back.values); err != nil {
+		fe.Rollback.Error = fmt.Sprintf("the values of revision %d: %v", prev.Version, err)
+		fe.Restart = restartHint(ref, prev.Release, failed.Release, res)
+		return nil, fe
 	}
-	var up *release.Release
+	// Planned as any upgrade, with no job to ask the failed JobManager about.
+	p, rerr := u.decide(ctx, failed, back, nil, nil)
+	cs, _, cerr := u.cfg.Clientset()
+	rerr = errors.Join(rerr, cerr)
+	var retiring, failedPods []string
 	if rerr == nil {
-		up, rerr = u.helmUpgrade(ctx, back, "")
+		retiring, rerr = failed.Kind.Retiring(ctx, cs, failed)
+	}
+	if rerr == nil && retiring == nil && mode == act.Application {
+		failedPods, rerr = kube.PodNames(ctx, cs, failed.Namespace, kube.Selector(failed.Name, kube.JobManager))
+	}
+	var up *act.Release
+	if rerr == nil {
+		up, rerr = u.helmUpgrade(ctx, failed, back, "")
 	}
 	if rerr != nil {
 		fe.Rollback.Error = rerr.Error()
-		fe.Restart = restartHint(ref, prev, failed, res)
-		return fe
+		fe.Restart = restartHint(ref, prev.Release, failed.Release, res)
+		return nil, fe
 	}
-	u.cfg.Release = up
 	fe.Rollback.Revision = up.Version
 	if mode == act.Application {
 		fe.Rollback.Savepoint = res.Savepoint
 	}
-	if jms != nil {
+	if retiring != nil {
 		// Native: the failed revision's JobManager goes with the rollback's Deployment update,
 		// and the TaskManager pods it created after it.
-		if err := u.retireTaskManagers(ctx, failed, up, jms); err != nil {
-			fe.Rollback.Error = err.Error()
-			fe.Restart = restartHint(ref, prev, up, res)
-			return fe
+		if p.Change == JobManagerRestarts {
+			if err := failed.Kind.Retire(ctx, cs, up, retiring, u.cfg.Progressf); err != nil {
+				fe.Rollback.Error = err.Error()
+				fe.Restart = restartHint(ref, prev.Release, up.Release, res)
+				return nil, fe
+			}
 		}
 	} else if mode == act.Application {
 		// The failed revision's JobManager pods go with the rollback's Deployment update (or,
 		// made by a chart before 0.5, with its Job): none of them may be taken for the
 		// rollback's.
-		cs, _, cerr := u.cfg.Clientset()
-		if cerr == nil {
-			if failedJMs, _ := revisionJobManagers(failed); len(failedJMs.Jobs) > 0 {
-				cerr = kube.WaitStopped(ctx, cs, failedJMs)
-			} else {
-				cerr = kube.WaitGone(ctx, cs, up.Namespace, kube.Selector(up.Name, kube.JobManager), failedPods, nil)
-			}
+		var cerr error
+		if failedJMs := revisionJobManagers(failed); len(failedJMs.Jobs) > 0 {
+			cerr = kube.WaitStopped(ctx, cs, failedJMs)
+		} else {
+			cerr = kube.WaitGone(ctx, cs, up.Namespace, kube.Selector(up.Name, kube.JobManager), failedPods, nil)
 		}
 		// TaskManagers that followed the failed JobManager start afresh with the rollback's.
 		if cerr == nil {
@@ -226,18 +227,19 @@ func (u *Upgrade) undo(ctx context.Context, ref act.ChartRef, prev *release.Rele
 		}
 		if cerr != nil {
 			fe.Rollback.Error = fmt.Sprintf("wait for the failed JobManager to end: %v", cerr)
-			fe.Restart = restartHint(ref, prev, up, res)
-			return fe
+			fe.Restart = restartHint(ref, prev.Release, up.Release, res)
+			return nil, fe
 		}
 	}
 	var after Result
-	werr := u.waitWatched(ctx, mode, &after)
+	werr := u.waitWatched(ctx, up, &after)
 	fe.Rollback.Job = after.Job
 	if werr != nil {
 		fe.Rollback.Error = werr.Error()
-		fe.Restart = restartHint(ref, prev, up, res)
+		fe.Restart = restartHint(ref, prev.Release, up.Release, res)
+		return nil, fe
 	}
-	return fe
+	return up, fe
 }
 
 // restartHint is the exact command that starts the job from the upgrade's savepoint with the

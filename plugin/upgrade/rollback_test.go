@@ -25,10 +25,10 @@ func TestRollbackValues(t *testing.T) {
 	cfg := fake.Config(t, "")
 	prev := fake.Install(t, cfg, "app", "flink-job", map[string]any{"parallelism": 2, "job": map[string]any{"entryClass": "a.B", "jobId": "0000000000000000000000000000000a", "fromSavepoint": "file:/sp/old"}})
 	prev.Labels = map[string]string{ownedPrefix + "job.jobId": "true", ownedPrefix + "job.fromSavepoint": "true"}
-	failed := *prev
+	failed := *prev.Release
 	failed.Version = 2
 	failed.Config = map[string]any{"parallelism": 2, "job": map[string]any{"entryClass": "com.example.NoSuchJob", "jobId": revisionJobID("flink", "app", 2), "fromSavepoint": "file:/sp/new"}}
-	got := rollbackValues(prev, &failed, act.Application, "file:/sp/new")
+	got := rollbackValues(prev.Release, &failed, act.Application, "file:/sp/new")
 	want := map[string]any{"parallelism": 2, "job": map[string]any{"entryClass": "a.B", "jobId": revisionJobID("flink", "app", 3), "fromSavepoint": "file:/sp/new"}}
 	if !reflect.DeepEqual(got.values, want) {
 		t.Errorf("rollback values %v, want %v", got.values, want)
@@ -39,7 +39,7 @@ func TestRollbackValues(t *testing.T) {
 	if prev.Config["job"].(map[string]any)["fromSavepoint"] != "file:/sp/old" {
 		t.Error("the stored release was written into")
 	}
-	if got := rollbackValues(prev, &failed, act.Application, ""); got.values["job"].(map[string]any)["fromSavepoint"] != nil {
+	if got := rollbackValues(prev.Release, &failed, act.Application, ""); got.values["job"].(map[string]any)["fromSavepoint"] != nil {
 		t.Errorf("without a savepoint of the upgrade the job starts as the previous values say: %v", got.values)
 	}
 }
@@ -51,9 +51,8 @@ func TestRollbackValues(t *testing.T) {
 func TestFailedJobManagerReportedAtOnce(t *testing.T) {
 	cfg := fake.Config(t, fake.Serve(t)) // a JobManager that answers nothing
 	rel := fake.Install(t, cfg, "app", "flink-job", nil)
-	jms, err := revisionJobManagers(rel)
-	if err != nil || len(jms.Jobs) != 0 {
-		t.Fatalf("the JobManager is a Deployment, no Job to watch: %v %v", jms, err)
+	if jms := revisionJobManagers(rel); len(jms.Jobs) != 0 {
+		t.Fatalf("the JobManager is a Deployment, no Job to watch: %v", jms)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -75,7 +74,7 @@ func TestFailedJobManagerReportedAtOnce(t *testing.T) {
 	}()
 	start := time.Now()
 	res := &Result{Release: "app", Namespace: "flink", Mode: act.Application, Savepoint: "file:/flink-data/savepoints/savepoint-1"}
-	err = u.waitWatched(ctx, act.Application, res)
+	err := u.waitWatched(ctx, rel, res)
 	var f *kube.PodStartError
 	if !errors.As(err, &f) || !strings.Contains(f.Reason, "container jobmanager exited with 1") {
 		t.Fatalf("%v", err)
@@ -83,9 +82,9 @@ func TestFailedJobManagerReportedAtOnce(t *testing.T) {
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("reported after %s", d)
 	}
-	err = u.undo(ctx, ref("flink-job"), rel, nil, res, err)
+	back, err := u.undo(ctx, ref("flink-job"), rel, rel, nil, res, err)
 	var fe *FailedError
-	if exit.Code(err) != exit.JobFailed || !errors.As(err, &fe) || res.Rollback == nil || res.Failure == "" {
+	if exit.Code(err) != exit.JobFailed || !errors.As(err, &fe) || res.Rollback == nil || res.Failure == "" || back != nil {
 		t.Fatalf("exit %d: %v", exit.Code(err), err)
 	}
 	for _, s := range []string{"upgrade to revision 1 failed: pod app-jm-x: container jobmanager exited with 1", "not rolled back (--no-rollback)",

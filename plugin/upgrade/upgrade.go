@@ -16,7 +16,6 @@ import (
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/getter"
-	"helm.sh/helm/v3/pkg/release"
 
 	"github.com/helm-flink/helm-flink/plugin/act"
 	"github.com/helm-flink/helm-flink/plugin/exit"
@@ -28,7 +27,7 @@ import (
 	"github.com/helm-flink/helm-flink/schema"
 )
 
-// Upgrade is one upgrade of cfg's release; New sets the defaults.
+// Upgrade is one upgrade of a release; New sets the defaults.
 type Upgrade struct {
 	cfg *act.Config
 
@@ -68,7 +67,7 @@ const (
 	LastStateMode = "last-state"
 )
 
-// New is an upgrade of cfg's release.
+// New is an upgrade with cfg.
 func New(cfg *act.Config) *Upgrade {
 	return &Upgrade{cfg: cfg, Mode: SavepointMode, State: StateNewest}
 }
@@ -137,83 +136,87 @@ type target struct {
 	description string
 }
 
-// Run upgrades the release to the chart with the user's values and waits until the cluster (and
-// an application's job) runs again.
-func (u *Upgrade) Run(ctx context.Context, ref act.ChartRef, vals values.Options) (*Result, error) {
-	if err := act.RefuseFlux(u.cfg.Release, "undo this upgrade"); err != nil {
+// Run upgrades rel to the chart with the user's values and waits until the cluster (and an
+// application's job) runs again.
+func (u *Upgrade) Run(ctx context.Context, rel *act.Release, ref act.ChartRef, vals values.Options) (*Result, error) {
+	if err := act.RefuseFlux(rel.Release, "undo this upgrade"); err != nil {
 		return nil, err
 	}
-	next, err := u.prepare(ref, vals)
+	next, err := u.prepare(rel, ref, vals)
 	if err != nil {
 		return nil, err
 	}
-	return u.run(ctx, ref, next)
+	return u.run(ctx, rel, ref, next)
 }
 
-// run carries out the plan of the upgrade to next: stops what the plan stops, upgrades the
+// run carries out the plan of the upgrade of rel to next: stops what the plan stops, upgrades the
 // release, retires what the new revision replaces and waits, rolling a failed revision back.
-func (u *Upgrade) run(ctx context.Context, ref act.ChartRef, next *target) (*Result, error) {
+func (u *Upgrade) run(ctx context.Context, rel *act.Release, ref act.ChartRef, next *target) (*Result, error) {
 	start := time.Now()
-	rel := u.cfg.Release
-	p, jm, err := u.plan(ctx, next)
+	p, jm, err := u.plan(ctx, rel, next)
 	if err != nil {
-		u.cfg.Close()
 		return nil, err
 	}
 	res := &Result{Release: rel.Name, Namespace: rel.Namespace, Mode: next.mode}
 	err = p.refusal
 	if err == nil {
-		err = u.execute(ctx, p, jm, res)
+		err = u.execute(ctx, rel, p, jm, res)
 	}
 	// The JobManager this connection reaches is about to go.
-	u.cfg.Close()
+	jm.Close()
 	if err != nil {
 		return res, err
 	}
-	jms, err := u.jobManagerPods(ctx)
+	cs, _, err := u.cfg.Clientset()
+	if err != nil {
+		return res, err
+	}
+	retiring, err := rel.Kind.Retiring(ctx, cs, rel)
 	if err != nil {
 		return res, err
 	}
 	u.cfg.Progressf("Upgrading release %s to chart %s-%s", rel.Name, next.chart.Name(), next.chart.Metadata.Version)
-	up, err := u.helmUpgrade(ctx, next, "")
+	up, err := u.helmUpgrade(ctx, rel, next, "")
 	if err != nil {
 		if res.Savepoint != "" {
 			err = fmt.Errorf("%w\nthe job was stopped with savepoint %s; start it from there with: helm flink upgrade %s CHART --reuse-values --set job.fromSavepoint=%s", err, res.Savepoint, rel.Name, res.Savepoint)
 		}
 		return res, err
 	}
-	res.Revision, u.cfg.Release = up.Version, up
-	if err := u.retireTaskManagers(ctx, rel, up, jms); err != nil {
-		return res, err
+	res.Revision = up.Version
+	if p.Change == JobManagerRestarts && retiring != nil {
+		if err := rel.Kind.Retire(ctx, cs, up, retiring, u.cfg.Progressf); err != nil {
+			return res, err
+		}
 	}
-	if err := u.waitWatched(ctx, next.mode, res); err != nil {
-		err = u.undo(ctx, ref, rel, next.chart, res, err)
+	if err := u.waitWatched(ctx, up, res); err != nil {
+		back, err := u.undo(ctx, ref, rel, up, next.chart, res, err)
 		// The stopped jobs run again on the rolled-back revision's JobManager.
-		if fe := (*FailedError)(nil); errors.As(err, &fe) && fe.Rollback.Revision > 0 && fe.Rollback.Error == "" {
-			if rerr := u.resubmit(ctx, p, res); rerr != nil {
+		if fe := (*FailedError)(nil); back != nil && errors.As(err, &fe) && fe.Rollback.Error == "" {
+			if rerr := u.resubmit(ctx, back, p, res); rerr != nil {
 				fe.Rollback.Error = rerr.Error()
 			}
 		}
 		return res, err
 	}
-	if err := u.resubmit(ctx, p, res); err != nil {
+	if err := u.resubmit(ctx, up, p, res); err != nil {
 		return res, err
 	}
 	res.Elapsed = jobmanager.Seconds(time.Since(start))
 	return res, nil
 }
 
-// resubmit runs the session jobs the plan stopped for the replaced JobManager again from their
-// kept jars and savepoints, and waits until every task of each runs.
-func (u *Upgrade) resubmit(ctx context.Context, p *Plan, res *Result) error {
+// resubmit runs the session jobs the plan stopped for the replaced JobManager again on rel from
+// their kept jars and savepoints, and waits until every task of each runs.
+func (u *Upgrade) resubmit(ctx context.Context, rel *act.Release, p *Plan, res *Result) error {
 	if len(res.Resubmitted) == 0 {
 		return nil
 	}
-	jm, err := u.cfg.JobManager(ctx)
+	jm, err := u.cfg.Connect(ctx, rel)
 	if err != nil {
 		return err
 	}
-	defer u.cfg.Close()
+	defer jm.Close()
 	for i := range res.Resubmitted {
 		r := &res.Resubmitted[i]
 		sub := p.submission(r.JobID)
@@ -224,7 +227,7 @@ func (u *Upgrade) resubmit(ctx context.Context, p *Plan, res *Result) error {
 		if prog.JobID != "" {
 			r.NewJobID = prog.JobID
 			sub.JobID, sub.Revision, sub.Time = prog.JobID, 0, time.Time{}
-			u.cfg.RecordSubmission(ctx, sub, r.JobID)
+			u.cfg.RecordSubmission(ctx, rel, sub, r.JobID)
 		}
 		if err != nil {
 			return fmt.Errorf("run job %s (%s) again: %w; its state is in savepoint %s: submit its jar with --savepoint %s", r.JobID, r.Name, err, r.Savepoint, r.Savepoint)
@@ -234,14 +237,13 @@ func (u *Upgrade) resubmit(ctx context.Context, p *Plan, res *Result) error {
 }
 
 // prepare loads the chart and decides the new revision's values, and validates them.
-func (u *Upgrade) prepare(ref act.ChartRef, vals values.Options) (*target, error) {
-	rel := u.cfg.Release
+func (u *Upgrade) prepare(rel *act.Release, ref act.ChartRef, vals values.Options) (*target, error) {
 	ch, err := u.cfg.LoadChart(ref)
 	if err != nil {
 		return nil, exit.InputError(err)
 	}
 	mode := act.ChartMode(ch)
-	if was := act.ChartMode(rel.Chart); was != mode {
+	if was := rel.Mode(); was != mode {
 		return nil, exit.InputError(fmt.Errorf("release %q is a %s cluster and chart %s is a %s cluster: uninstall and install instead", rel.Name, was, ch.Name(), mode))
 	}
 	user, err := values.User(&vals, getter.All(u.cfg.Settings))
@@ -254,7 +256,7 @@ func (u *Upgrade) prepare(ref act.ChartRef, vals values.Options) (*target, error
 		// takes the new chart's).
 		ch.Values = values.Copy(rel.Chart.Values)
 	}
-	next := &target{chart: ch, mode: mode, revisionValues: nextValues(rel, user, reuse, mode), description: u.Description}
+	next := &target{chart: ch, mode: mode, revisionValues: nextValues(rel.Release, user, reuse, mode), description: u.Description}
 	if next.merged, err = values.ForChart(ch, next.values); err != nil {
 		return nil, exit.InputError(err)
 	}
@@ -276,9 +278,9 @@ func (u *Upgrade) prepare(ref act.ChartRef, vals values.Options) (*target, error
 // execute does what the plan decided before the release is upgraded: an application's job
 // stopped with a savepoint, which the new revision starts from; a session's jobs that would lose
 // their slots stopped with savepoints (--stop-jobs).
-func (u *Upgrade) execute(ctx context.Context, p *Plan, jm *jobmanager.JobManager, res *Result) error {
+func (u *Upgrade) execute(ctx context.Context, rel *act.Release, p *Plan, jm *jobmanager.JobManager, res *Result) error {
 	if p.Mode == act.Application {
-		return u.stopApplication(ctx, p, jm, res)
+		return u.stopApplication(ctx, rel, p, jm, res)
 	}
 	if len(p.stop) > 0 {
 		res.StoppedJobs = map[string]string{}
@@ -290,7 +292,7 @@ func (u *Upgrade) execute(ctx context.Context, p *Plan, jm *jobmanager.JobManage
 		if err != nil {
 			return fmt.Errorf("nothing upgraded: %w", err)
 		}
-		u.cfg.RecordSavepoint(ctx, savepoint.Entry{JobID: j.ID, JobName: j.Name, Path: loc, Reason: savepoint.Upgrade})
+		u.cfg.RecordSavepoint(ctx, rel, savepoint.Entry{JobID: j.ID, JobName: j.Name, Path: loc, Reason: savepoint.Upgrade})
 		u.cfg.Progressf("  savepoint %s", loc)
 		res.Resubmitted = append(res.Resubmitted, Resubmission{JobID: j.ID, Name: j.Name, Savepoint: loc})
 	}
@@ -301,7 +303,7 @@ func (u *Upgrade) execute(ctx context.Context, p *Plan, jm *jobmanager.JobManage
 			return fmt.Errorf("nothing upgraded: %w", err)
 		}
 		res.StoppedJobs[h.ID] = loc
-		u.cfg.RecordSavepoint(ctx, savepoint.Entry{JobID: h.ID, JobName: h.Name, Path: loc, Reason: savepoint.Upgrade})
+		u.cfg.RecordSavepoint(ctx, rel, savepoint.Entry{JobID: h.ID, JobName: h.Name, Path: loc, Reason: savepoint.Upgrade})
 		u.cfg.Progressf("  savepoint %s; resubmit with: helm flink submit %s --jar JAR --savepoint %s", loc, p.Release, loc)
 	}
 	return nil
@@ -309,8 +311,7 @@ func (u *Upgrade) execute(ctx context.Context, p *Plan, jm *jobmanager.JobManage
 
 // stopApplication stops the application's job with a savepoint when the plan says so and points
 // the new revision at it.
-func (u *Upgrade) stopApplication(ctx context.Context, p *Plan, jm *jobmanager.JobManager, res *Result) error {
-	rel := u.cfg.Release
+func (u *Upgrade) stopApplication(ctx context.Context, rel *act.Release, p *Plan, jm *jobmanager.JobManager, res *Result) error {
 	j := p.Jobs[0]
 	switch {
 	case u.Mode == LastStateMode:
@@ -333,7 +334,7 @@ func (u *Upgrade) stopApplication(ctx context.Context, p *Plan, jm *jobmanager.J
 		return fmt.Errorf("nothing upgraded: %w", err)
 	}
 	u.cfg.Progressf("  savepoint %s", loc)
-	u.cfg.RecordSavepoint(ctx, savepoint.Entry{JobID: p.savepoint, JobName: j.Name, Path: loc, Reason: savepoint.Upgrade})
+	u.cfg.RecordSavepoint(ctx, rel, savepoint.Entry{JobID: p.savepoint, JobName: j.Name, Path: loc, Reason: savepoint.Upgrade})
 	res.Savepoint = loc
 	if p.next.restore != "" {
 		u.cfg.Progressf("  the job starts from savepoint %s (--state %s)", p.next.restore, u.State)
@@ -343,11 +344,7 @@ func (u *Upgrade) stopApplication(ctx context.Context, p *Plan, jm *jobmanager.J
 			return err
 		}
 	}
-	m, err := manifest.Parse(rel.Manifest)
-	if err != nil {
-		return fmt.Errorf("the manifest of release %q: %w", rel.Name, err)
-	}
-	if !m.JobManagerExitsWithJob() {
+	if !rel.Objects.JobManagerExitsWithJob() {
 		// The JobManager Deployment outlives its job; the upgrade replaces it.
 		return nil
 	}
@@ -363,48 +360,43 @@ func (u *Upgrade) stopApplication(ctx context.Context, p *Plan, jm *jobmanager.J
 	return nil
 }
 
-// helmUpgrade upgrades (dryRun "") or renders the upgrade ("client", "server") without waiting:
-// the caller watches.
-func (u *Upgrade) helmUpgrade(ctx context.Context, next *target, dryRun string) (*release.Release, error) {
+// helmUpgrade upgrades rel (dryRun "") or renders the upgrade ("client", "server") without
+// waiting: the caller watches. The upgraded release is read (see act.Read); a dry run's is not.
+func (u *Upgrade) helmUpgrade(ctx context.Context, rel *act.Release, next *target, dryRun string) (*act.Release, error) {
 	up := action.NewUpgrade(u.cfg.Helm)
-	up.Namespace, up.Timeout = u.cfg.Release.Namespace, act.HelmTimeout(ctx)
+	up.Namespace, up.Timeout = rel.Namespace, act.HelmTimeout(ctx)
 	up.ResetValues = true // the values are complete; Helm must not merge the old ones in again
-	up.Labels = next.labels(u.cfg.Release)
+	up.Labels = next.labels(rel.Release)
 	if dryRun != "" {
 		up.DryRun, up.DryRunOption = true, dryRun
 	} else {
 		up.Description = next.description
 	}
-	rel, err := up.RunWithContext(ctx, u.cfg.Release.Name, next.chart, next.values)
+	done, err := up.RunWithContext(ctx, rel.Name, next.chart, next.values)
 	if err != nil {
 		if u.ReuseValues && !u.ResetThenReuseValues && strings.Contains(err.Error(), "nil pointer evaluating") {
 			// Helm's --reuse-values renders the new chart with the previous chart's defaults.
-			return nil, exit.InputError(fmt.Errorf("upgrade release %q: %w; with --reuse-values the previous chart's default values are kept, as in Helm, and this chart version has values they lack: use --reset-then-reuse-values", u.cfg.Release.Name, err))
+			return nil, exit.InputError(fmt.Errorf("upgrade release %q: %w; with --reuse-values the previous chart's default values are kept, as in Helm, and this chart version has values they lack: use --reset-then-reuse-values", rel.Name, err))
 		}
-		return nil, fmt.Errorf("upgrade release %q: %w", u.cfg.Release.Name, err)
+		return nil, fmt.Errorf("upgrade release %q: %w", rel.Name, err)
 	}
-	return rel, nil
+	if dryRun != "" {
+		m, err := manifest.Parse(done.Manifest)
+		if err != nil {
+			return nil, fmt.Errorf("the upgrade's manifest: %w", err)
+		}
+		return &act.Release{Release: done, Objects: m, Kind: act.KindOf(next.mode, m), Values: next.merged}, nil
+	}
+	return act.Read(done)
 }
 
-// wait waits until the upgraded cluster is up, and an application's job runs.
-func (u *Upgrade) wait(ctx context.Context, mode act.Mode, res *Result) error {
-	up := jobmanager.UpOptions{Application: mode == act.Application}
-	if mode == act.Application {
-		up.JobManagers = 1 // a replaced JobManager may still be on its way out
-	}
-	jm, err := u.cfg.WaitUp(ctx, up)
-	if err != nil || mode != act.Application {
-		return err
-	}
-	id, err := act.JobID(u.cfg.Release)
+// wait waits until rel's cluster is up, and the job it runs itself (an application's).
+func (u *Upgrade) wait(ctx context.Context, rel *act.Release, res *Result) error {
+	jm, err := u.cfg.WaitUp(ctx, rel, jobmanager.UpOptions{})
 	if err != nil {
 		return err
 	}
-	wait := jm.Wait
-	if u.Mode == LastStateMode {
-		wait = jm.WaitRecovered
-	}
-	p, err := wait(ctx, id, u.cfg.Progressf)
-	res.Job = &p
+	defer jm.Close()
+	res.Job, err = rel.Kind.Wait(ctx, rel, jm, u.Mode == LastStateMode, u.cfg.Progressf)
 	return err
 }

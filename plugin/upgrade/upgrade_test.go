@@ -29,7 +29,7 @@ func ref(name string) act.ChartRef { return act.ChartRef{Name: "../../charts/" +
 func TestNextValues(t *testing.T) {
 	cfg := fake.Config(t, "")
 	app := fake.Install(t, cfg, "app", "flink-job", map[string]any{"parallelism": 2, "job": map[string]any{"entryClass": "a.B"}})
-	got := nextValues(app, map[string]any{"parallelism": 3}, true, act.Application)
+	got := nextValues(app.Release, map[string]any{"parallelism": 3}, true, act.Application)
 	want := map[string]any{"parallelism": 3, "job": map[string]any{"entryClass": "a.B", "jobId": revisionJobID("flink", "app", 2)}}
 	if !reflect.DeepEqual(got.values, want) || !reflect.DeepEqual(got.own, []string{"job.jobId"}) {
 		t.Errorf("reuse: %v (own %v), want %v", got.values, got.own, want)
@@ -38,10 +38,10 @@ func TestNextValues(t *testing.T) {
 		t.Errorf("the stored release was written into: %v", app.Config)
 	}
 	fixed := map[string]any{"job": map[string]any{"jobId": "0000000000000000000000000000000f"}}
-	if got := nextValues(app, fixed, false, act.Application); got.values["job"].(map[string]any)["jobId"] != "0000000000000000000000000000000f" || len(got.own) != 0 {
+	if got := nextValues(app.Release, fixed, false, act.Application); got.values["job"].(map[string]any)["jobId"] != "0000000000000000000000000000000f" || len(got.own) != 0 {
 		t.Errorf("a job id the values fix stays: %v", got)
 	}
-	if got := nextValues(app, map[string]any{"a": 1}, false, act.Session); !reflect.DeepEqual(got.values, map[string]any{"a": 1}) {
+	if got := nextValues(app.Release, map[string]any{"a": 1}, false, act.Session); !reflect.DeepEqual(got.values, map[string]any{"a": 1}) {
 		t.Errorf("a session's values stay the user's: %v", got)
 	}
 	ids := map[string]bool{revisionJobID("flink", "app", 2): true, revisionJobID("flink", "app", 3): true, revisionJobID("other", "app", 2): true}
@@ -60,7 +60,7 @@ func TestNextValues(t *testing.T) {
 // release labels record what the plugin owns, dropping the previous record.
 func TestPluginValuesDoNotLeak(t *testing.T) {
 	cfg := fake.Config(t, "")
-	rel := fake.Install(t, cfg, "app", "flink-job", map[string]any{"parallelism": 2, "job": map[string]any{"entryClass": "a.B"}})
+	rel := fake.Install(t, cfg, "app", "flink-job", map[string]any{"parallelism": 2, "job": map[string]any{"entryClass": "a.B"}}).Release
 	first := nextValues(rel, map[string]any{"parallelism": 3}, true, act.Application)
 	restoreFrom(first, "file:/flink-data/savepoints/savepoint-1", false)
 	if l := first.labels(rel); l[ownedPrefix+"job.jobId"] != "true" || l[ownedPrefix+"job.fromSavepoint"] != "true" {
@@ -112,13 +112,13 @@ func TestSavepointOfTheRunningJob(t *testing.T) {
 
 // plannedSession is a session release "flink" whose JobManager runs one job (Flink 1.20's real
 // answers: TopSpeedWindowing, RUNNING), with the user's values.
-func plannedSession(t *testing.T, vals map[string]any) *Upgrade {
+func plannedSession(t *testing.T, vals map[string]any) (*Upgrade, *act.Release) {
 	t.Helper()
 	running := fake.Load(t, "1.20.0", "job-running")
 	url := fake.Serve(t, fake.Load(t, "1.20.0", "jobs-running").Renamed("", ""), running)
 	cfg := fake.Config(t, url)
-	fake.Install(t, cfg, "flink", "flink-session", vals)
-	return New(cfg)
+	rel := fake.Install(t, cfg, "flink", "flink-session", vals)
+	return New(cfg), rel
 }
 
 // The plan of a session upgrade from the chart's own renders and the JobManager's real answers:
@@ -145,14 +145,13 @@ func TestPlanSession(t *testing.T) {
 			if tc.ha {
 				vals = map[string]any{"highAvailability": map[string]any{"enabled": true, "storageDir": "s3://b/ha"}}
 			}
-			u := plannedSession(t, vals)
+			u, before := plannedSession(t, vals)
 			u.Force, u.ReuseValues = tc.force, true
-			before := u.cfg.Release
 			var set []string
 			if tc.set != "" {
 				set = []string{tc.set}
 			}
-			p, err := u.Plan(ctx, ref("flink-session"), values.Options{Values: set})
+			p, err := u.Plan(ctx, before, ref("flink-session"), values.Options{Values: set})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -190,12 +189,12 @@ func TestPlanSessionJobsAcrossAReplacedJobManager(t *testing.T) {
 		{"the chart's job", map[string]any{"persistence": map[string]any{"enabled": true}, "submit": map[string]any{"enabled": true}}, false, HookRestored, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			u := plannedSession(t, tc.vals)
+			u, rel := plannedSession(t, tc.vals)
 			u.ReuseValues = true
 			if tc.recorded {
-				u.cfg.RecordSubmission(ctx, savepoint.Submission{JobID: id, JarID: "1234_job.jar", Parallelism: 2}, "")
+				u.cfg.RecordSubmission(ctx, rel, savepoint.Submission{JobID: id, JarID: "1234_job.jar", Parallelism: 2}, "")
 			}
-			p, err := u.Plan(ctx, ref("flink-session"), values.Options{Values: []string{"taskmanager.memoryProcessSize=2g"}})
+			p, err := u.Plan(ctx, rel, ref("flink-session"), values.Options{Values: []string{"taskmanager.memoryProcessSize=2g"}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -216,14 +215,14 @@ func TestPlanApplication(t *testing.T) {
 	cfg := fake.Config(t, "")
 	rel := fake.Install(t, cfg, "app", "flink-job", map[string]any{"parallelism": 2,
 		"highAvailability": map[string]any{"enabled": false}})
-	id, err := act.JobID(rel)
+	id, err := rel.JobID()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.RESTURL = fake.Serve(t, running.Renamed(running.JobID(), id).Renamed(firstJobID(t, running), id))
 	u := New(cfg)
 	u.ReuseValues = true
-	p, err := u.Plan(ctx, ref("flink-job"), values.Options{Values: []string{"parallelism=3"}})
+	p, err := u.Plan(ctx, rel, ref("flink-job"), values.Options{Values: []string{"parallelism=3"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +231,7 @@ func TestPlanApplication(t *testing.T) {
 		t.Fatalf("plan %+v, job %+v", p, j)
 	}
 	u.NoSavepoint = true
-	if p, err := u.Plan(ctx, ref("flink-job"), values.Options{}); err != nil || p.Jobs[0].Fate != Lost {
+	if p, err := u.Plan(ctx, rel, ref("flink-job"), values.Options{}); err != nil || p.Jobs[0].Fate != Lost {
 		t.Fatalf("--no-savepoint without HA: %+v %v", p, err)
 	}
 }
@@ -252,19 +251,19 @@ func firstJobID(t *testing.T, a fake.Answer) string {
 // Guards before anything changes: Flux's releases, another kind of chart, invalid values.
 func TestGuards(t *testing.T) {
 	cfg := fake.Config(t, "")
-	fake.Install(t, cfg, "flink", "flink-session", nil)
+	rel := fake.Install(t, cfg, "flink", "flink-session", nil)
 	u := New(cfg)
-	_, err := u.prepare(ref("flink-job"), values.Options{})
+	_, err := u.prepare(rel, ref("flink-job"), values.Options{})
 	if exit.Code(err) != exit.Input || !strings.Contains(err.Error(), "is a session cluster and chart flink-job is a application cluster") {
 		t.Errorf("another mode: %v", err)
 	}
-	_, err = u.prepare(ref("flink-session"), values.Options{Values: []string{"taskmanager.replica=3"}})
+	_, err = u.prepare(rel, ref("flink-session"), values.Options{Values: []string{"taskmanager.replica=3"}})
 	var invalid *schema.InvalidError
 	if !errors.As(err, &invalid) || exit.Code(err) != exit.Input {
 		t.Errorf("invalid values: %v", err)
 	}
-	cfg.Release.Labels = map[string]string{"helm.toolkit.fluxcd.io/name": "flink"}
-	if _, err := u.Run(ctx, ref("flink-session"), values.Options{}); exit.Code(err) != exit.Input || !strings.Contains(err.Error(), "undo this upgrade") {
+	rel.Labels = map[string]string{"helm.toolkit.fluxcd.io/name": "flink"}
+	if _, err := u.Run(ctx, rel, ref("flink-session"), values.Options{}); exit.Code(err) != exit.Input || !strings.Contains(err.Error(), "undo this upgrade") {
 		t.Errorf("a Flux release: %v", err)
 	}
 }
@@ -274,18 +273,18 @@ func TestLastState(t *testing.T) {
 	cfg := fake.Config(t, "")
 	ha := map[string]any{"highAvailability": map[string]any{"enabled": true, "storageDir": "s3://b/ha"}}
 	app := fake.Install(t, cfg, "app", "flink-job", ha)
-	id, err := act.JobID(app)
+	id, err := app.JobID()
 	if err != nil {
 		t.Fatal(err)
 	}
-	next := &target{revisionValues: nextValues(app, map[string]any{"parallelism": 3}, true, act.Application), merged: ha}
+	next := &target{revisionValues: nextValues(app.Release, map[string]any{"parallelism": 3}, true, act.Application), merged: ha}
 	if err := lastState(app, next, act.Application); err != nil {
 		t.Fatal(err)
 	}
 	if got := next.values["job"].(map[string]any)["jobId"]; got != id {
 		t.Errorf("last-state job id %v, want the running job's %s", got, id)
 	}
-	noHA := &target{revisionValues: nextValues(app, nil, false, act.Application), merged: map[string]any{}}
+	noHA := &target{revisionValues: nextValues(app.Release, nil, false, act.Application), merged: map[string]any{}}
 	if err := lastState(app, noHA, act.Application); exit.Code(err) != exit.Input || !strings.Contains(err.Error(), "needs Kubernetes HA") {
 		t.Errorf("last-state without HA: %v", err)
 	}
@@ -306,12 +305,15 @@ func TestPlanRollback(t *testing.T) {
 	}
 	up := action.NewUpgrade(cfg.Helm)
 	up.Namespace, up.ReuseValues = "flink", true
-	rel, err := up.Run("app", ch, map[string]any{"parallelism": 3, "job": map[string]any{"jobId": revisionJobID("flink", "app", 2)}})
+	done, err := up.Run("app", ch, map[string]any{"parallelism": 3, "job": map[string]any{"jobId": revisionJobID("flink", "app", 2)}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Release = rel
-	id, err := act.JobID(rel)
+	rel, err := act.Read(done)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := rel.JobID()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,7 +323,7 @@ func TestPlanRollback(t *testing.T) {
 		cfg.RESTURL = fake.Serve(t, a.Renamed(firstJobID(t, a), id))
 		u := New(cfg)
 		u.State = state
-		p, err := u.RollbackPlan(ctx, 0)
+		p, err := u.RollbackPlan(ctx, rel, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -343,8 +345,8 @@ func TestPlanRollback(t *testing.T) {
 		t.Fatalf("a job that does not run, no record: %+v", p)
 	}
 
-	cfg.RecordSavepoint(ctx, savepoint.Entry{Revision: 1, JobID: revisionJobID("flink", "app", 1), Path: "file:///sp/left-1", Reason: savepoint.Upgrade})
-	cfg.RecordSavepoint(ctx, savepoint.Entry{Revision: 2, JobID: id, Path: "file:///sp/manual-2", Reason: savepoint.Manual})
+	cfg.RecordSavepoint(ctx, rel, savepoint.Entry{Revision: 1, JobID: revisionJobID("flink", "app", 1), Path: "file:///sp/left-1", Reason: savepoint.Upgrade})
+	cfg.RecordSavepoint(ctx, rel, savepoint.Entry{Revision: 2, JobID: id, Path: "file:///sp/manual-2", Reason: savepoint.Manual})
 	for _, c := range []struct {
 		answer, state string
 		fate          Fate
@@ -363,7 +365,7 @@ func TestPlanRollback(t *testing.T) {
 
 	u := New(cfg)
 	for _, rev := range []int{2, 5} {
-		if _, err := u.RollbackPlan(ctx, rev); exit.Code(err) != exit.Input || !strings.Contains(err.Error(), "roll back to an earlier one") {
+		if _, err := u.RollbackPlan(ctx, rel, rev); exit.Code(err) != exit.Input || !strings.Contains(err.Error(), "roll back to an earlier one") {
 			t.Errorf("revision %d: %v", rev, err)
 		}
 	}

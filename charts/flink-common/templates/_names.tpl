@@ -80,6 +80,10 @@ deployment/{{ include "flink.jobmanagerName" . }}
      revision it belongs to, written by `helm flink` and the charts' hooks alike (the plugin's
      savepoint.Name; charts/submit_test.go holds them to one name). Not part of the release. */}}
 {{- define "flink.savepointRecordName" -}}{{ .Release.Name }}-flink-savepoints{{- end -}}
+{{/* The release's jobs record: one ConfigMap, an entry per job submitted to a session, written
+     by `helm flink` (jobs run from kept jars) and the session chart's submit hook (its job)
+     alike (the plugin's savepoint.JobsName). Not part of the release. */}}
+{{- define "flink.jobsRecordName" -}}{{ .Release.Name }}-flink-jobs{{- end -}}
 {{- define "flink.taskmanagerName" -}}{{ include "flink.fullname" . }}-taskmanager{{- end -}}
 {{- define "flink.restServiceName" -}}
 {{- if include "flink.native" . -}}{{ include "flink.clusterId" . }}-rest{{- else -}}{{ include "flink.fullname" . }}-rest{{- end -}}

@@ -88,7 +88,9 @@ stop
 {{- end -}}
 
 {{- define "flinksession.submitName" -}}{{ include "flink.fullname" . }}-submit{{- end -}}
-{{- define "flinksession.submitStateName" -}}{{ include "flink.fullname" . }}-submit-state{{- end -}}
+{{/* Where charts before 0.5 kept the submit hook's state (job-ran, a pending savepoint); read
+     until the job's first submission in the jobs record, and deleted with the release. */}}
+{{- define "flinksession.legacyStateName" -}}{{ include "flink.fullname" . }}-submit-state{{- end -}}
 
 {{/* Without HA a replaced JobManager forgets its jobs: the pre-upgrade hook stops the job with a
      savepoint, which must outlive the pods. */}}
@@ -102,7 +104,9 @@ stop
 {{- end -}}
 
 {{/* Bash functions of the hook scripts: the JobManager's REST API over bash's /dev/tcp (the Flink
-     image has no curl) and the submit state (a ConfigMap mounted at /etc/helm-flink/state). */}}
+     image has no curl), and what the release's records say of the job (the jobs record mounted at
+     /etc/helm-flink/jobs, the savepoint record at /etc/helm-flink/record, the state of a chart
+     before 0.5 at /etc/helm-flink/state). */}}
 {{- define "flinksession.hookFunctions" -}}
 {{ include "flink.restFunctions" . }}
 # jobs: the jobs the JobManager knows, one a line: id state name. Fails when it does not answer.
@@ -138,26 +142,42 @@ waitRunning() {
   done
   echo "job $1 did not get every task RUNNING in time" >&2; return 1
 }
-# state KEY: the submit state as the upgrade found it ("" when unset).
-state() { cat "/etc/helm-flink/state/$1" 2>/dev/null || true; }
 quote() { local s=${1//\\/\\\\}; printf '"%s"' "${s//\"/\\\"}"; }
-{{- end -}}
-
-{{/* The submit state's ConfigMap as the pre-upgrade hook writes it (bash printf lines, without data). */}}
-{{- define "flinksession.stateMetadata" -}}
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: {{ include "flinksession.submitStateName" . }}
-  namespace: {{ .Release.Namespace | toYaml }}
-  labels:
-    {{- include "flink.stablePodLabels" (dict "ctx" . "component" "submit") | nindent 4 }}
+# field KEY FILE: a string or number field of the one-line JSON entry in FILE.
+field() { grep -o "\"$1\":\(\"[^\"]*\"\|[0-9]*\)" "$2" | head -n1 | cut -d: -f2- | tr -d '"'; }
+# submitted: the revision of the job's newest submission in the jobs record, 0 for one a chart
+# before 0.5 ran (its state said job-ran), "" when it has never run in this release.
+submitted() {
+  local f r rev=
+  for f in /etc/helm-flink/jobs/*; do
+    if [ -f "$f" ] && grep -qF "\"name\":$(quote "$JOB_NAME")" "$f"; then
+      r=$(field revision "$f")
+      if [ -z "$rev" ] || [ "${r:-0}" -gt "$rev" ]; then rev=${r:-0}; fi
+    fi
+  done
+  if [ -z "$rev" ] && [ "$(cat /etc/helm-flink/state/job-ran 2>/dev/null)" = true ]; then rev=0; fi
+  echo "$rev"
+}
+# pending REVISION: the newest savepoint of the job recorded from REVISION (its last submission's)
+# on, "" when none: what it resumes from when it does not run. Record keys sort by time.
+pending() {
+  local f r path=
+  for f in /etc/helm-flink/record/*; do
+    if [ -f "$f" ] && grep -qF "\"jobName\":$(quote "$JOB_NAME")" "$f"; then
+      r=$(field revision "$f")
+      if [ "${r:-0}" -ge "${1:-0}" ]; then path=$(field path "$f"); fi
+    fi
+  done
+  if [ -z "$path" ] && [ "${1:-0}" = 0 ]; then path=$(cat /etc/helm-flink/state/savepoint 2>/dev/null || true); fi
+  echo "$path"
+}
 {{- end -}}
 
 {{/* The savepoint record as the pre-upgrade hook writes it: the entries it found (the record is
      mounted at /etc/helm-flink/record) and the savepoint it took, against the revision being
      left, in the form the plugin reads (package savepoint). The whole record is applied, so that
-     no entry of another writer is dropped. (bash lines; $location, $stop set.) */}}
+     no entry of another writer is dropped. (bash lines; $location, "" when none was taken, and
+     $stop set.) */}}
 {{- define "flinksession.recordSavepoint" -}}
 now=$(date -u +%Y%m%dT%H%M%S.%NZ) at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 entry="{\"revision\":{{ sub .Release.Revision 1 }},\"jobId\":\"$stop\",\"jobName\":\"$JOB_NAME\",\"path\":\"$location\",\"reason\":\"upgrade\",\"time\":\"$at\"}"
@@ -165,11 +185,31 @@ entry="{\"revision\":{{ sub .Release.Revision 1 }},\"jobId\":\"$stop\",\"jobName
   printf '%s\n' "apiVersion: v1" "kind: ConfigMap" "metadata:" "  name: {{ include "flink.savepointRecordName" . }}" \
     "  namespace: {{ .Release.Namespace }}" "  labels:" "    helm-flink.dev/savepoints-of: {{ .Release.Name }}" \
     "    app.kubernetes.io/managed-by: helm-flink" "data:"
-  printf '  %s: %s\n' "${now}-${stop:0:8}" "$(quote "$entry")"
+  if [ -n "$location" ]; then printf '  %s: %s\n' "${now}-${stop:0:8}" "$(quote "$entry")"; fi
   for f in /etc/helm-flink/record/*; do
     if [ -f "$f" ]; then printf '  %s: %s\n' "${f##*/}" "$(quote "$(cat "$f")")"; fi
   done
 } > /out/record.yaml
+{{- end -}}
+
+{{/* The jobs record as the submit hook writes it: the entries it found (the record is mounted at
+     /etc/helm-flink/jobs) but those of earlier submissions of its job, and its job's, in the form
+     the plugin reads (package savepoint, Submission). The whole record is applied, so that no
+     entry of another writer is dropped. (bash lines; $id set.) */}}
+{{- define "flinksession.recordJob" -}}
+at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+entry="{\"jobId\":\"$id\",\"jarId\":\"\",\"jar\":$(quote "$JAR"),\"name\":$(quote "$JOB_NAME"),\"revision\":{{ .Release.Revision }},\"time\":\"$at\"}"
+{
+  printf '%s\n' "apiVersion: v1" "kind: ConfigMap" "metadata:" "  name: {{ include "flink.jobsRecordName" . }}" \
+    "  namespace: {{ .Release.Namespace }}" "  labels:" "    helm-flink.dev/jobs-of: {{ .Release.Name }}" \
+    "    app.kubernetes.io/managed-by: helm-flink" "data:"
+  printf '  %s: %s\n' "$id" "$(quote "$entry")"
+  for f in /etc/helm-flink/jobs/*; do
+    if [ -f "$f" ] && [ "${f##*/}" != "$id" ] && ! grep -qF "\"name\":$(quote "$JOB_NAME")" "$f"; then
+      printf '  %s: %s\n' "${f##*/}" "$(quote "$(cat "$f")")"
+    fi
+  done
+} > /out/jobs.yaml
 {{- end -}}
 
 {{/* A kubectl container with the hook ServiceAccount's token (the pod mounts none otherwise:

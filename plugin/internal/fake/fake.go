@@ -19,7 +19,6 @@ import (
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
 	kubefake "helm.sh/helm/v3/pkg/kube/fake"
-	"helm.sh/helm/v3/pkg/release"
 	"helm.sh/helm/v3/pkg/storage"
 	"helm.sh/helm/v3/pkg/storage/driver"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -136,8 +135,8 @@ func Config(t testing.TB, restURL string, objects ...runtime.Object) *act.Config
 }
 
 // Install installs chart (flink-session or flink-job) as release name with vals into cfg and
-// makes it cfg's release.
-func Install(t testing.TB, cfg *act.Config, name, chart string, vals map[string]any) *release.Release {
+// reads it.
+func Install(t testing.TB, cfg *act.Config, name, chart string, vals map[string]any) *act.Release {
 	t.Helper()
 	ch, err := loader.Load(filepath.Join(root(), "charts", chart))
 	if err != nil {
@@ -149,6 +148,9 @@ func Install(t testing.TB, cfg *act.Config, name, chart string, vals map[string]
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Release = rel
-	return rel
+	r, err := act.Read(rel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
