@@ -68,6 +68,7 @@ func newRootCmd(out, errOut io.Writer) *cobra.Command {
 		newPlanCmd(cfg, out),
 		newRollbackCmd(cfg, out),
 		newSavepointsCmd(cfg, out),
+		newListCmd(cfg, out),
 	)
 	return root
 }

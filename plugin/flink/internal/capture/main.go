@@ -239,6 +239,10 @@ func (s *session) run(ctx context.Context) error {
 		return err
 	}
 	s.save("exceptions-none")
+	if _, err := c.Checkpoints(ctx, a); err != nil {
+		return err
+	}
+	s.save("checkpoints-none")
 
 	// Savepoints of A: one caught in progress, then completed.
 	var trig *exchange
@@ -268,6 +272,10 @@ func (s *session) run(ctx context.Context) error {
 		return err
 	}
 	s.save("savepoint-completed")
+	if _, err := c.Checkpoints(ctx, a); err != nil {
+		return err
+	}
+	s.save("checkpoints-savepoint")
 	id, err := c.TriggerSavepoint(ctx, a, "file:///proc/no-such-dir/savepoints", false)
 	if err != nil {
 		return err

@@ -1,0 +1,91 @@
+package fleet
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/helm-flink/helm-flink/plugin/act"
+	"github.com/helm-flink/helm-flink/plugin/flink"
+	"github.com/helm-flink/helm-flink/plugin/internal/fake"
+	"github.com/helm-flink/helm-flink/plugin/savepoint"
+)
+
+// jmMeta is the metadata the charts give a JobManager workload of release in ns.
+func jmMeta(ns, release, chart, managedBy string) metav1.ObjectMeta {
+	return metav1.ObjectMeta{Name: release + "-jm", Namespace: ns, Labels: map[string]string{
+		"app.kubernetes.io/instance": release, "app.kubernetes.io/name": strings.TrimSuffix(chart, "-0.5.0"),
+		"helm.sh/chart": chart, "app.kubernetes.io/managed-by": managedBy,
+		"app.kubernetes.io/part-of": "flink", "app.kubernetes.io/component": "jobmanager"}}
+}
+
+func deployment(meta metav1.ObjectMeta, ready int32, podLabels map[string]string) *appsv1.Deployment {
+	d := &appsv1.Deployment{ObjectMeta: meta, Status: appsv1.DeploymentStatus{ReadyReplicas: ready}}
+	d.Spec.Template.Labels = podLabels
+	return d
+}
+
+// Releases are found by their JobManager workloads in every namespace (each kind listed once),
+// with their mode and newest recorded savepoint; one whose JobManager is scaled to zero or does
+// not answer is unreachable, without holding up the others.
+func TestListFindsReleasesByTheirLabels(t *testing.T) {
+	rec := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: savepoint.Name("a"), Namespace: "one", Labels: map[string]string{savepoint.RecordLabel: "a"}},
+		Data: map[string]string{
+			"20261201T000000.000000000Z-01234567": `{"revision":1,"jobId":"0123456789abcdef0123456789abcdef","path":"s3://b/old","reason":"stop","time":"2026-12-01T00:00:00Z"}`,
+			"20261202T000000.000000000Z-01234567": `{"revision":2,"jobId":"0123456789abcdef0123456789abcdef","path":"s3://b/new","reason":"upgrade","time":"2026-12-02T00:00:00Z"}`,
+		}}
+	ha := &appsv1.StatefulSet{ObjectMeta: jmMeta("two", "b", "flink-session-0.5.0", "Helm")}
+	objects := []runtime.Object{
+		deployment(jmMeta("one", "a", "flink-session-0.5.0", "Helm"), 1, nil),
+		deployment(jmMeta("one", "c", "flink-job-0.5.0", "Helm"), 0, map[string]string{act.TemplateHashLabel: "abc"}),
+		deployment(jmMeta("one", "not-helm", "flink-job-0.5.0", "someone"), 1, nil),
+		ha, rec,
+	}
+	l := New(fake.Config(t, "", objects...))
+	l.AllNamespaces, l.Ask = true, 2*time.Second
+	got, err := l.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"one/a session unreachable", "one/c native application unreachable", "two/b session unreachable"}
+	if len(got) != len(want) {
+		t.Fatalf("found %+v, want %v", got, want)
+	}
+	for i, r := range got {
+		if line := r.Namespace + "/" + r.Name + " " + r.Mode + " " + string(r.Health); line != want[i] || r.Reason == "" {
+			t.Errorf("release %d: %q (%s), want %q", i, line, r.Reason, want[i])
+		}
+	}
+	if sp := got[0].LastSavepoint; sp == nil || sp.Path != "s3://b/new" || got[2].LastSavepoint != nil {
+		t.Errorf("newest savepoints %+v, %+v", got[0].LastSavepoint, got[2].LastSavepoint)
+	}
+	if !strings.Contains(got[1].Reason, "no JobManager pod is ready") || strings.Contains(got[0].Reason, "no JobManager pod is ready") {
+		t.Errorf("reasons %q, %q", got[0].Reason, got[1].Reason)
+	}
+	l.AllNamespaces = false // HELM_NAMESPACE=flink: none there
+	if got, err := l.Run(context.Background()); err != nil || len(got) != 0 {
+		t.Errorf("namespace flink: %+v %v", got, err)
+	}
+}
+
+// A release's health by the plugin's one rule for jobs, from real Flink answers.
+func TestListJudgesJobs(t *testing.T) {
+	for _, v := range fake.Versions {
+		for answer, want := range map[string]Health{"jobs-running": Healthy, "jobs-failed": Degraded, "jobs-restarting": Degraded} {
+			l := New(fake.Config(t, ""))
+			r := Release{Jobs: map[string]int{}}
+			if err := l.jobs(context.Background(), flink.New(fake.Serve(t, fake.Load(t, v, answer))), &r); err != nil {
+				t.Fatal(err)
+			}
+			if r.Health != want || (want == Healthy) != (r.Reason == "") || len(r.Jobs) == 0 {
+				t.Errorf("%s %s: %s (%s) %v, want %s", v, answer, r.Health, r.Reason, r.Jobs, want)
+			}
+		}
+	}
+}
