@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // `helm flink list` finds the charts' releases across namespaces by their labels; one whose
@@ -19,13 +20,8 @@ func TestListAcrossNamespaces(t *testing.T) {
 	minimal := filepath.Join(env.root, "charts/flink-session/ci/minimal-values.yaml")
 	installChart(t, up, "flink-session", minimal)
 	install(t, down, "flink-session", minimal, false, "taskmanager.replicas=0")
-	jm, err := env.cs.AppsV1().Deployments(down).Get(t.Context(), "flink-flink-session-jobmanager", metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	zero := int32(0)
-	jm.Spec.Replicas = &zero
-	if _, err := env.cs.AppsV1().Deployments(down).Update(t.Context(), jm, metav1.UpdateOptions{}); err != nil {
+	if _, err := env.cs.AppsV1().Deployments(down).Patch(t.Context(), "flink-flink-session-jobmanager", types.MergePatchType,
+		[]byte(`{"spec":{"replicas":0}}`), metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
 	}
 

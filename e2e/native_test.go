@@ -731,8 +731,11 @@ func TestNativeTaskManagerCannotStart(t *testing.T) {
 	if len(c.taskManagerPods(t)) == 0 {
 		t.Fatal("no TaskManager pod: the failure was not Flink's pod")
 	}
-	// status says why, as kubectl's STATUS column does.
-	table, _ := p.ok(t, "status", "flink")
+	// status says why, as kubectl's STATUS column does, and exits 3: the job has tasks not running.
+	table, errOut, code := p.run(t, "status", "flink", "-n", p.ns)
+	if code != 3 || !strings.Contains(errOut, "0 of 2 tasks running") {
+		t.Fatalf("status of a job whose TaskManager cannot start: exit %d, want 3\n%s", code, errOut)
+	}
 	if !regexp.MustCompile(`(?m)^flink-flink-session-taskmanager-\S+ +taskmanager +Pending \(CreateContainerConfigError\) +false +0 +flink$`).MatchString(table) {
 		t.Fatalf("status table:\n%s", table)
 	}

@@ -37,7 +37,7 @@ func newStatusCmd(cfg *act.Config, out io.Writer) *cobra.Command {
 
 // healthCodes are status's exit codes by health.
 var healthCodes = map[cluster.Health]int{
-	cluster.Healthy: exit.OK, cluster.JobFailing: exit.JobFailed, cluster.JobMissing: exit.JobMissing, cluster.Unreachable: exit.Other,
+	cluster.Healthy: exit.OK, cluster.JobFailing: exit.JobFailed, cluster.JobStarting: exit.JobFailed, cluster.JobMissing: exit.JobMissing, cluster.Unreachable: exit.Other,
 }
 
 func (o *statusOptions) Run(ctx context.Context) error {

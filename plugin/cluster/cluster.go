@@ -129,8 +129,11 @@ const (
 	// Healthy: the JobManager answers, every job runs with every task (or finished), and the
 	// job the release defines is among them.
 	Healthy Health = "healthy"
-	// JobFailing: a job failed, restarts, or is RUNNING with tasks that are not.
+	// JobFailing: a job failed or restarts.
 	JobFailing Health = "job failing"
+	// JobStarting: a job is RUNNING with tasks that are not (yet): waiting for slots, or for
+	// TaskManagers that may never start.
+	JobStarting Health = "job starting"
 	// JobMissing: the job the release defines (an application's own, the session chart's
 	// submit.jobName) does not run.
 	JobMissing Health = "job missing"
@@ -155,8 +158,12 @@ func (r *Report) judge(ownID, ownName string) {
 		if j.State == string(flink.JobCanceled) || j.Outcome.OK() {
 			continue
 		}
-		if r.Health == Healthy {
-			r.Health, r.Problem = JobFailing, fmt.Sprintf("job %s (%s) is %s with %d of %d tasks running", j.ID, j.Name, j.State, j.Running, j.Total)
+		h := JobFailing
+		if j.Outcome == flink.Starting {
+			h = JobStarting
+		}
+		if r.Health == Healthy || (r.Health == JobStarting && h == JobFailing) {
+			r.Health, r.Problem = h, fmt.Sprintf("job %s (%s) is %s with %d of %d tasks running", j.ID, j.Name, j.State, j.Running, j.Total)
 		}
 	}
 	if !own && r.Health == Healthy {
