@@ -101,3 +101,54 @@ func TestHealthTestScript(t *testing.T) {
 		})
 	}
 }
+
+// The opt-in health hook runs the test pod's check as a post-install/post-upgrade Job (after the
+// session's submit hook), without waiting for a checkpoint, bounded by healthCheck.timeoutSeconds;
+// off by default.
+func TestHealthHook(t *testing.T) {
+	for _, chart := range []string{"flink-session", "flink-job"} {
+		t.Run(chart, func(t *testing.T) {
+			name := "Job/golden-" + chart + "-health"
+			if _, ok := objects(t, render(t, chart, nil))[name]; ok {
+				t.Fatal("the health hook is rendered by default")
+			}
+			objs := objects(t, render(t, chart, nil, "healthCheck.enabled=true", "healthCheck.timeoutSeconds=60",
+				`flinkConfiguration.execution\.checkpointing\.interval=10s`))
+			hook, ok := objs[name]
+			if !ok {
+				t.Fatalf("no %s", name)
+			}
+			var spec struct {
+				Spec struct {
+					BackoffLimit          int `json:"backoffLimit"`
+					ActiveDeadlineSeconds int `json:"activeDeadlineSeconds"`
+				} `json:"spec"`
+			}
+			if err := yaml.Unmarshal([]byte(hook.Raw), &spec); err != nil {
+				t.Fatal(err)
+			}
+			a := hook.Metadata.Annotations
+			if a["helm.sh/hook"] != "post-install,post-upgrade" || a["helm.sh/hook-weight"] != "20" || spec.Spec.BackoffLimit != 0 || spec.Spec.ActiveDeadlineSeconds < 60 {
+				t.Errorf("hook %v, spec %+v", a, spec.Spec)
+			}
+			c := hook.Spec.Template.Spec.Containers
+			if len(c) != 1 || c[0].env("TRIES") != "30" || c[0].env("CHECKPOINTS") != "false" {
+				t.Fatalf("the hook's container %+v", c)
+			}
+			var pod struct {
+				Spec struct {
+					Containers []container `json:"containers"`
+				} `json:"spec"`
+			}
+			if err := yaml.Unmarshal([]byte(objs["Pod/golden-"+chart+"-test-health"].Raw), &pod); err != nil || len(pod.Spec.Containers) != 1 {
+				t.Fatalf("the test pod: %v", err)
+			}
+			if test := pod.Spec.Containers[0]; test.Args[0] != c[0].Args[0] || test.env("CHECKPOINTS") != "true" {
+				t.Error("the hook and the test pod run different checks, or the test pod does not wait for a checkpoint")
+			}
+			if (c[0].env("JOB_ID") != "") != (chart == "flink-job") {
+				t.Errorf("the hook checks job %q", c[0].env("JOB_ID"))
+			}
+		})
+	}
+}

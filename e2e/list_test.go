@@ -18,7 +18,7 @@ func TestListAcrossNamespaces(t *testing.T) {
 	t.Parallel()
 	up, down := restrictedNamespace(t), restrictedNamespace(t)
 	minimal := filepath.Join(env.root, "charts/flink-session/ci/minimal-values.yaml")
-	installChart(t, up, "flink-session", minimal)
+	installChart(t, up, "flink-session", minimal, "healthCheck.enabled=true", "healthCheck.timeoutSeconds=60")
 	install(t, down, "flink-session", minimal, false, "taskmanager.replicas=0")
 	if _, err := env.cs.AppsV1().Deployments(down).Patch(t.Context(), "flink-flink-session-jobmanager", types.MergePatchType,
 		[]byte(`{"spec":{"replicas":0}}`), metav1.PatchOptions{}); err != nil {

@@ -72,17 +72,48 @@ echo "unhealthy after $((TRIES * 2))s: $why" >&2
 exit 1
 {{- end -}}
 
-{{/* The test pod. (dict "ctx" $ "jobId" "…") — jobId "" for a session. */}}
-{{- define "flink.healthTest" -}}
+{{/* The health check's container, the test pod's and the health hook's. (dict "ctx" $ "jobId"
+     "…" "tries" n "checkpoints" bool) — jobId "" for a session. */}}
+{{- define "flink.healthContainer" -}}
 {{- $ := .ctx -}}
-{{- $tries := 90 -}}
-{{- $conf := include "flink.configuration" $ | fromYaml -}}
 {{- /* An application's running job implies its TaskManagers; a native session without a
      minimum has none until a job needs slots. */ -}}
 {{- $minTaskManagers := "1" -}}
 {{- if or .jobId (and (include "flink.native" $) (not (int (($.Values.native | default dict).minTaskManagers)))) -}}
 {{- $minTaskManagers = "0" -}}
 {{- end -}}
+- name: health
+  image: {{ include "flink.image" $ | quote }}
+  {{- with $.Values.image.pullPolicy }}
+  imagePullPolicy: {{ . }}
+  {{- end }}
+  command: ["bash", "-c"]
+  args:
+    - |
+      {{- include "flink.healthScript" $ | nindent 6 }}
+  env:
+    - name: REST_ADDRESS
+      value: {{ include "flink.restServiceName" $ }}.{{ $.Release.Namespace }}.svc:8081
+    - name: JOB_ID
+      value: {{ .jobId | quote }}
+    - name: MIN_TASKMANAGERS
+      value: {{ $minTaskManagers | quote }}
+    - name: CHECKPOINTS
+      value: {{ ternary "true" "false" .checkpoints | quote }}
+    - name: TRIES
+      value: {{ .tries | quote }}
+  resources:
+    requests: {cpu: 10m, memory: 32Mi}
+    limits: {memory: 64Mi}
+  securityContext:
+    {{- toYaml $.Values.securityContext | nindent 4 }}
+{{- end -}}
+
+{{/* The test pod. (dict "ctx" $ "jobId" "…") — jobId "" for a session. */}}
+{{- define "flink.healthTest" -}}
+{{- $ := .ctx -}}
+{{- $tries := 90 -}}
+{{- $conf := include "flink.configuration" $ | fromYaml -}}
 apiVersion: v1
 kind: Pod
 metadata:
@@ -98,29 +129,54 @@ spec:
   {{- /* Like the hook Jobs' deadline: a pod that cannot start fails, and `helm test` says so. */}}
   activeDeadlineSeconds: {{ add (mul $tries 3) (include "flink.hookStartSeconds" $) }}
   automountServiceAccountToken: false
+  {{- with $.Values.image.pullSecrets }}
+  imagePullSecrets:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
   securityContext:
     {{- toYaml $.Values.podSecurityContext | nindent 4 }}
   containers:
-    - name: health
-      image: {{ include "flink.image" $ | quote }}
-      command: ["bash", "-c"]
-      args:
-        - |
-          {{- include "flink.healthScript" $ | nindent 10 }}
-      env:
-        - name: REST_ADDRESS
-          value: {{ include "flink.restServiceName" $ }}.{{ $.Release.Namespace }}.svc:8081
-        - name: JOB_ID
-          value: {{ .jobId | quote }}
-        - name: MIN_TASKMANAGERS
-          value: {{ $minTaskManagers | quote }}
-        - name: CHECKPOINTS
-          value: {{ ternary "true" "false" (hasKey $conf "execution.checkpointing.interval") | quote }}
-        - name: TRIES
-          value: {{ $tries | quote }}
-      resources:
-        requests: {cpu: 10m, memory: 32Mi}
-        limits: {memory: 64Mi}
+    {{- include "flink.healthContainer" (dict "ctx" $ "jobId" .jobId "tries" $tries "checkpoints" (hasKey $conf "execution.checkpointing.interval")) | nindent 4 }}
+{{- end -}}
+
+{{/* Opt-in (healthCheck.enabled): a post-install/post-upgrade hook Job that fails the release
+     when its job does not get every task RUNNING within healthCheck.timeoutSeconds — a FAILED job
+     at once, with Flink's root exception in the hook's log — so that `helm install --wait
+     --wait-for-jobs`, Flux and Argo CD (which runs Helm's post-install/post-upgrade hooks as
+     PostSync hooks) fail it. The same check as the test pod, without waiting for a checkpoint.
+     (dict "ctx" $ "jobId" "…") — jobId "" for a session. */}}
+{{- define "flink.healthHook" -}}
+{{- $ := .ctx -}}
+{{- if $.Values.healthCheck.enabled -}}
+{{- $tries := max 1 (div (int $.Values.healthCheck.timeoutSeconds) 2) -}}
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: {{ include "flink.fullname" $ }}-health
+  namespace: {{ $.Release.Namespace | toYaml }}
+  labels:
+    {{- include "flink.componentLabels" (dict "ctx" $ "component" "health") | nindent 4 }}
+  annotations:
+    helm.sh/hook: post-install,post-upgrade
+    {{- /* After the session chart's submit hook (weight 10). */}}
+    helm.sh/hook-weight: "20"
+    helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+spec:
+  {{- include "flink.hookJobLimits" (dict "deadline" (add (mul $tries 3) (include "flink.hookStartSeconds" $)) "backoffLimit" 0) | nindent 2 }}
+  template:
+    metadata:
+      labels:
+        {{- include "flink.stablePodLabels" (dict "ctx" $ "component" "health") | nindent 8 }}
+    spec:
+      restartPolicy: Never
+      automountServiceAccountToken: false
+      {{- with $.Values.image.pullSecrets }}
+      imagePullSecrets:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
       securityContext:
-        {{- toYaml $.Values.securityContext | nindent 8 }}
+        {{- toYaml $.Values.podSecurityContext | nindent 8 }}
+      containers:
+        {{- include "flink.healthContainer" (dict "ctx" $ "jobId" .jobId "tries" $tries "checkpoints" false) | nindent 8 }}
+{{- end -}}
 {{- end -}}

@@ -1,0 +1,43 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// The charts' opt-in health hook (healthCheck.enabled) fails `helm install --wait
+// --wait-for-jobs` of an application whose job cannot run (an entry class its jar lacks), and
+// its log says why; a healthy release passes it (TestListAcrossNamespaces installs one with it).
+func TestHealthHookFailsAJobThatDoesNotRun(t *testing.T) {
+	t.Parallel()
+	ns := restrictedNamespace(t)
+	h := newHelm(t, "helm3")
+	out, err := h.run(t, "install", "flink", filepath.Join(env.root, "charts/flink-job"), "-n", ns,
+		"--set", "job.entryClass=com.example.NoSuchJob", "--set", "healthCheck.enabled=true", "--set", "healthCheck.timeoutSeconds=30",
+		"--wait", "--wait-for-jobs", "--timeout", "4m")
+	if err == nil {
+		t.Fatalf("helm install passed with a job that cannot run:\n%s", out)
+	}
+	if !strings.Contains(out, "post-install") || !strings.Contains(out, "flink-flink-job-health") {
+		t.Fatalf("helm install failed, but not on the health hook:\n%s", out)
+	}
+	pods, err := env.cs.CoreV1().Pods(ns).List(t.Context(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/component=health"})
+	if err != nil || len(pods.Items) == 0 {
+		t.Fatalf("the health hook's pod: %v", err)
+	}
+	log, err := env.cs.CoreV1().Pods(ns).GetLogs(pods.Items[0].Name, &corev1.PodLogOptions{}).DoRaw(t.Context())
+	if err != nil || !strings.Contains(string(log), "unhealthy") {
+		t.Fatalf("the health hook's log does not say why (%v):\n%s", err, log)
+	}
+	t.Logf("helm install failed on the health hook:\n%s\nhook log:\n%s", clip(out), clip(fmt.Sprint(string(log))))
+	if out, err := h.run(t, "uninstall", "flink", "-n", ns, "--wait"); err != nil {
+		t.Fatalf("uninstall: %v\n%s", err, out)
+	}
+}
