@@ -117,6 +117,7 @@ func (c *checker) durableState(haDir, haDirPath string) {
 		c.out = append(c.out, CheckSavepointDir(c.vals, "--savepoint-dir", c.opts.SavepointDir)...)
 	}
 	check("--savepoint", c.opts.SavepointPath, "savepoint")
+	check("periodicSavepoints.dir", c.str("periodicSavepoints", "dir"), "savepoint directory")
 	if c.isJob() {
 		check("job.fromSavepoint", c.str("job", "fromSavepoint"), "savepoint")
 	}

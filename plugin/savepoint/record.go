@@ -31,6 +31,8 @@ const (
 	Manual = "savepoint"
 	// Uninstall: `helm flink uninstall --stop-jobs`.
 	Uninstall = "uninstall"
+	// Periodic: the charts' periodic savepoints (periodicSavepoints.enabled), the job runs on.
+	Periodic = "periodic"
 )
 
 // RecordLabel marks a savepoint record; its value is the release's name.

@@ -1,0 +1,70 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// The charts' periodic savepoints, no plugin: the CronJob (every minute here) takes a savepoint
+// of the running job each run and records it; with keep 1 the second run disposes of the first
+// one's files through Flink and takes it out of the record.
+func TestPeriodicSavepointsKeepTheRetention(t *testing.T) {
+	t.Parallel()
+	ns := restrictedNamespace(t)
+	installChart(t, ns, "flink-job", filepath.Join(env.root, "charts/flink-job/ci/default-values.yaml"),
+		"persistence.enabled=true", "periodicSavepoints.enabled=true", "periodicSavepoints.schedule=* * * * *", "periodicSavepoints.keep=1")
+	claim := hooksClaimFolder(t, ns, "flink-flink-job-data")
+	var seen []string
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	eventually(t, ctx, "two runs of the CronJob", func() (bool, string) {
+		jobs, err := env.cs.BatchV1().Jobs(ns).List(t.Context(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/component=periodic-savepoints"})
+		if err != nil {
+			return false, err.Error()
+		}
+		var periodic []string
+		for _, e := range record(t, ns, "flink") {
+			if e.Reason == "periodic" {
+				periodic = append(periodic, e.Path)
+			}
+		}
+		for _, p := range periodic {
+			if len(seen) == 0 || seen[len(seen)-1] != p {
+				seen = append(seen, p)
+			}
+		}
+		for _, j := range jobs.Items {
+			if j.Status.Failed > 0 {
+				pods, _ := env.cs.CoreV1().Pods(ns).List(t.Context(), metav1.ListOptions{LabelSelector: "job-name=" + j.Name})
+				var logs strings.Builder
+				for _, p := range pods.Items {
+					for _, c := range append(append([]corev1.Container{}, p.Spec.InitContainers...), p.Spec.Containers...) {
+						fmt.Fprintf(&logs, "== %s %s\n%s", p.Name, c.Name, podLogs(t, ns, p.Name, c.Name, false))
+					}
+				}
+				t.Fatalf("run %s of the CronJob failed:\n%s", j.Name, logs.String())
+			}
+		}
+		return len(seen) >= 2 && len(periodic) == 1, strings.Join(periodic, ", ")
+	})
+	first := filepath.Join(claim, strings.TrimPrefix(strings.TrimPrefix(seen[0], "file:"), "/flink-data/"))
+	last := filepath.Join(claim, strings.TrimPrefix(strings.TrimPrefix(seen[len(seen)-1], "file:"), "/flink-data/"))
+	if _, err := os.Stat(first); !os.IsNotExist(err) {
+		t.Fatalf("the first periodic savepoint %s outlived its disposal: %v", first, err)
+	}
+	if _, err := os.Stat(last); err != nil {
+		t.Fatalf("the kept periodic savepoint %s: %v", last, err)
+	}
+	t.Logf("periodic savepoints taken %v; the record keeps %s", seen, seen[len(seen)-1])
+}
+
