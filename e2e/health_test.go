@@ -13,14 +13,16 @@ import (
 )
 
 // The charts' opt-in health hook (healthCheck.enabled) fails `helm install --wait
-// --wait-for-jobs` of an application whose job cannot run (an entry class its jar lacks), and
-// its log says why; a healthy release passes it (TestListAcrossNamespaces installs one with it).
+// --wait-for-jobs` of an application whose pods are all ready but whose job never gets its tasks
+// running (no TaskManager: plain Helm renders it, the plugin would refuse it), which --wait alone
+// passes; its log says why. A healthy release passes it (TestListAcrossNamespaces installs one).
+// (A JobManager that crashes, e.g. on an entry class its jar lacks, already fails --wait.)
 func TestHealthHookFailsAJobThatDoesNotRun(t *testing.T) {
 	t.Parallel()
 	ns := restrictedNamespace(t)
 	h := newHelm(t, "helm3")
 	out, err := h.run(t, "install", "flink", filepath.Join(env.root, "charts/flink-job"), "-n", ns,
-		"--set", "job.entryClass=com.example.NoSuchJob", "--set", "healthCheck.enabled=true", "--set", "healthCheck.timeoutSeconds=30",
+		"--set", "taskmanager.replicas=0", "--set", "healthCheck.enabled=true", "--set", "healthCheck.timeoutSeconds=30",
 		"--wait", "--wait-for-jobs", "--timeout", "4m")
 	if err == nil {
 		t.Fatalf("helm install passed with a job that cannot run:\n%s", out)
@@ -33,7 +35,7 @@ func TestHealthHookFailsAJobThatDoesNotRun(t *testing.T) {
 		t.Fatalf("the health hook's pod: %v", err)
 	}
 	log, err := env.cs.CoreV1().Pods(ns).GetLogs(pods.Items[0].Name, &corev1.PodLogOptions{}).DoRaw(t.Context())
-	if err != nil || !strings.Contains(string(log), "unhealthy") {
+	if err != nil || !strings.Contains(string(log), "unhealthy after") || !strings.Contains(string(log), "tasks running") {
 		t.Fatalf("the health hook's log does not say why (%v):\n%s", err, log)
 	}
 	t.Logf("helm install failed on the health hook:\n%s\nhook log:\n%s", clip(out), clip(fmt.Sprint(string(log))))

@@ -32,6 +32,9 @@ func TestPeriodicSavepointsKeepTheRetention(t *testing.T) {
 		if err != nil {
 			return false, err.Error()
 		}
+		if _, err := env.cs.CoreV1().ConfigMaps(ns).Get(t.Context(), "flink-flink-savepoints", metav1.GetOptions{}); err != nil {
+			return false, "no savepoint record yet: " + err.Error()
+		}
 		var periodic []string
 		for _, e := range record(t, ns, "flink") {
 			if e.Reason == "periodic" {
