@@ -205,6 +205,15 @@ func (u *Uninstall) running(ctx context.Context, rel *act.Release) (*jobmanager.
 	return jm, out, nil
 }
 
+// HAConfigMap says whether a config map of a cluster (labelled app=<cluster id>) is one Flink's
+// Kubernetes HA keeps: Flink 1.x labels them configmap-type=high-availability, Flink 2
+// type=flink-native-kubernetes only; none of the release's own. The charts' HA cleanup hook
+// deletes the same (charts/ha_test.go holds them to it).
+func HAConfigMap(labels map[string]string) bool {
+	return (labels["configmap-type"] == "high-availability" || labels[kube.NativeLabel] == "flink-native-kubernetes") &&
+		labels["app.kubernetes.io/managed-by"] != "Helm"
+}
+
 // deleteHAConfigMaps deletes the config maps Flink's Kubernetes HA keeps for rel's cluster id (none
 // without HA); Flink gives them no owner, so the release's removal leaves them behind. Flink 1.x
 // labels them configmap-type=high-availability, Flink 2 type=flink-native-kubernetes only; the
@@ -225,8 +234,7 @@ func (u *Uninstall) deleteHAConfigMaps(ctx context.Context, rel *act.Release) ([
 	}
 	var deleted []string
 	for _, cm := range list.Items {
-		l := cm.Labels
-		if l["configmap-type"] != "high-availability" && l[kube.NativeLabel] != "flink-native-kubernetes" || l["app.kubernetes.io/managed-by"] == "Helm" {
+		if !HAConfigMap(cm.Labels) {
 			continue
 		}
 		if err := cms.Delete(ctx, cm.Name, metav1.DeleteOptions{}); err != nil {
