@@ -70,4 +70,3 @@ func TestPeriodicSavepointsKeepTheRetention(t *testing.T) {
 	}
 	t.Logf("periodic savepoints taken %v; the record keeps %s", seen, seen[len(seen)-1])
 }
-
