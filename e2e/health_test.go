@@ -13,16 +13,19 @@ import (
 )
 
 // The charts' opt-in health hook (healthCheck.enabled) fails `helm install --wait
-// --wait-for-jobs` of an application whose pods are all ready but whose job never gets its tasks
-// running (no TaskManager: plain Helm renders it, the plugin would refuse it), which --wait alone
-// passes; its log says why. A healthy release passes it (TestListAcrossNamespaces installs one).
-// (A JobManager that crashes, e.g. on an entry class its jar lacks, already fails --wait.)
+// --wait-for-jobs` of an application whose pods are all ready but whose job cannot run (no
+// TaskManager: plain Helm renders it, the plugin would refuse it; without restarts it FAILS once
+// Flink gives up waiting for slots), which --wait alone passes; its log gives Flink's root
+// exception. `helm test` of that release fails the same way, at once. A healthy release passes both
+// (TestListAcrossNamespaces installs one with the hook, the values sets run helm test). (A
+// JobManager that crashes, e.g. on an entry class its jar lacks, already fails --wait.)
 func TestHealthHookFailsAJobThatDoesNotRun(t *testing.T) {
 	t.Parallel()
 	ns := restrictedNamespace(t)
 	h := newHelm(t, "helm3")
 	out, err := h.run(t, "install", "flink", filepath.Join(env.root, "charts/flink-job"), "-n", ns,
-		"--set", "taskmanager.replicas=0", "--set", "healthCheck.enabled=true", "--set", "healthCheck.timeoutSeconds=30",
+		"--set", "taskmanager.replicas=0", "--set", "healthCheck.enabled=true", "--set", "healthCheck.timeoutSeconds=60",
+		"--set-string", `flinkConfiguration.slot\.request\.timeout=10 s`, "--set-string", `flinkConfiguration.restart-strategy\.type=none`,
 		"--wait", "--wait-for-jobs", "--timeout", "4m")
 	if err == nil {
 		t.Fatalf("helm install passed with a job that cannot run:\n%s", out)
@@ -35,10 +38,15 @@ func TestHealthHookFailsAJobThatDoesNotRun(t *testing.T) {
 		t.Fatalf("the health hook's pod: %v", err)
 	}
 	log, err := env.cs.CoreV1().Pods(ns).GetLogs(pods.Items[0].Name, &corev1.PodLogOptions{}).DoRaw(t.Context())
-	if err != nil || !strings.Contains(string(log), "unhealthy after") || !strings.Contains(string(log), "tasks running") {
+	if err != nil || !strings.Contains(string(log), "unhealthy: job") || !strings.Contains(string(log), " FAILED: ") {
 		t.Fatalf("the health hook's log does not say why (%v):\n%s", err, log)
 	}
 	t.Logf("helm install failed on the health hook:\n%s\nhook log:\n%s", clip(out), clip(fmt.Sprint(string(log))))
+	out, err = h.run(t, "test", "flink", "-n", ns, "--logs")
+	if err == nil || !strings.Contains(out, "unhealthy: job") || !strings.Contains(out, " FAILED: ") {
+		t.Fatalf("helm test of the release whose job failed (err %v):\n%s", err, out)
+	}
+	t.Logf("helm test of the release whose job failed:\n%s", clip(out))
 	if out, err := h.run(t, "uninstall", "flink", "-n", ns, "--wait"); err != nil {
 		t.Fatalf("uninstall: %v\n%s", err, out)
 	}
