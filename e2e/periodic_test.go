@@ -15,14 +15,20 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// The charts' periodic savepoints, no plugin: the CronJob (every minute here) takes a savepoint
-// of the running job each run and records it; with keep 1 the second run disposes of the first
-// one's files through Flink and takes it out of the record.
+// The charts' periodic savepoints, no plugin: enabled with a plain `helm upgrade` on a running
+// application (which restarts nothing), the CronJob (every minute here) takes a savepoint of the
+// job each run and records it; with keep 1 the second run disposes of the first one's files
+// through Flink and takes it out of the record. A run that finds no JobManager answering fails
+// (and says so); here the job runs before the CronJob exists.
 func TestPeriodicSavepointsKeepTheRetention(t *testing.T) {
 	t.Parallel()
 	ns := restrictedNamespace(t)
-	installChart(t, ns, "flink-job", filepath.Join(env.root, "charts/flink-job/ci/default-values.yaml"),
-		"persistence.enabled=true", "periodicSavepoints.enabled=true", "periodicSavepoints.schedule=* * * * *", "periodicSavepoints.keep=1")
+	chart := filepath.Join(env.root, "charts/flink-job")
+	r := installChart(t, ns, "flink-job", filepath.Join(chart, "ci/default-values.yaml"), "persistence.enabled=true")
+	r.jobRunning(t)
+	jm := podUIDs(t, ns, releaseSel+"jobmanager")
+	hooksUpgrade(t, newHelm(t, "helm3"), ns, chart, "--set", "periodicSavepoints.enabled=true", "--set", "periodicSavepoints.schedule=* * * * *", "--set", "periodicSavepoints.keep=1")
+	assertSamePods(t, "JobManager after enabling periodic savepoints", jm, podUIDs(t, ns, releaseSel+"jobmanager"))
 	claim := hooksClaimFolder(t, ns, "flink-flink-job-data")
 	var seen []string
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
@@ -51,8 +57,10 @@ func TestPeriodicSavepointsKeepTheRetention(t *testing.T) {
 				pods, _ := env.cs.CoreV1().Pods(ns).List(t.Context(), metav1.ListOptions{LabelSelector: "job-name=" + j.Name})
 				var logs strings.Builder
 				for _, p := range pods.Items {
-					for _, c := range append(append([]corev1.Container{}, p.Spec.InitContainers...), p.Spec.Containers...) {
-						fmt.Fprintf(&logs, "== %s %s\n%s", p.Name, c.Name, podLogs(t, ns, p.Name, c.Name, false))
+					for _, c := range append(append([]corev1.ContainerStatus{}, p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...) {
+						if c.State.Terminated != nil {
+							fmt.Fprintf(&logs, "== %s %s (exit %d)\n%s", p.Name, c.Name, c.State.Terminated.ExitCode, podLogs(t, ns, p.Name, c.Name, false))
+						}
 					}
 				}
 				t.Fatalf("run %s of the CronJob failed:\n%s", j.Name, logs.String())
