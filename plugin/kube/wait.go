@@ -280,7 +280,12 @@ func containerLog(ctx context.Context, cs kubernetes.Interface, ns, pod, contain
 		return nil
 	}
 	tail := int64(400)
-	data, err := cs.CoreV1().Pods(ns).GetLogs(pod, &corev1.PodLogOptions{Container: container, TailLines: &tail}).DoRaw(ctx)
+	// The crashed instance first: a container in CrashLoopBackOff may have been restarted since
+	// its status was read, and the new instance's log says nothing yet. None before a restart.
+	data, err := cs.CoreV1().Pods(ns).GetLogs(pod, &corev1.PodLogOptions{Container: container, TailLines: &tail, Previous: true}).DoRaw(ctx)
+	if err != nil || len(data) == 0 {
+		data, err = cs.CoreV1().Pods(ns).GetLogs(pod, &corev1.PodLogOptions{Container: container, TailLines: &tail}).DoRaw(ctx)
+	}
 	if err != nil || len(data) == 0 {
 		return nil
 	}
