@@ -19,6 +19,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/ptr"
 
 	"github.com/helm-flink/helm-flink/plugin/act"
 	"github.com/helm-flink/helm-flink/plugin/flink"
@@ -168,7 +169,7 @@ func find(ctx context.Context, cs kubernetes.Interface, ns string) ([]*found, er
 		return nil, fmt.Errorf("list JobManager Jobs: %w", err)
 	}
 	for _, j := range jobs.Items {
-		add(j.ObjectMeta, j.Spec.Template, ptrValue(j.Status.Ready))
+		add(j.ObjectMeta, j.Spec.Template, ptr.Deref(j.Status.Ready, 0))
 	}
 	out := make([]*found, 0, len(byRelease))
 	for _, f := range byRelease {
@@ -181,13 +182,6 @@ func find(ctx context.Context, cs kubernetes.Interface, ns string) ([]*found, er
 		return out[i].Name < out[k].Name
 	})
 	return out, nil
-}
-
-func ptrValue(p *int32) int32 {
-	if p == nil {
-		return 0
-	}
-	return *p
 }
 
 // savepoints sets each release's newest recorded savepoint: one list call for the records.
