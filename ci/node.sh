@@ -83,6 +83,11 @@ node_up() {
   bash "$here/images.sh" import "$ctr_sock"
   if ! node_alive kubelet; then
     mkdir -p "$node_dir/kubelet" "$node_dir/pod-logs" "$node_dir/volume-plugins"
+    # The kubelet binds its gRPC socket under a temporary name and renames it into place: CI's
+    # checkout file system refused that rename (EXDEV, the kubelet exits), and a deep checkout
+    # would pass the 108-byte limit of socket paths. So the socket folder lives in $run_dir.
+    mkdir -p "$run_dir/kubelet/pod-resources"
+    ln -sfn "$run_dir/kubelet/pod-resources" "$node_dir/kubelet/pod-resources"
     render "$here/node/kubelet.yaml" NODE_IP="$NODE_IP" SOCK="$ctr_sock" LOGS="$node_dir/pod-logs" \
       PLUGINS="$node_dir/volume-plugins" DNS_IP="$DNS_IP" RESOLV=/etc/resolv.conf > "$node_dir/kubelet.yaml"
     node_start kubelet "$bin/kubelet" --config "$node_dir/kubelet.yaml" --kubeconfig "$kubeconfig" \
