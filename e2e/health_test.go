@@ -51,3 +51,38 @@ func TestHealthHookFailsAJobThatDoesNotRun(t *testing.T) {
 		t.Fatalf("uninstall: %v\n%s", err, out)
 	}
 }
+
+// An application whose entry class its jar lacks: Flink exits the JobManager before any job (or
+// hook) exists, so `helm install --wait --wait-for-jobs` fails on the wait — and the reason is
+// where a Helm or Flux user looks without the plugin, on the JobManager pod's status (the Flink
+// containers' termination message falls back to the end of their log).
+func TestMissingEntryClassLeavesTheReasonOnThePod(t *testing.T) {
+	t.Parallel()
+	ns := restrictedNamespace(t)
+	h := newHelm(t, "helm3")
+	out, err := h.run(t, "install", "flink", filepath.Join(env.root, "charts/flink-job"), "-n", ns,
+		"--set", "job.entryClass=org.example.NotInTheJar", "--set", "healthCheck.enabled=true",
+		"--wait", "--wait-for-jobs", "--timeout", "90s")
+	if err == nil {
+		t.Fatalf("helm install passed with an entry class the jar lacks:\n%s", out)
+	}
+	pods, err := env.cs.CoreV1().Pods(ns).List(t.Context(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/component=jobmanager"})
+	if err != nil || len(pods.Items) == 0 {
+		t.Fatalf("the JobManager's pod: %v", err)
+	}
+	var message string
+	for _, s := range pods.Items[0].Status.ContainerStatuses {
+		for _, term := range []*corev1.ContainerStateTerminated{s.State.Terminated, s.LastTerminationState.Terminated} {
+			if term != nil && strings.Contains(term.Message, "NotInTheJar") {
+				message = term.Message
+			}
+		}
+	}
+	if !strings.Contains(message, "ClassNotFoundException") {
+		t.Fatalf("the JobManager pod's status does not say why it exited (helm: %s): %+v", clip(out), pods.Items[0].Status.ContainerStatuses)
+	}
+	t.Logf("helm install failed on the wait:\n%s\nthe JobManager pod's termination message ends:\n%s", clip(out), clip(message))
+	if out, err := h.run(t, "uninstall", "flink", "-n", ns, "--wait"); err != nil {
+		t.Fatalf("uninstall: %v\n%s", err, out)
+	}
+}

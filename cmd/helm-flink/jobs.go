@@ -12,6 +12,7 @@ import (
 	"github.com/helm-flink/helm-flink/plugin/cluster"
 	"github.com/helm-flink/helm-flink/plugin/exit"
 	"github.com/helm-flink/helm-flink/plugin/flink"
+	"github.com/helm-flink/helm-flink/plugin/jobmanager"
 	"github.com/helm-flink/helm-flink/plugin/kube"
 )
 
@@ -36,8 +37,8 @@ func newStatusCmd(cfg *act.Config, out io.Writer) *cobra.Command {
 }
 
 // healthCodes are status's exit codes by health.
-var healthCodes = map[cluster.Health]int{
-	cluster.Healthy: exit.OK, cluster.JobFailing: exit.JobFailed, cluster.JobStarting: exit.JobFailed, cluster.JobMissing: exit.JobMissing, cluster.Unreachable: exit.Other,
+var healthCodes = map[jobmanager.Health]int{
+	jobmanager.Healthy: exit.OK, jobmanager.JobFailing: exit.JobFailed, jobmanager.JobStarting: exit.JobFailed, jobmanager.JobMissing: exit.JobMissing, jobmanager.Unreachable: exit.Other,
 }
 
 func (o *statusOptions) Run(ctx context.Context) error {
@@ -68,7 +69,7 @@ func (o *statusOptions) Run(ctx context.Context) error {
 			jobsTable(w, r.Jobs)
 		}
 	})
-	if err != nil || r.Health == cluster.Healthy {
+	if err != nil || r.Health == jobmanager.Healthy {
 		return err
 	}
 	return exit.With(healthCodes[r.Health], errors.New(health(r)))

@@ -93,6 +93,13 @@ func (sessionJobs) up(*jobmanager.UpOptions) {}
 
 func (sessionJobs) Own(rel *Release) (string, string) { return "", SubmitJob(rel.Values) }
 
+// The job a release defines, on its JobManager workload (the charts' flink.ownJobAnnotations):
+// `list` reads these instead of every release.
+const (
+	OwnJobIDAnnotation   = "helm-flink.dev/job-id"
+	OwnJobNameAnnotation = "helm-flink.dev/job-name"
+)
+
 // SubmitJob is the name of the job the session chart's hooks submit and carry across an upgrade
 // that replaces the JobManager (submit.enabled in a session's values, vals with the chart's
 // defaults), or "".

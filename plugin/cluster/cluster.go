@@ -3,11 +3,9 @@ package cluster
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/helm-flink/helm-flink/plugin/act"
-	"github.com/helm-flink/helm-flink/plugin/flink"
 	"github.com/helm-flink/helm-flink/plugin/jobmanager"
 	"github.com/helm-flink/helm-flink/plugin/kube"
 	"github.com/helm-flink/helm-flink/plugin/savepoint"
@@ -117,62 +115,17 @@ type Report struct {
 	// JobManagerError is why the Flink part is missing when the JobManager could not be reached.
 	JobManagerError string `json:"jobManagerError,omitempty"`
 	// Health is how the release stands, and Problem why when it is not healthy.
-	Health  Health `json:"health"`
-	Problem string `json:"problem,omitempty"`
+	Health  jobmanager.Health `json:"health"`
+	Problem string            `json:"problem,omitempty"`
 }
 
-// Health of a release, as status reports it.
-type Health string
-
-// Healths.
-const (
-	// Healthy: the JobManager answers, every job runs with every task (or finished), and the
-	// job the release defines is among them.
-	Healthy Health = "healthy"
-	// JobFailing: a job failed or restarts.
-	JobFailing Health = "job failing"
-	// JobStarting: a job is RUNNING with tasks that are not (yet): waiting for slots, or for
-	// TaskManagers that may never start.
-	JobStarting Health = "job starting"
-	// JobMissing: the job the release defines (an application's own, the session chart's
-	// submit.jobName) does not run.
-	JobMissing Health = "job missing"
-	// Unreachable: no JobManager answered.
-	Unreachable Health = "unreachable"
-)
-
-// judge sets the report's health from its jobs: own is the job the release defines, by id (an
-// application's) or by name (the session chart's own job), "" for none.
-func (r *Report) judge(ownID, ownName string) {
+// judge sets the report's health by the rule list shares (jobmanager.Judge).
+func (r *Report) judge(own jobmanager.Own) {
 	if r.JobManagerError != "" {
-		r.Health, r.Problem = Unreachable, "the JobManager cannot be reached: "+r.JobManagerError
+		r.Health, r.Problem = jobmanager.Unreachable, "the JobManager cannot be reached: "+r.JobManagerError
 		return
 	}
-	r.Health = Healthy
-	own := ownID == "" && ownName == ""
-	for _, j := range r.Jobs {
-		mine := (ownID != "" && j.ID == ownID) || (ownName != "" && j.Name == ownName)
-		if mine && j.Outcome.OK() {
-			own = true
-		}
-		if j.State == string(flink.JobCanceled) || j.Outcome.OK() {
-			continue
-		}
-		h := JobFailing
-		if j.Outcome == flink.Starting {
-			h = JobStarting
-		}
-		if r.Health == Healthy || (r.Health == JobStarting && h == JobFailing) {
-			r.Health, r.Problem = h, fmt.Sprintf("job %s (%s) is %s with %d of %d tasks running", j.ID, j.Name, j.State, j.Running, j.Total)
-		}
-	}
-	if !own && r.Health == Healthy {
-		what := "job " + ownID
-		if ownID == "" {
-			what = "job " + ownName + " (submit.jobName)"
-		}
-		r.Health, r.Problem = JobMissing, fmt.Sprintf("%s, the release's own, does not run", what)
-	}
+	r.Health, r.Problem = jobmanager.Judge(r.Jobs, own)
 }
 
 // ReleaseInfo is the Helm side of a status.
@@ -208,20 +161,21 @@ func (a *Status) Run(ctx context.Context, rel *act.Release) (*Report, error) {
 	jm, err := a.cfg.Connect(ctx, rel)
 	if err != nil {
 		r.JobManagerError = err.Error()
-		r.judge("", "")
+		r.judge(jobmanager.Own{})
 		return r, nil
 	}
 	defer jm.Close()
 	ov, err := jm.REST.Overview(ctx)
 	if err != nil {
 		r.JobManagerError = err.Error()
-		r.judge("", "")
+		r.judge(jobmanager.Own{})
 		return r, nil
 	}
 	r.FlinkVersion, r.TaskManagers, r.SlotsTotal, r.SlotsFree = ov.FlinkVersion, ov.TaskManagers, ov.SlotsTotal, ov.SlotsAvailable
 	if r.Jobs, err = jm.Jobs(ctx); err != nil {
 		r.JobManagerError = err.Error()
 	}
-	r.judge(rel.Kind.Own(rel))
+	id, name := rel.Kind.Own(rel)
+	r.judge(jobmanager.Own{ID: id, Name: name})
 	return r, nil
 }

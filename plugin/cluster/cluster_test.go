@@ -13,6 +13,7 @@ import (
 	"github.com/helm-flink/helm-flink/plugin/exit"
 	"github.com/helm-flink/helm-flink/plugin/flink"
 	"github.com/helm-flink/helm-flink/plugin/internal/fake"
+	"github.com/helm-flink/helm-flink/plugin/jobmanager"
 )
 
 var ctx = context.Background()
@@ -110,14 +111,14 @@ func TestStatusHealth(t *testing.T) {
 	for _, c := range []struct {
 		name, chart, jobs string
 		vals              map[string]any
-		want              cluster.Health
+		want              jobmanager.Health
 	}{
-		{"a session's jobs run", "flink-session", "jobs-running", nil, cluster.Healthy},
-		{"a session's job failed", "flink-session", "jobs-failed", nil, cluster.JobFailing},
-		{"a session's job restarts", "flink-session", "jobs-restarting", nil, cluster.JobFailing},
-		{"the session chart's job runs", "flink-session", "jobs-running", map[string]any{"submit": map[string]any{"enabled": true, "jobName": "CarTopSpeedWindowingExample"}}, cluster.Healthy},
-		{"the session chart's job is not there", "flink-session", "jobs-running", map[string]any{"submit": map[string]any{"enabled": true, "jobName": "Fraud"}}, cluster.JobMissing},
-		{"another job than the application's", "flink-job", "jobs-running", nil, cluster.JobMissing},
+		{"a session's jobs run", "flink-session", "jobs-running", nil, jobmanager.Healthy},
+		{"a session's job failed", "flink-session", "jobs-failed", nil, jobmanager.JobFailing},
+		{"a session's job restarts", "flink-session", "jobs-restarting", nil, jobmanager.JobFailing},
+		{"the session chart's job runs", "flink-session", "jobs-running", map[string]any{"submit": map[string]any{"enabled": true, "jobName": "CarTopSpeedWindowingExample"}}, jobmanager.Healthy},
+		{"the session chart's job is not there", "flink-session", "jobs-running", map[string]any{"submit": map[string]any{"enabled": true, "jobName": "Fraud"}}, jobmanager.JobMissing},
+		{"another job than the application's", "flink-job", "jobs-running", nil, jobmanager.JobMissing},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if c.vals != nil && c.chart == "flink-session" {
@@ -126,7 +127,7 @@ func TestStatusHealth(t *testing.T) {
 			cfg := fake.Config(t, fake.Serve(t, fake.Load(t, v, "overview"), fake.Load(t, v, c.jobs)))
 			rel := fake.Install(t, cfg, "flink", c.chart, c.vals)
 			r, err := cluster.NewStatus(cfg).Run(ctx, rel)
-			if err != nil || r.Health != c.want || (c.want == cluster.Healthy) != (r.Problem == "") {
+			if err != nil || r.Health != c.want || (c.want == jobmanager.Healthy) != (r.Problem == "") {
 				t.Fatalf("health %q (%s), %v; want %q", r.Health, r.Problem, err, c.want)
 			}
 		})
@@ -142,7 +143,7 @@ func TestStatusHealth(t *testing.T) {
 		t.Fatalf("jobs-running: %v", err)
 	}
 	cfg.RESTURL = fake.Serve(t, fake.Load(t, v, "overview"), running.Renamed(body.Jobs[0].JID, id))
-	if r, err := cluster.NewStatus(cfg).Run(ctx, rel); err != nil || r.Health != cluster.Healthy {
+	if r, err := cluster.NewStatus(cfg).Run(ctx, rel); err != nil || r.Health != jobmanager.Healthy {
 		t.Fatalf("the application's job runs: %q (%s) %v", r.Health, r.Problem, err)
 	}
 }

@@ -47,19 +47,6 @@ func New(cfg *act.Config) *List {
 	return &List{cfg: cfg, Parallel: 8, Ask: 10 * time.Second, Now: time.Now}
 }
 
-// Health of a release.
-type Health string
-
-// Healths, from the best.
-const (
-	// Healthy: the JobManager answers, and every job runs with every task (or finished).
-	Healthy Health = "healthy"
-	// Degraded: a job failed, restarts, or has tasks not running.
-	Degraded Health = "degraded"
-	// Unreachable: no ready JobManager, or it did not answer.
-	Unreachable Health = "unreachable"
-)
-
 // Release is one line of the list.
 type Release struct {
 	Namespace string `json:"namespace"`
@@ -73,7 +60,8 @@ type Release struct {
 	LastCheckpoint *time.Time `json:"lastCheckpoint,omitempty"`
 	// LastSavepoint is the newest savepoint the release's record holds.
 	LastSavepoint *savepoint.Entry `json:"lastSavepoint,omitempty"`
-	Health        Health           `json:"health"`
+	// Health is judged as status judges it (jobmanager.Judge).
+	Health jobmanager.Health `json:"health"`
 	// Reason says why the release is not healthy.
 	Reason string `json:"reason,omitempty"`
 }
@@ -104,7 +92,7 @@ func (l *List) Run(ctx context.Context) ([]Release, error) {
 	for i, f := range found {
 		out[i] = f.Release
 		if f.ready == 0 {
-			out[i].Health, out[i].Reason = Unreachable, "no JobManager pod is ready"
+			out[i].Health, out[i].Reason = jobmanager.Unreachable, "no JobManager pod is ready"
 			continue
 		}
 		wg.Add(1)
@@ -112,7 +100,7 @@ func (l *List) Run(ctx context.Context) ([]Release, error) {
 			defer wg.Done()
 			slots <- struct{}{}
 			defer func() { <-slots }()
-			l.ask(ctx, &out[i])
+			l.ask(ctx, &out[i], f.own)
 		}()
 	}
 	wg.Wait()
@@ -124,6 +112,8 @@ type found struct {
 	Release
 	// ready are its ready JobManager pods.
 	ready int
+	// own is the job the release defines, from its JobManager workload's annotations.
+	own jobmanager.Own
 }
 
 // find lists the JobManager workloads the charts made in ns ("" for all): one call per kind.
@@ -148,7 +138,8 @@ func find(ctx context.Context, cs kubernetes.Interface, ns string) ([]*found, er
 		if tmpl.Labels[act.TemplateHashLabel] != "" {
 			mode = "native " + mode
 		}
-		byRelease[key] = &found{Release: Release{Namespace: meta.Namespace, Name: name, Chart: l["helm.sh/chart"], Mode: mode, Jobs: map[string]int{}}, ready: int(ready)}
+		own := jobmanager.Own{ID: meta.Annotations[act.OwnJobIDAnnotation], Name: meta.Annotations[act.OwnJobNameAnnotation]}
+		byRelease[key] = &found{Release: Release{Namespace: meta.Namespace, Name: name, Chart: l["helm.sh/chart"], Mode: mode, Jobs: map[string]int{}}, ready: int(ready), own: own}
 	}
 	deployments, err := cs.AppsV1().Deployments(ns).List(ctx, opts)
 	if err != nil {
@@ -213,7 +204,7 @@ func (l *List) savepoints(ctx context.Context, cs kubernetes.Interface, ns strin
 }
 
 // ask fills in what r's JobManager says, within l.Ask.
-func (l *List) ask(ctx context.Context, r *Release) {
+func (l *List) ask(ctx context.Context, r *Release, own jobmanager.Own) {
 	ctx, cancel := context.WithTimeout(ctx, l.Ask)
 	defer cancel()
 	cs, rc, err := l.cfg.Clientset()
@@ -221,38 +212,27 @@ func (l *List) ask(ctx context.Context, r *Release) {
 		var jm *jobmanager.JobManager
 		if jm, err = jobmanager.Connect(ctx, cs, rc, r.Namespace, r.Name, ""); err == nil {
 			defer jm.Close()
-			err = l.jobs(ctx, jm.REST, r)
+			err = l.jobs(ctx, jm, r, own)
 		}
 	}
 	if err != nil {
-		r.Health, r.Reason = Unreachable, err.Error()
+		r.Health, r.Reason = jobmanager.Unreachable, err.Error()
 	}
 }
 
-// jobs counts r's jobs and judges its health by the plugin's one rule (flink.Outcome).
-func (l *List) jobs(ctx context.Context, c *flink.Client, r *Release) error {
-	jobs, err := c.Jobs(ctx)
+// jobs counts r's jobs, judges its health and finds its newest completed checkpoint.
+func (l *List) jobs(ctx context.Context, jm *jobmanager.JobManager, r *Release, own jobmanager.Own) error {
+	jobs, err := jm.Jobs(ctx)
 	if err != nil {
 		return err
 	}
-	r.Health = Healthy
+	r.Health, r.Reason = jobmanager.Judge(jobs, own)
 	for _, j := range jobs {
-		r.Jobs[string(j.State)]++
-		switch j.State {
-		case flink.JobCanceled, flink.JobFinished:
+		r.Jobs[j.State]++
+		if j.State != string(flink.JobRunning) {
 			continue
 		}
-		if o := j.Outcome(); !o.OK() {
-			r.Health = Degraded
-			r.Reason = fmt.Sprintf("job %s (%s) is %s", j.ID, j.Name, o)
-			if j.State == flink.JobRunning {
-				r.Reason = fmt.Sprintf("job %s (%s) RUNNING with %d of %d tasks running", j.ID, j.Name, j.Tasks.Running+j.Tasks.Finished, j.Tasks.Total)
-			}
-		}
-		if j.State != flink.JobRunning {
-			continue
-		}
-		if cp, err := c.Checkpoints(ctx, j.ID); err == nil && cp.Latest.Completed != nil {
+		if cp, err := jm.REST.Checkpoints(ctx, j.ID); err == nil && cp.Latest.Completed != nil {
 			if at := cp.Latest.Completed.Acknowledged.Time; r.LastCheckpoint == nil || at.After(*r.LastCheckpoint) {
 				r.LastCheckpoint = &at
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/helm-flink/helm-flink/plugin/act"
 	"github.com/helm-flink/helm-flink/plugin/flink"
 	"github.com/helm-flink/helm-flink/plugin/internal/fake"
+	"github.com/helm-flink/helm-flink/plugin/jobmanager"
 	"github.com/helm-flink/helm-flink/plugin/savepoint"
 )
 
@@ -74,18 +75,91 @@ func TestListFindsReleasesByTheirLabels(t *testing.T) {
 	}
 }
 
-// A release's health by the plugin's one rule for jobs, from real Flink answers.
+// A release's health by status's rule (jobmanager.Judge), from real Flink answers; the job the
+// release defines comes from its JobManager workload's annotations.
 func TestListJudgesJobs(t *testing.T) {
 	for _, v := range fake.Versions {
-		for answer, want := range map[string]Health{"jobs-running": Healthy, "jobs-failed": Degraded, "jobs-restarting": Degraded} {
+		for _, c := range []struct {
+			answer string
+			own    jobmanager.Own
+			want   jobmanager.Health
+		}{
+			{"jobs-running", jobmanager.Own{}, jobmanager.Healthy},
+			{"jobs-failed", jobmanager.Own{}, jobmanager.JobFailing},
+			{"jobs-restarting", jobmanager.Own{}, jobmanager.JobFailing},
+			{"jobs-running", jobmanager.Own{Name: "CarTopSpeedWindowingExample"}, jobmanager.Healthy},
+			{"jobs-running", jobmanager.Own{Name: "Fraud"}, jobmanager.JobMissing},
+			{"jobs-running", jobmanager.Own{ID: "0123456789abcdef0123456789abcdef"}, jobmanager.JobMissing},
+		} {
 			l := New(fake.Config(t, ""))
 			r := Release{Jobs: map[string]int{}}
-			if err := l.jobs(context.Background(), flink.New(fake.Serve(t, fake.Load(t, v, answer))), &r); err != nil {
+			jm := &jobmanager.JobManager{REST: flink.New(fake.Serve(t, fake.Load(t, v, c.answer)))}
+			if err := l.jobs(context.Background(), jm, &r, c.own); err != nil {
 				t.Fatal(err)
 			}
-			if r.Health != want || (want == Healthy) != (r.Reason == "") || len(r.Jobs) == 0 {
-				t.Errorf("%s %s: %s (%s) %v, want %s", v, answer, r.Health, r.Reason, r.Jobs, want)
+			if r.Health != c.want || (c.want == jobmanager.Healthy) != (r.Reason == "") || len(r.Jobs) == 0 {
+				t.Errorf("%s %s %+v: %s (%s) %v, want %s", v, c.answer, c.own, r.Health, r.Reason, r.Jobs, c.want)
 			}
+		}
+	}
+}
+
+// The job a release defines is read from the annotations the charts put on its JobManager.
+func TestListReadsTheOwnJobFromTheWorkload(t *testing.T) {
+	meta := jmMeta("one", "a", "flink-job-0.5.0", "Helm")
+	meta.Annotations = map[string]string{act.OwnJobIDAnnotation: "0123456789abcdef0123456789abcdef"}
+	other := jmMeta("one", "b", "flink-session-0.5.0", "Helm")
+	other.Annotations = map[string]string{act.OwnJobNameAnnotation: "Fraud"}
+	cs, _, err := fake.Config(t, "", deployment(meta, 0, nil), deployment(other, 0, nil)).Clientset()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found, err := find(context.Background(), cs, "one")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(found) != 2 || found[0].own != (jobmanager.Own{ID: "0123456789abcdef0123456789abcdef"}) || found[1].own != (jobmanager.Own{Name: "Fraud"}) {
+		t.Errorf("found %+v", found)
+	}
+}
+
+// What list reads from the charts' JobManager workloads is the job status judges by
+// (act.Kind.Own of the release): for an application, a session submitting its own job, a
+// session with none, in standalone and native mode.
+func TestOwnJobAnnotations(t *testing.T) {
+	for _, c := range []struct {
+		chart string
+		vals  map[string]any
+	}{
+		{"flink-job", map[string]any{"job": map[string]any{"entryClass": "org.example.Job"}}},
+		{"flink-job", map[string]any{"mode": "native", "job": map[string]any{"entryClass": "org.example.Job", "jobId": "00000000000000000000000000000abc"}}},
+		{"flink-session", nil},
+		{"flink-session", map[string]any{"persistence": map[string]any{"enabled": true}, "submit": map[string]any{"enabled": true, "jobName": "Fraud"}}},
+		{"flink-session", map[string]any{"highAvailability": map[string]any{"enabled": true, "storageDir": "file:///flink/ha"},
+			"submit": map[string]any{"enabled": true, "jobName": "Fraud"}}},
+	} {
+		cfg := fake.Config(t, "")
+		rel := fake.Install(t, cfg, "r", c.chart, c.vals)
+		var objects []runtime.Object
+		for _, o := range rel.Objects {
+			if o.GetLabels()["app.kubernetes.io/component"] == "jobmanager" {
+				switch o.(type) {
+				case *appsv1.Deployment, *appsv1.StatefulSet:
+					objects = append(objects, o)
+				}
+			}
+		}
+		cs, _, err := fake.Config(t, "", objects...).Clientset()
+		if err != nil {
+			t.Fatal(err)
+		}
+		found, err := find(context.Background(), cs, "flink")
+		if err != nil || len(found) != 1 {
+			t.Fatalf("%s %v: found %v, %v", c.chart, c.vals, found, err)
+		}
+		id, name := rel.Kind.Own(rel)
+		if want := (jobmanager.Own{ID: id, Name: name}); found[0].own != want {
+			t.Errorf("%s %v: list reads %+v, status judges by %+v", c.chart, c.vals, found[0].own, want)
 		}
 	}
 }

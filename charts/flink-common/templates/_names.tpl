@@ -73,6 +73,15 @@ statefulset/{{ include "flink.jobmanagerSetName" . }}
 deployment/{{ include "flink.jobmanagerName" . }}
 {{- end -}}
 {{- end -}}
+{{/* The job a release defines, as annotations of its JobManager workload: `helm flink list`
+     judges health by them without reading every release (the plugin's act.OwnJobIDAnnotation and
+     act.OwnJobNameAnnotation). (dict "id" "…" "name" "…"), either may be "". */}}
+{{- define "flink.ownJobAnnotations" -}}
+{{- $a := dict -}}
+{{- with .id }}{{ $_ := set $a "helm-flink.dev/job-id" . }}{{ end -}}
+{{- with .name }}{{ $_ := set $a "helm-flink.dev/job-name" . }}{{ end -}}
+{{- with $a }}{{ toYaml . }}{{ end -}}
+{{- end -}}
 {{- define "flink.jobmanagerPodsDomain" -}}
 {{- printf "%s.%s.svc.%s" (include "flink.jobmanagerPodsServiceName" .) .Release.Namespace (.Values.clusterDomain | default "cluster.local") -}}
 {{- end -}}

@@ -96,6 +96,17 @@ helm-flink.dev/taskmanager-template: {{ include "flink.taskmanagerTemplatePlaceh
 {{- end }}
 {{- end -}}
 
+{{/* An application's JobManager exits when its job cannot start (a missing entry class: "Could
+     not create application program"), before any hook can run: the end of its log stays on the
+     pod's status (kubectl describe, `helm install --wait` users, Flux and Argo CD see it) once the
+     restarted container's log is gone. Application chart only: on the session chart it would
+     change the pods 0.4 made, and an upgrade would replace a running session's JobManager. */}}
+{{- define "flink.terminationMessage" -}}
+{{- if hasKey .Values "job" -}}
+terminationMessagePolicy: FallbackToLogsOnError
+{{- end -}}
+{{- end -}}
+
 {{/* The Flink container. .args: the entrypoint command and its arguments. */}}
 {{- define "flink.container" -}}
 {{- $v := .ctx.Values -}}
@@ -103,6 +114,9 @@ helm-flink.dev/taskmanager-template: {{ include "flink.taskmanagerTemplatePlaceh
 - name: {{ ternary "jobmanager" "taskmanager" (eq .component "jobmanager") }}
   image: {{ include "flink.image" .ctx | quote }}
   imagePullPolicy: {{ $v.image.pullPolicy }}
+  {{- with include "flink.terminationMessage" .ctx }}
+  {{ . }}
+  {{- end }}
   args:
     {{- toYaml .args | nindent 4 }}
   env:
@@ -360,6 +374,9 @@ spec:
   {{- end }}
   containers:
     - name: flink-main-container
+      {{- with include "flink.terminationMessage" . }}
+      {{ . }}
+      {{- end }}
       env:
         - name: POD_IP
           valueFrom: {fieldRef: {fieldPath: status.podIP}}

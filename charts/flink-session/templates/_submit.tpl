@@ -35,6 +35,9 @@ spec:
      upgrade reads with `lookup` to tell whether it replaces the JobManager under the running job. */}}
 {{- define "flinksession.jobmanagerAnnotations" -}}
 helm-flink.dev/pod-template-hash: {{ include "flinksession.jobmanagerTemplateHash" . | quote }}
+{{- with include "flink.ownJobAnnotations" (dict "name" .Values.submit.jobName) }}
+{{ . }}
+{{- end }}
 {{- with include "flinksession.haIdentity" . }}
 helm-flink.dev/ha: {{ . | quote }}
 {{- end }}
