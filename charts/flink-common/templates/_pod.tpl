@@ -274,6 +274,16 @@ spec:
 {{- end -}}
 {{- end -}}
 
+{{/* Env entries whose values reach a container as written: Kubernetes expands $(NAME) in env
+     values, and $$ is its escape. (list (list "NAME" value) …) */}}
+{{- define "flink.literalEnv" -}}
+{{- $out := list -}}
+{{- range . -}}
+{{- $out = append $out (dict "name" (index . 0) "value" (toString (index . 1) | replace "$" "$$")) -}}
+{{- end -}}
+{{- toYaml $out -}}
+{{- end -}}
+
 {{/* Where an application's jar comes from (flink-job): baked in the image (local://), or fetched
      from http(s) by an init container into the usrlib emptyDir of every Flink pod — application
      mode hands TaskManagers the jar as a path relative to usrlib. Renders a dict: initContainers,
@@ -283,13 +293,18 @@ spec:
 {{- $job := .Values.job | default dict -}}
 {{- if regexMatch "^https?://" (toString $job.jarURI) -}}
 {{- $file := printf "/opt/flink/usrlib/%s" (base (regexReplaceAll "[?#].*$" $job.jarURI "")) -}}
-{{- $script := printf "set -eu\ncurl -fsSL --retry 3 -o %s %s\n" (quote $file) (quote $job.jarURI) -}}
+{{- /* The URL, file and checksum reach the script as environment, never as script text: a URL
+     holding $(…) or backticks is a URL, not a command. */ -}}
+{{- $script := "set -eu\ncurl -fsSL --retry 3 -o \"$JAR_FILE\" -- \"$JAR_URL\"\n" -}}
+{{- $env := list (list "JAR_URL" $job.jarURI) (list "JAR_FILE" $file) -}}
 {{- if $job.jarSHA256 -}}
-{{- $script = printf "%secho \"%s  %s\" | sha256sum -c -\n" $script $job.jarSHA256 $file -}}
+{{- $script = printf "%secho \"$JAR_SHA256  $JAR_FILE\" | sha256sum -c -\n" $script -}}
+{{- $env = append $env (list "JAR_SHA256" $job.jarSHA256) -}}
 {{- end -}}
+{{- $env = include "flink.literalEnv" $env | fromYamlArray -}}
 {{- /* A failed fetch or checksum is told by the pod's status (kubectl describe), which outlives
      the failed container's log: FallbackToLogsOnError. */ -}}
-{{- $init := dict "name" "fetch-jar" "image" $job.fetcher.image "command" (list "sh" "-c" $script) "terminationMessagePolicy" "FallbackToLogsOnError" "volumeMounts" (list (dict "name" "usrlib" "mountPath" "/opt/flink/usrlib")) "securityContext" .Values.securityContext "resources" (dict "requests" (dict "cpu" "10m" "memory" "32Mi") "limits" (dict "memory" "128Mi")) -}}
+{{- $init := dict "name" "fetch-jar" "image" $job.fetcher.image "command" (list "sh" "-c" $script) "env" $env "terminationMessagePolicy" "FallbackToLogsOnError" "volumeMounts" (list (dict "name" "usrlib" "mountPath" "/opt/flink/usrlib")) "securityContext" .Values.securityContext "resources" (dict "requests" (dict "cpu" "10m" "memory" "32Mi") "limits" (dict "memory" "128Mi")) -}}
 {{- $_ := set $out "initContainers" (list $init) -}}
 {{- $_ = set $out "volumes" (list (dict "name" "usrlib" "emptyDir" dict)) -}}
 {{- $_ = set $out "mounts" (list (dict "name" "usrlib" "mountPath" "/opt/flink/usrlib")) -}}

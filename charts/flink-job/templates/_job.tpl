@@ -12,6 +12,10 @@
 {{- $a = append $a "--allowNonRestoredState" -}}
 {{- end -}}
 {{- $a = concat $a (include "flink.haArgs" . | fromYamlArray) -}}
-{{- $a = concat $a (default list .Values.job.args) -}}
+{{- /* The job's own arguments reach it as written: Kubernetes expands $(NAME) in container args
+     ($$ is its escape), so every $ is doubled. */ -}}
+{{- range .Values.job.args -}}
+{{- $a = append $a (toString . | replace "$" "$$") -}}
+{{- end -}}
 {{- toYaml $a -}}
 {{- end -}}
