@@ -110,6 +110,25 @@ func TestInstallRefusesBadValuesBeforeTheCluster(t *testing.T) {
 	}
 }
 
+// Input Helm accepts that makes objects the API server refuses is refused before the cluster,
+// naming the cause once: a release name with a dot (no Service may hold one), an int32 overflow.
+func TestInstallRefusesInvalidObjectsBeforeTheCluster(t *testing.T) {
+	noCluster(t)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"install", "my.app", "../../charts/flink-session"}, `release name "my.app" makes invalid objects: the rendered Service my.app-flink-session`},
+		{[]string{"install", "r", "../../charts/flink-session", "--set", "taskmanager.replicas=3000000000"}, "taskmanager.replicas: the rendered Deployment"},
+		{[]string{"validate", "../../charts/flink-job", "--set", "podLabels.team=not a label"}, "podLabels.team: the rendered"},
+	} {
+		_, err := runSplit(t, c.args...)
+		if exit.Code(err) != 1 || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "127.0.0.1:1") || strings.Count(err.Error(), "the rendered") != 1 {
+			t.Errorf("%v: exit %d: %v, want exit 1 and one problem: %s", c.args, exit.Code(err), err, c.want)
+		}
+	}
+}
+
 func TestUserErrorsExit1(t *testing.T) {
 	noCluster(t)
 	for _, args := range [][]string{

@@ -232,8 +232,8 @@ func (l *List) jobs(ctx context.Context, jm *jobmanager.JobManager, r *Release, 
 		if j.State != string(flink.JobRunning) {
 			continue
 		}
-		if cp, err := jm.REST.Checkpoints(ctx, j.ID); err == nil && cp.Latest.Completed != nil {
-			if at := cp.Latest.Completed.Acknowledged.Time; r.LastCheckpoint == nil || at.After(*r.LastCheckpoint) {
+		if cp, err := jm.REST.Checkpoints(ctx, j.ID); err == nil && cp.Newest() != nil {
+			if at := cp.Newest().Acknowledged.Time; r.LastCheckpoint == nil || at.After(*r.LastCheckpoint) {
 				r.LastCheckpoint = &at
 			}
 		}

@@ -10,9 +10,21 @@ type Checkpoints struct {
 		Failed     int `json:"failed"`
 		InProgress int `json:"in_progress"`
 	} `json:"counts"`
+	// Latest keeps savepoints apart: a savepoint newer than the latest checkpoint is under
+	// Savepoint only.
 	Latest struct {
 		Completed *CompletedCheckpoint `json:"completed"`
+		Savepoint *CompletedCheckpoint `json:"savepoint"`
 	} `json:"latest"`
+}
+
+// Newest is the most recently completed checkpoint or savepoint, nil for none.
+func (c *Checkpoints) Newest() *CompletedCheckpoint {
+	cp, sp := c.Latest.Completed, c.Latest.Savepoint
+	if cp == nil || (sp != nil && sp.Acknowledged.Time.After(cp.Acknowledged.Time)) {
+		return sp
+	}
+	return cp
 }
 
 // CompletedCheckpoint is a checkpoint (or savepoint) Flink completed.

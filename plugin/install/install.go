@@ -104,6 +104,14 @@ func (i *Install) Prepare(ref act.ChartRef, vals values.Options) (*Prepared, err
 	if err != nil {
 		return nil, err
 	}
+	if len(problems) == 0 {
+		// Values the schema and Flink accept can still make objects the API server refuses
+		// once the release exists.
+		problems, err = schema.CheckObjects(ch, merged, user, chartutil.ReleaseOptions{Name: i.ReleaseName, Namespace: i.cfg.Namespace()})
+		if err != nil {
+			return nil, err
+		}
+	}
 	if len(problems) > 0 {
 		return nil, &schema.InvalidError{Subject: "values of chart " + ch.Name(), Problems: problems}
 	}

@@ -15,6 +15,7 @@ import (
 
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/getter"
 
 	"github.com/helm-flink/helm-flink/plugin/act"
@@ -268,6 +269,13 @@ func (u *Upgrade) prepare(rel *act.Release, ref act.ChartRef, vals values.Option
 	problems, err := schema.Check(ch, next.merged, schema.CheckOptions{ReleaseName: rel.Name, SavepointDir: u.SavepointDir})
 	if err != nil {
 		return nil, err
+	}
+	if len(problems) == 0 {
+		problems, err = schema.CheckObjects(ch, next.merged, next.values,
+			chartutil.ReleaseOptions{Name: rel.Name, Namespace: rel.Namespace, Revision: rel.Version + 1, IsUpgrade: true})
+		if err != nil {
+			return nil, err
+		}
 	}
 	if len(problems) > 0 {
 		return nil, &schema.InvalidError{Subject: "values of chart " + ch.Name(), Problems: problems}

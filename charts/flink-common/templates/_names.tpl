@@ -73,6 +73,13 @@ statefulset/{{ include "flink.jobmanagerSetName" . }}
 deployment/{{ include "flink.jobmanagerName" . }}
 {{- end -}}
 {{- end -}}
+{{/* The full name and a suffix within max characters (default 63, a Job's: its pods carry its
+     name as a label; 52 for a CronJob, whose Jobs add 11): the full name is cut to fit, so a
+     long release name still makes names the API server takes. (dict "ctx" $ "suffix" "-x" "max" n) */}}
+{{- define "flink.boundedName" -}}
+{{- $keep := sub (.max | default 63) (len .suffix) -}}
+{{- printf "%s%s" (include "flink.fullname" .ctx | trunc (int $keep) | trimSuffix "-") .suffix -}}
+{{- end -}}
 {{/* The job a release defines, as annotations of its JobManager workload: `helm flink list`
      judges health by them without reading every release (the plugin's act.OwnJobIDAnnotation and
      act.OwnJobNameAnnotation). (dict "id" "…" "name" "…"), either may be "". */}}

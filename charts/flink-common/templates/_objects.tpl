@@ -475,7 +475,7 @@ subjects:
      JobManager creates its own. Nothing to do when the hash did not change. */}}
 {{- define "flink.nativeRetire" -}}
 {{- if include "flink.native" . -}}
-{{- $name := printf "%s-native-retire" (include "flink.fullname" .) -}}
+{{- $name := include "flink.boundedName" (dict "ctx" . "suffix" "-native-retire") -}}
 {{- $hash := include "flink.taskmanagerTemplateHash" . -}}
 apiVersion: v1
 kind: ServiceAccount

@@ -7,7 +7,7 @@
      it when missing (server-side apply of its metadata), then merge-patches the entries in and
      out, so that no other writer's entry is touched. */}}
 
-{{- define "flink.periodicSavepointsName" -}}{{ include "flink.fullname" . }}-periodic-savepoints{{- end -}}
+{{- define "flink.periodicSavepointsName" -}}{{ include "flink.boundedName" (dict "ctx" . "suffix" "-periodic-savepoints" "max" 52) }}{{- end -}}
 
 {{/* The Flink container's script: savepoints, record patch, retention. (bash; env REST_ADDRESS,
      TARGET_DIR, KEEP, REVISION, TRIES; the record mounted at /etc/helm-flink/record, the patch

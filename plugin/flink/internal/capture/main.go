@@ -272,8 +272,16 @@ func (s *session) run(ctx context.Context) error {
 		return err
 	}
 	s.save("savepoint-completed")
-	if _, err := c.Checkpoints(ctx, a); err != nil {
-		return err
+	// The JobManager caches checkpoint statistics (rest.cache.checkpoint-statistics.timeout):
+	// ask until the savepoint shows.
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(500 * time.Millisecond) {
+		cp, err := c.Checkpoints(ctx, a)
+		if err != nil {
+			return err
+		}
+		if cp.Latest.Savepoint != nil || time.Now().After(deadline) {
+			break
+		}
 	}
 	s.save("checkpoints-savepoint")
 	id, err := c.TriggerSavepoint(ctx, a, "file:///proc/no-such-dir/savepoints", false)
