@@ -108,7 +108,7 @@ func validateTree(ch *chart.Chart, vals map[string]any, prefix string) ([]Proble
 	if len(ch.Schema) > 0 {
 		ps, err := Validate(ch.Schema, vals)
 		if err != nil {
-			return nil, fmt.Errorf("chart %s: %w", ch.Name(), err)
+			return nil, &BadSchemaError{Chart: ch.Name(), Err: err}
 		}
 		for _, p := range ps {
 			p.Path = strings.TrimSuffix(prefix+p.Path, ".")

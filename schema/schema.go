@@ -75,6 +75,22 @@ func (e *InvalidError) Error() string {
 // ExitCode makes the plugin exit 1 on invalid values.
 func (e *InvalidError) ExitCode() int { return 1 }
 
+// BadSchemaError is a chart whose values.schema.json cannot be used: the chart is the user's
+// input, and the error names its file (exit 1).
+type BadSchemaError struct {
+	Chart string
+	Err   error
+}
+
+func (e *BadSchemaError) Error() string {
+	return fmt.Sprintf("chart %s: values.schema.json is not a usable JSON schema: %v", e.Chart, e.Err)
+}
+
+func (e *BadSchemaError) Unwrap() error { return e.Err }
+
+// ExitCode is 1: the chart is input.
+func (e *BadSchemaError) ExitCode() int { return 1 }
+
 // Validate checks values against a JSON schema (drafts 4 to 7). It returns the problems found,
 // at most one per path, sorted by path; the error is for a schema that cannot be used at all.
 func Validate(schemaJSON []byte, values map[string]any) ([]Problem, error) {

@@ -90,7 +90,7 @@ type clusterOptions struct {
 }
 
 func (o *clusterOptions) addFlags(cmd *cobra.Command) {
-	cmd.Flags().DurationVar(&o.wait, "timeout", 5*time.Minute, "time to wait for any individual step, e.g. 90s or 10m")
+	cmd.Flags().Var(newPositiveDuration(&o.wait, 5*time.Minute), "timeout", "time to wait for any individual step, e.g. 90s or 10m")
 	cmd.Flags().StringVar(&o.restURL, "rest-url", "", "JobManager REST URL to use instead of a port-forward through the API server")
 	addOutputFlag(cmd, &o.output)
 }

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"time"
 
 	"github.com/spf13/pflag"
 	"helm.sh/helm/v3/pkg/action"
@@ -51,8 +55,61 @@ func addJobFlags(f *pflag.FlagSet, j *jobmanager.Spec, noWaitRunning *bool) {
 	f.StringVar(&j.Jar, "jar", "", "job jar: a local path or an http(s) URL (flink-job: local:///opt/flink/usrlib/… or http(s))")
 	f.StringVar(&j.EntryClass, "entry-class", "", "the job's main class (default: the jar manifest's)")
 	f.StringArrayVar(&j.Args, "args", nil, "an argument of the job's main method (repeat for more)")
-	f.IntVar(&j.Parallelism, "parallelism", 0, "job parallelism (default: the cluster's parallelism.default)")
+	f.Var(newIntAtLeast(&j.Parallelism, 0, 1), "parallelism", "job parallelism (default: the cluster's parallelism.default)")
 	f.StringVar(&j.Savepoint, "savepoint", "", "savepoint or retained checkpoint to start the job from")
 	f.BoolVar(&j.AllowNonRestoredState, "allow-non-restored-state", false, "allow savepoint state that maps to no operator of the job")
 	f.BoolVar(noWaitRunning, "no-wait-running", false, "return once the job is submitted instead of when every task is RUNNING")
+}
+
+// intAtLeast is an int flag refused when parsed below min: one rule for every command that has
+// the flag (a default below min, such as -1 for "not given", is left alone).
+type intAtLeast struct {
+	p   *int
+	min int
+}
+
+func newIntAtLeast(p *int, def, min int) intAtLeast {
+	*p = def
+	return intAtLeast{p, min}
+}
+
+func (f intAtLeast) String() string { return strconv.Itoa(*f.p) }
+func (f intAtLeast) Type() string   { return "int" }
+func (f intAtLeast) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return errors.New("not a whole number")
+	}
+	if n < f.min {
+		return fmt.Errorf("must be at least %d", f.min)
+	}
+	*f.p = n
+	return nil
+}
+
+// positiveDuration is a duration flag refused when parsed at zero or below.
+type positiveDuration struct{ p *time.Duration }
+
+func newPositiveDuration(p *time.Duration, def time.Duration) positiveDuration {
+	*p = def
+	return positiveDuration{p}
+}
+
+func (f positiveDuration) String() string {
+	if *f.p == 0 {
+		return "0" // not given: pflag then prints no default
+	}
+	return f.p.String()
+}
+func (f positiveDuration) Type() string { return "duration" }
+func (f positiveDuration) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return errors.New("not a duration such as 90s or 10m")
+	}
+	if d <= 0 {
+		return errors.New("must be positive, such as 90s or 10m")
+	}
+	*f.p = d
+	return nil
 }

@@ -29,7 +29,7 @@ func newListCmd(cfg *act.Config, out io.Writer) *cobra.Command {
 	}
 	o.addFlags(cmd)
 	cmd.Flags().BoolVarP(&o.list.AllNamespaces, "all-namespaces", "A", false, "list the releases of every namespace")
-	cmd.Flags().IntVar(&o.list.Parallel, "parallel", o.list.Parallel, "JobManagers asked at once")
+	cmd.Flags().Var(newIntAtLeast(&o.list.Parallel, o.list.Parallel, 1), "parallel", "JobManagers asked at once")
 	return cmd
 }
 

@@ -51,8 +51,8 @@ func newSavepointsCmd(cfg *act.Config, out io.Writer) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.BoolVar(&o.prune, "prune", false, "dispose of older savepoints through Flink and take them out of the record")
-	f.IntVar(&o.keep, "keep", -1, "with --prune: how many of the newest to keep")
-	f.DurationVar(&o.olderThan, "older-than", 0, "with --prune: dispose only of savepoints older than this, e.g. 168h")
+	f.Var(newIntAtLeast(&o.keep, -1, 0), "keep", "with --prune: how many of the newest to keep")
+	f.Var(newPositiveDuration(&o.olderThan, 0), "older-than", "with --prune: dispose only of savepoints older than this, e.g. 168h")
 	o.addFlags(cmd)
 	return cmd
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"archive/zip"
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -157,5 +158,63 @@ func TestUnreachableClusterIsNotAnInputError(t *testing.T) {
 	_, err := runSplit(t, "status", "r", "--timeout", "5s")
 	if err == nil || exit.Code(err) == 0 || exit.Code(err) == 1 {
 		t.Fatalf("exit %d: %v", exit.Code(err), err)
+	}
+}
+
+// A kubeconfig that is not there is named as such (client-go would try localhost:8080), exit 1.
+func TestMissingKubeconfigIsNamed(t *testing.T) {
+	noCluster(t)
+	missing := filepath.Join(t.TempDir(), "no-such-kubeconfig")
+	t.Setenv("KUBECONFIG", missing)
+	for _, args := range [][]string{{"status", "r"}, {"install", "r", "../../charts/flink-session"}, {"list", "-A"}} {
+		_, err := runSplit(t, args...)
+		if exit.Code(err) != 1 || !strings.Contains(fmt.Sprint(err), "kubeconfig "+missing+" (KUBECONFIG): no such file") || strings.Contains(fmt.Sprint(err), "8080") {
+			t.Errorf("%v: exit %d: %v", args, exit.Code(err), err)
+		}
+	}
+	t.Setenv("KUBECONFIG", "")
+	t.Setenv("HOME", t.TempDir())
+	if _, err := runSplit(t, "status", "r"); exit.Code(err) != 1 || !strings.Contains(fmt.Sprint(err), "no kubeconfig:") {
+		t.Errorf("no kubeconfig at all: exit %d: %v", exit.Code(err), err)
+	}
+}
+
+// A chart whose values.schema.json is broken is bad input: exit 1, the file named.
+func TestBrokenSchemaIsNamed(t *testing.T) {
+	noCluster(t)
+	charts := t.TempDir()
+	dir := filepath.Join(charts, "flink-session")
+	for _, c := range []string{"flink-session", "flink-common"} {
+		if err := os.CopyFS(filepath.Join(charts, c), os.DirFS("../../charts/"+c)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "values.schema.json"), []byte(`{"type": "object", "properties": {"a": {"type": 7}}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := runSplit(t, "validate", dir)
+	if exit.Code(err) != 1 || !strings.Contains(fmt.Sprint(err), "values.schema.json") {
+		t.Fatalf("exit %d: %v", exit.Code(err), err)
+	}
+}
+
+// Flags out of range are refused when parsed, by one rule per flag type, for every command.
+func TestFlagRangesAreChecked(t *testing.T) {
+	noCluster(t)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"validate", "../../charts/flink-session", "--parallelism", "-3"}, `invalid argument "-3" for "--parallelism" flag: must be at least 1`},
+		{[]string{"install", "r", "../../charts/flink-session", "--parallelism", "0"}, "must be at least 1"},
+		{[]string{"status", "r", "--timeout", "-1s"}, "must be positive"},
+		{[]string{"savepoints", "r", "--prune", "--keep", "-2"}, "must be at least 0"},
+		{[]string{"savepoints", "r", "--prune", "--older-than", "0s"}, "must be positive"},
+		{[]string{"list", "--parallel", "0"}, "must be at least 1"},
+	} {
+		_, err := runSplit(t, c.args...)
+		if exit.Code(err) != 1 || !strings.Contains(fmt.Sprint(err), c.want) {
+			t.Errorf("%v: exit %d: %v, want %q", c.args, exit.Code(err), err, c.want)
+		}
 	}
 }

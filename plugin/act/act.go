@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"helm.sh/helm/v3/pkg/action"
@@ -58,9 +59,60 @@ func (c *Config) Namespace() string { return c.Settings.Namespace() }
 
 // Init makes Helm's action configuration for the namespace.
 func (c *Config) Init() error {
+	if c.Kube == nil {
+		if err := c.kubeconfigExists(); err != nil {
+			return exit.InputError(err)
+		}
+	}
 	c.Helm = new(action.Configuration)
 	if err := c.Helm.Init(c.Settings.RESTClientGetter(), c.Namespace(), c.Driver, c.debugf); err != nil {
 		return fmt.Errorf("helm configuration: %w", err)
+	}
+	return nil
+}
+
+// kubeconfigExists names a kubeconfig that is not there: client-go would fall back to
+// localhost:8080 and the user would read "connection refused" instead.
+func (c *Config) kubeconfigExists() error {
+	readable := func(p string) error {
+		f, err := os.Open(p)
+		if err == nil {
+			f.Close()
+		}
+		return err
+	}
+	// Helm's settings take KUBECONFIG too (a list of files); the flag names one file.
+	if p := c.Settings.KubeConfig; p != "" && p != os.Getenv("KUBECONFIG") {
+		if err := readable(p); err != nil {
+			return fmt.Errorf("kubeconfig %s (--kubeconfig): %w", p, errors.Unwrap(err))
+		}
+		return nil
+	}
+	if env := os.Getenv("KUBECONFIG"); env != "" {
+		var first error
+		for _, p := range filepath.SplitList(env) {
+			if p == "" {
+				continue
+			}
+			err := readable(p)
+			if err == nil {
+				return nil
+			}
+			if first == nil {
+				first = fmt.Errorf("kubeconfig %s (KUBECONFIG): %w", p, errors.Unwrap(err))
+			}
+		}
+		return first
+	}
+	if os.Getenv("KUBERNETES_SERVICE_HOST") != "" {
+		return nil // in a pod: its service account
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return nil
+	}
+	if p := filepath.Join(home, ".kube", "config"); readable(p) != nil {
+		return fmt.Errorf("no kubeconfig: %s does not exist and neither KUBECONFIG nor --kubeconfig is set", p)
 	}
 	return nil
 }

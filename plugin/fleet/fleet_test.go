@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -160,6 +161,42 @@ func TestOwnJobAnnotations(t *testing.T) {
 		id, name := rel.Kind.Own(rel)
 		if want := (jobmanager.Own{ID: id, Name: name}); found[0].own != want {
 			t.Errorf("%s %v: list reads %+v, status judges by %+v", c.chart, c.vals, found[0].own, want)
+		}
+	}
+}
+
+// The last checkpoint column is the newest completed checkpoint or savepoint of a running job,
+// from real Flink answers (Flink keeps a savepoint apart from checkpoints).
+func TestListShowsTheNewestCheckpoint(t *testing.T) {
+	for _, v := range fake.Versions {
+		jobs := fake.Load(t, v, "jobs-running")
+		var overview struct {
+			Jobs []struct {
+				ID    string `json:"jid"`
+				State string `json:"state"`
+			} `json:"jobs"`
+		}
+		if err := json.Unmarshal(jobs.Body, &overview); err != nil {
+			t.Fatal(err)
+		}
+		running := ""
+		for _, j := range overview.Jobs {
+			if j.State == "RUNNING" {
+				running = j.ID
+			}
+		}
+		sp := fake.Load(t, v, "checkpoints-savepoint")
+		var cp flink.Checkpoints
+		if err := json.Unmarshal(sp.Body, &cp); err != nil || cp.Newest() == nil {
+			t.Fatalf("%s checkpoints-savepoint: %v", v, err)
+		}
+		jm := &jobmanager.JobManager{REST: flink.New(fake.Serve(t, jobs, sp.At("GET /jobs/"+running+"/checkpoints")))}
+		r := Release{Jobs: map[string]int{}}
+		if err := New(fake.Config(t, "")).jobs(context.Background(), jm, &r, jobmanager.Own{}); err != nil {
+			t.Fatal(err)
+		}
+		if r.LastCheckpoint == nil || !r.LastCheckpoint.Equal(cp.Newest().Acknowledged.Time) {
+			t.Errorf("%s: last checkpoint %v, want the savepoint's %v", v, r.LastCheckpoint, cp.Newest().Acknowledged.Time)
 		}
 	}
 }

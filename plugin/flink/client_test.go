@@ -402,6 +402,30 @@ func TestJobErrors(t *testing.T) {
 	})
 }
 
+// A job's checkpoint statistics, as real JobManagers answer before any checkpoint and after a
+// savepoint, which Flink keeps under latest.savepoint apart from latest.completed.
+func TestCheckpoints(t *testing.T) {
+	forVersions(t, func(t *testing.T, v string) {
+		get := func(f fixture) *Checkpoints {
+			t.Helper()
+			c, _ := replay(t, f)
+			cp, err := c.Checkpoints(ctx, f.segment(t, 1))
+			if err != nil {
+				t.Fatalf("%s: %v", f.name, err)
+			}
+			return cp
+		}
+		if cp := get(load(t, v, "checkpoints-none")); cp.Newest() != nil || cp.Counts.Completed != 0 {
+			t.Errorf("no checkpoint yet: %+v", cp)
+		}
+		cp := get(load(t, v, "checkpoints-savepoint"))
+		n := cp.Newest()
+		if n == nil || !n.IsSavepoint || n.ExternalPath == "" || n.Acknowledged.IsZero() || cp.Counts.Completed < 1 {
+			t.Errorf("after a savepoint: %+v, newest %+v", cp, n)
+		}
+	})
+}
+
 func TestExceptions(t *testing.T) {
 	forVersions(t, func(t *testing.T, v string) {
 		get := func(f fixture) *Exceptions {

@@ -22,7 +22,7 @@ var versions = []string{"1.20.0", "2.3.0"}
 
 // fixtureNames are the fixtures every version must have.
 var fixtureNames = []string{
-	"cancel", "cancel-terminal", "cancel-unknown", "config", "delete-jar", "delete-jar-unknown",
+	"cancel", "cancel-terminal", "cancel-unknown", "checkpoints-none", "checkpoints-savepoint", "config", "delete-jar", "delete-jar-unknown",
 	"exceptions-failed", "exceptions-none", "exceptions-restarting", "exceptions-task-failed",
 	"job-bad-id", "job-canceled", "job-failed", "job-restarting", "job-running", "job-scheduled",
 	"job-stopped", "job-unknown", "jars", "jobs", "jobs-canceled", "jobs-failed", "jobs-restarting",

@@ -8,6 +8,8 @@ package values
 import (
 	"errors"
 	"fmt"
+	"os"
+	"regexp"
 	"strings"
 
 	"helm.sh/helm/v3/pkg/chart"
@@ -29,11 +31,123 @@ func User(o *Options, p getter.Providers) (map[string]any, error) {
 	if o == nil {
 		o = &Options{}
 	}
-	vals, err := o.MergeValues(p)
-	if err == nil {
-		return vals, nil
+	if err := notTooLarge(o); err != nil {
+		return nil, err
 	}
-	return nil, blame(o, p, err)
+	if err := noEmptyKeys(o); err != nil {
+		return nil, err
+	}
+	vals, err := o.MergeValues(p)
+	if err != nil {
+		return nil, blame(o, p, err)
+	}
+	if path, ok := emptyKey("", vals); ok {
+		return nil, blameEmptyKey(o, p, path)
+	}
+	return vals, nil
+}
+
+// MaxInput bounds a values file or flag argument: values are a few kilobytes, and a parser fed
+// hundreds of megabytes takes the memory of the machine first.
+const MaxInput = 4 << 20
+
+func notTooLarge(o *Options) error {
+	for _, f := range o.ValueFiles {
+		if st, err := os.Stat(f); err == nil && st.Size() > MaxInput {
+			return &Error{Flag: "--values", Arg: f, Err: fmt.Errorf("%d bytes: values files are at most %d (4 MiB)", st.Size(), MaxInput)}
+		}
+	}
+	for _, g := range flagArgs(o) {
+		for _, a := range g.args {
+			if len(a) > MaxInput {
+				return &Error{Flag: g.flag, Arg: a[:32] + "…", Err: fmt.Errorf("%d bytes: a value argument is at most %d (4 MiB)", len(a), MaxInput)}
+			}
+		}
+	}
+	return nil
+}
+
+var unescapedComma = regexp.MustCompile(`(^|[^\\]),`)
+
+// noEmptyKeys refuses a --set… argument with an empty key (`=1`, `a=1,=2`): Helm drops its
+// value without a word.
+func noEmptyKeys(o *Options) error {
+	for _, g := range flagArgs(o) {
+		for _, a := range g.args {
+			pieces := []string{a}
+			if g.flag != "--set-literal" && g.flag != "--set-json" {
+				pieces = unescapedComma.Split(a, -1)
+			}
+			for _, piece := range pieces {
+				if strings.HasPrefix(piece, "=") {
+					return &Error{Flag: g.flag, Arg: a, Err: fmt.Errorf("an empty key before %q: want key=value with a key", piece)}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// emptyKey finds a key "" in vals (`--set =1`, `"": 1` in a file): Helm takes it and the chart
+// never sees the value.
+func emptyKey(prefix string, vals map[string]any) (string, bool) {
+	for k, v := range vals {
+		if k == "" {
+			return prefix, true
+		}
+		if m, ok := v.(map[string]any); ok {
+			if p, ok := emptyKey(strings.TrimPrefix(prefix+"."+k, "."), m); ok {
+				return p, true
+			}
+		}
+	}
+	return "", false
+}
+
+// blameEmptyKey names the flag argument or file that makes an empty key.
+func blameEmptyKey(o *Options, p getter.Providers, path string) error {
+	where := "at the top level"
+	if path != "" {
+		where = "under " + path
+	}
+	err := fmt.Errorf("an empty key %s: want key=value with a key", where)
+	for _, f := range o.ValueFiles {
+		if strings.TrimSpace(f) == "-" {
+			continue
+		}
+		if v, e := (&Options{ValueFiles: []string{f}}).MergeValues(p); e == nil {
+			if _, ok := emptyKey("", v); ok {
+				return &Error{Flag: "--values", Arg: f, Err: err}
+			}
+		}
+	}
+	for _, g := range flagArgs(o) {
+		for _, a := range g.args {
+			if v, e := g.one(a).MergeValues(p); e == nil {
+				if _, ok := emptyKey("", v); ok {
+					return &Error{Flag: g.flag, Arg: a, Err: err}
+				}
+			}
+		}
+	}
+	return fmt.Errorf("values: %w", err)
+}
+
+type flagGroup struct {
+	flag string
+	args []string
+	one  func(string) *Options
+}
+
+// flagArgs are the value flags' arguments, in Helm's order, each with the Options of it alone.
+func flagArgs(o *Options) []flagGroup {
+	return []flagGroup{
+		{"--set-json", o.JSONValues, func(a string) *Options { return &Options{JSONValues: []string{a}} }},
+		{"--set", o.Values, func(a string) *Options { return &Options{Values: []string{a}} }},
+		{"--set-string", o.StringValues, func(a string) *Options { return &Options{StringValues: []string{a}} }},
+		{"--set-file", o.FileValues, func(a string) *Options { return &Options{FileValues: []string{a}} }},
+		{"--set-literal", o.LiteralValues, func(a string) *Options { return &Options{LiteralValues: []string{a}} }},
+	}
 }
 
 // blame finds the one flag argument that fails on its own, so that the error names it. Helm's
@@ -60,20 +174,9 @@ func blame(o *Options, p getter.Providers, err error) error {
 			return e
 		}
 	}
-	groups := []struct {
-		flag string
-		args []string
-		one  func(string) Options
-	}{
-		{"--set-json", o.JSONValues, func(a string) Options { return Options{JSONValues: []string{a}} }},
-		{"--set", o.Values, func(a string) Options { return Options{Values: []string{a}} }},
-		{"--set-string", o.StringValues, func(a string) Options { return Options{StringValues: []string{a}} }},
-		{"--set-file", o.FileValues, func(a string) Options { return Options{FileValues: []string{a}} }},
-		{"--set-literal", o.LiteralValues, func(a string) Options { return Options{LiteralValues: []string{a}} }},
-	}
-	for _, g := range groups {
+	for _, g := range flagArgs(o) {
 		for _, a := range g.args {
-			if e := try(g.flag, a, g.one(a)); e != nil {
+			if e := try(g.flag, a, *g.one(a)); e != nil {
 				return e
 			}
 		}

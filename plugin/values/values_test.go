@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart"
@@ -220,4 +221,58 @@ func TestForChartIsChartutilCoalesce(t *testing.T) {
 	if _, err := ForChart((*chart.Chart)(nil), user); err == nil {
 		t.Fatal("no chart, no error")
 	}
+}
+
+// An empty key (`--set =1`, `a=1,=2`, `"": 1` in a file) is refused naming its flag or file:
+// Helm would take it and the chart never see the value.
+func TestUserRefusesEmptyKeys(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "v.yaml")
+	if err := os.WriteFile(file, []byte("taskmanager:\n  \"\": 3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		o    Options
+		want string
+	}{
+		{Options{Values: []string{"=1"}}, `--set "=1": an empty key before "=1"`},
+		{Options{Values: []string{"a=1,=2"}}, `--set "a=1,=2": an empty key before "=2"`},
+		{Options{Values: []string{"ok=1"}, LiteralValues: []string{"=x"}}, `--set-literal "=x": an empty key`},
+		{Options{ValueFiles: []string{file}}, "values file " + file + ": an empty key under taskmanager"},
+	} {
+		_, err := User(&c.o, nil)
+		var ve *Error
+		if err == nil || !errors.As(err, &ve) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v, want %q", c.o, err, c.want)
+		}
+	}
+}
+
+// A values file or argument over 4 MiB is refused before it is parsed; an alias bomb (a
+// billion laughs) is refused by the YAML parser, fast.
+func TestUserRefusesHugeInput(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.yaml")
+	if err := os.WriteFile(big, []byte("a: "+strings.Repeat("x", MaxInput)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := User(&Options{ValueFiles: []string{big}}, nil); err == nil || !strings.Contains(err.Error(), "at most") {
+		t.Errorf("a 4 MiB file: %v", err)
+	}
+	if _, err := User(&Options{Values: []string{"a=" + strings.Repeat("x", MaxInput)}}, nil); err == nil || !strings.Contains(err.Error(), "at most") {
+		t.Errorf("a 4 MiB --set: %v", err)
+	}
+	bomb := "a: &a [\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\"]\n"
+	for i, prev := 'b', 'a'; i <= 'j'; i, prev = i+1, i {
+		bomb += string(i) + ": &" + string(i) + " [" + strings.Repeat("*"+string(prev)+",", 8) + "*" + string(prev) + "]\n"
+	}
+	f := filepath.Join(dir, "bomb.yaml")
+	if err := os.WriteFile(f, []byte(bomb), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if _, err := User(&Options{ValueFiles: []string{f}}, nil); err == nil {
+		t.Errorf("an alias bomb was accepted")
+	}
+	t.Logf("alias bomb refused in %s", time.Since(start))
 }
