@@ -355,11 +355,13 @@ spec:
     spec:
       serviceAccountName: {{ $name }}
       restartPolicy: Never
+      {{- with include "flink.pullSecrets" . }}{{ . | nindent 6 }}{{ end }}
       securityContext:
         {{- toYaml .Values.podSecurityContext | nindent 8 }}
       containers:
         - name: cleanup
           image: {{ .Values.highAvailability.cleanup.image | quote }}
+          {{- with include "flink.pullPolicy" . }}{{ . | nindent 10 }}{{ end }}
           command:
             - kubectl
             - delete
@@ -552,11 +554,13 @@ spec:
     spec:
       serviceAccountName: {{ $name }}
       restartPolicy: Never
+      {{- with include "flink.pullSecrets" $ }}{{ . | nindent 6 }}{{ end }}
       securityContext:
         {{- toYaml $.Values.podSecurityContext | nindent 8 }}
       containers:
         - name: {{ $step }}
           image: {{ $.Values.highAvailability.cleanup.image | quote }}
+          {{- with include "flink.pullPolicy" $ }}{{ . | nindent 10 }}{{ end }}
           command:
             - kubectl
             {{- if eq $step "wait" }}

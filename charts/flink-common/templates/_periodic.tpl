@@ -172,18 +172,13 @@ spec:
           serviceAccountName: {{ $name }}
           restartPolicy: Never
           automountServiceAccountToken: false
-          {{- with .Values.image.pullSecrets }}
-          imagePullSecrets:
-            {{- toYaml . | nindent 12 }}
-          {{- end }}
+          {{- with include "flink.pullSecrets" . }}{{ . | nindent 10 }}{{ end }}
           securityContext:
             {{- toYaml .Values.podSecurityContext | nindent 12 }}
           initContainers:
             - name: savepoints
               image: {{ include "flink.image" . | quote }}
-              {{- with .Values.image.pullPolicy }}
-              imagePullPolicy: {{ . }}
-              {{- end }}
+              {{- with include "flink.pullPolicy" . }}{{ . | nindent 14 }}{{ end }}
               command: ["bash", "-c"]
               args:
                 - |
@@ -214,6 +209,7 @@ spec:
             {{- range $kubectl }}
             - name: {{ .name }}
               image: {{ $.Values.highAvailability.cleanup.image | quote }}
+              {{- with include "flink.pullPolicy" $ }}{{ . | nindent 14 }}{{ end }}
               command: ["kubectl"]
               args:
                 {{- toYaml .args | nindent 16 }}
@@ -231,9 +227,7 @@ spec:
             {{- /* The run fails when a savepoint or a disposal did, once what did succeed is recorded. */}}
             - name: result
               image: {{ include "flink.image" . | quote }}
-              {{- with .Values.image.pullPolicy }}
-              imagePullPolicy: {{ . }}
-              {{- end }}
+              {{- with include "flink.pullPolicy" . }}{{ . | nindent 14 }}{{ end }}
               command: ["bash", "-c", "exit \"$(cat /out/failed)\""]
               resources:
                 requests: {cpu: 10m, memory: 16Mi}

@@ -274,6 +274,17 @@ spec:
 {{- end -}}
 {{- end -}}
 
+{{/* image.pullPolicy and image.pullSecrets, for every pod the charts render whatever its image
+     (Flink, curl, kubectl): behind a private registry none may fail to pull. (the chart's root
+     context; "" when unset) */}}
+{{- define "flink.pullPolicy" -}}
+{{- with .Values.image.pullPolicy }}imagePullPolicy: {{ . }}{{ end -}}
+{{- end -}}
+{{- define "flink.pullSecrets" -}}
+{{- with .Values.image.pullSecrets }}imagePullSecrets:
+{{- toYaml . | nindent 2 }}{{ end -}}
+{{- end -}}
+
 {{/* Env entries whose values reach a container as written: Kubernetes expands $(NAME) in env
      values, and $$ is its escape. (list (list "NAME" value) …) */}}
 {{- define "flink.literalEnv" -}}
@@ -304,7 +315,7 @@ spec:
 {{- $env = include "flink.literalEnv" $env | fromYamlArray -}}
 {{- /* A failed fetch or checksum is told by the pod's status (kubectl describe), which outlives
      the failed container's log: FallbackToLogsOnError. */ -}}
-{{- $init := dict "name" "fetch-jar" "image" $job.fetcher.image "command" (list "sh" "-c" $script) "env" $env "terminationMessagePolicy" "FallbackToLogsOnError" "volumeMounts" (list (dict "name" "usrlib" "mountPath" "/opt/flink/usrlib")) "securityContext" .Values.securityContext "resources" (dict "requests" (dict "cpu" "10m" "memory" "32Mi") "limits" (dict "memory" "128Mi")) -}}
+{{- $init := dict "name" "fetch-jar" "image" $job.fetcher.image "imagePullPolicy" .Values.image.pullPolicy "command" (list "sh" "-c" $script) "env" $env "terminationMessagePolicy" "FallbackToLogsOnError" "volumeMounts" (list (dict "name" "usrlib" "mountPath" "/opt/flink/usrlib")) "securityContext" .Values.securityContext "resources" (dict "requests" (dict "cpu" "10m" "memory" "32Mi") "limits" (dict "memory" "128Mi")) -}}
 {{- $_ := set $out "initContainers" (list $init) -}}
 {{- $_ = set $out "volumes" (list (dict "name" "usrlib" "emptyDir" dict)) -}}
 {{- $_ = set $out "mounts" (list (dict "name" "usrlib" "mountPath" "/opt/flink/usrlib")) -}}

@@ -84,9 +84,7 @@ exit 1
 {{- end -}}
 - name: health
   image: {{ include "flink.image" $ | quote }}
-  {{- with $.Values.image.pullPolicy }}
-  imagePullPolicy: {{ . }}
-  {{- end }}
+  {{- with include "flink.pullPolicy" $ }}{{ . | nindent 2 }}{{ end }}
   command: ["bash", "-c"]
   args:
     - |
@@ -129,10 +127,7 @@ spec:
   {{- /* Like the hook Jobs' deadline: a pod that cannot start fails, and `helm test` says so. */}}
   activeDeadlineSeconds: {{ add (mul $tries 3) (include "flink.hookStartSeconds" $) }}
   automountServiceAccountToken: false
-  {{- with $.Values.image.pullSecrets }}
-  imagePullSecrets:
-    {{- toYaml . | nindent 4 }}
-  {{- end }}
+  {{- with include "flink.pullSecrets" $ }}{{ . | nindent 2 }}{{ end }}
   securityContext:
     {{- toYaml $.Values.podSecurityContext | nindent 4 }}
   containers:
@@ -170,10 +165,7 @@ spec:
     spec:
       restartPolicy: Never
       automountServiceAccountToken: false
-      {{- with $.Values.image.pullSecrets }}
-      imagePullSecrets:
-        {{- toYaml . | nindent 8 }}
-      {{- end }}
+      {{- with include "flink.pullSecrets" $ }}{{ . | nindent 6 }}{{ end }}
       securityContext:
         {{- toYaml $.Values.podSecurityContext | nindent 8 }}
       containers:

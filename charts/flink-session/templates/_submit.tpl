@@ -220,6 +220,7 @@ entry="{\"jobId\":\"$id\",\"jarId\":\"\",\"jar\":$(quote "$JAR"),\"name\":$(quot
 {{- define "flinksession.kubectlContainer" -}}
 - name: {{ .name }}
   image: {{ .ctx.Values.submit.kubectlImage | quote }}
+  {{- with include "flink.pullPolicy" .ctx }}{{ . | nindent 2 }}{{ end }}
   command: ["kubectl"]
   args:
     {{- toYaml .args | nindent 4 }}
