@@ -60,6 +60,21 @@ const (
 	Lost Fate = "lost: its state is not kept"
 )
 
+// recovering are the session jobs a replaced JobManager recovers (HA); an application's job is
+// waited for by its kind.
+func (p *Plan) recovering() []string {
+	if p.Mode != act.Session {
+		return nil
+	}
+	var ids []string
+	for _, j := range p.Jobs {
+		if j.Fate == CheckpointRecovered {
+			ids = append(ids, j.ID)
+		}
+	}
+	return ids
+}
+
 // PlannedJob is a job of the cluster and what the upgrade does to it.
 type PlannedJob struct {
 	ID    string `json:"id"`

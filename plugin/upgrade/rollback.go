@@ -85,7 +85,7 @@ func failure(err error) bool {
 
 // waitWatched is wait while the revision's JobManager is watched: a JobManager pod that fails,
 // or its Job failing, ends the wait at once with that failure (a *kube.PodStartError).
-func (u *Upgrade) waitWatched(ctx context.Context, rel *act.Release, res *Result) error {
+func (u *Upgrade) waitWatched(ctx context.Context, rel *act.Release, res *Result, recovering []string) error {
 	cs, _, err := u.cfg.Clientset()
 	if err != nil {
 		return err
@@ -100,7 +100,7 @@ func (u *Upgrade) waitWatched(ctx context.Context, rel *act.Release, res *Result
 			cancel(f)
 		}
 	}()
-	err = u.wait(wctx, rel, res)
+	err = u.wait(wctx, rel, res, recovering)
 	cause := context.Cause(wctx)
 	cancel(nil)
 	<-done
@@ -232,7 +232,7 @@ func (u *Upgrade) undo(ctx context.Context, ref act.ChartRef, prev, failed *act.
 		}
 	}
 	var after Result
-	werr := u.waitWatched(ctx, up, &after)
+	werr := u.waitWatched(ctx, up, &after, nil)
 	fe.Rollback.Job = after.Job
 	if werr != nil {
 		fe.Rollback.Error = werr.Error()

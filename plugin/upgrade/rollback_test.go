@@ -74,7 +74,7 @@ func TestFailedJobManagerReportedAtOnce(t *testing.T) {
 	}()
 	start := time.Now()
 	res := &Result{Release: "app", Namespace: "flink", Mode: act.Application, Savepoint: "file:/flink-data/savepoints/savepoint-1"}
-	err := u.waitWatched(ctx, rel, res)
+	err := u.waitWatched(ctx, rel, res, nil)
 	var f *kube.PodStartError
 	if !errors.As(err, &f) || !strings.Contains(f.Reason, "container jobmanager exited with 1") {
 		t.Fatalf("%v", err)

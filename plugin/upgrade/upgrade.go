@@ -190,7 +190,7 @@ func (u *Upgrade) run(ctx context.Context, rel *act.Release, ref act.ChartRef, n
 			return res, err
 		}
 	}
-	if err := u.waitWatched(ctx, up, res); err != nil {
+	if err := u.waitWatched(ctx, up, res, p.recovering()); err != nil {
 		back, err := u.undo(ctx, ref, rel, up, next.chart, res, err)
 		// The stopped jobs run again on the rolled-back revision's JobManager.
 		if fe := (*FailedError)(nil); back != nil && errors.As(err, &fe) && fe.Rollback.Error == "" {
@@ -399,12 +399,22 @@ func (u *Upgrade) helmUpgrade(ctx context.Context, rel *act.Release, next *targe
 }
 
 // wait waits until rel's cluster is up, and the job it runs itself (an application's).
-func (u *Upgrade) wait(ctx context.Context, rel *act.Release, res *Result) error {
+// recovering are the ids of the session jobs the new JobManager recovers (HA).
+func (u *Upgrade) wait(ctx context.Context, rel *act.Release, res *Result, recovering []string) error {
 	jm, err := u.cfg.WaitUp(ctx, rel, jobmanager.UpOptions{})
 	if err != nil {
 		return err
 	}
 	defer jm.Close()
-	res.Job, err = rel.Kind.Wait(ctx, rel, jm, u.Mode == LastStateMode, u.cfg.Progressf)
-	return err
+	if res.Job, err = rel.Kind.Wait(ctx, rel, jm, u.Mode == LastStateMode, u.cfg.Progressf); err != nil {
+		return err
+	}
+	// An upgrade returns when the jobs it kept run every task again, as an install does.
+	for _, id := range recovering {
+		u.cfg.Progressf("Waiting for job %s, recovered by the new JobManager, to run every task", id)
+		if _, err := jm.WaitRecovered(ctx, id, u.cfg.Progressf); err != nil {
+			return fmt.Errorf("job %s recovered by the new JobManager: %w", id, err)
+		}
+	}
+	return nil
 }

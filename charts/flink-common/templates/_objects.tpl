@@ -192,6 +192,22 @@ spec:
     matchLabels:
       {{- include "flink.componentSelectorLabels" (dict "ctx" . "component" "taskmanager") | nindent 6 }}
 {{- end -}}
+{{- if and .Values.podDisruptionBudget.enabled (gt (int (include "flink.jobmanagerReplicas" .)) 1) }}
+---
+{{- /* HA JobManagers: a drain takes one at a time, so a standby is always there to lead. */}}
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: {{ include "flink.fullname" . }}-jobmanager
+  namespace: {{ .Release.Namespace | toYaml }}
+  labels:
+    {{- include "flink.componentLabels" (dict "ctx" . "component" "jobmanager") | nindent 4 }}
+spec:
+  maxUnavailable: 1
+  selector:
+    matchLabels:
+      {{- include "flink.componentSelectorLabels" (dict "ctx" . "component" "jobmanager") | nindent 6 }}
+{{- end -}}
 {{- end -}}
 
 {{- define "flink.notes" -}}

@@ -17,9 +17,39 @@
 requests:
   cpu: {{ $c.cpu | quote }}
   memory: {{ $mem }}
+  {{- with include "flink.scratchMebibytes" . }}
+  ephemeral-storage: {{ . }}Mi
+  {{- end }}
 limits:
   memory: {{ $mem }}
 {{- end -}}
+{{- end -}}
+
+{{/* The scratch emptyDirs of a Flink pod: /tmp (Flink's io.tmp.dirs: spilled data, RocksDB's
+     working copy, blobs) and the log folder, each within <component>.scratch's size, so that a
+     busy pod is evicted alone instead of pushing the node into disk pressure. (dict "ctx" $
+     "component" "…") */}}
+{{- define "flink.scratchVolumes" -}}
+{{- $s := (index .ctx.Values .component).scratch | default dict -}}
+- name: tmp
+  emptyDir: {{ if $s.tmp }}{sizeLimit: {{ $s.tmp }}}{{ else }}{}{{ end }}
+- name: log
+  emptyDir: {{ if $s.log }}{sizeLimit: {{ $s.log }}}{{ else }}{}{{ end }}
+{{- end -}}
+
+{{/* Their sum in MiB, the pod's ephemeral-storage request ("" when neither is bounded): the
+     scheduler then places it on a node with that much disk. */}}
+{{- define "flink.scratchMebibytes" -}}
+{{- $s := (index .ctx.Values .component).scratch | default dict -}}
+{{- $units := dict "" 1 "k" 1000 "M" 1000000 "G" 1000000000 "T" 1000000000000 "Ki" 1024 "Mi" 1048576 "Gi" 1073741824 "Ti" 1099511627776 -}}
+{{- $bytes := 0 -}}
+{{- range $q := list $s.tmp $s.log -}}
+{{- if $q -}}
+{{- $n := regexFind "^[0-9]+" (toString $q) | int64 -}}
+{{- $bytes = add $bytes (mul $n (get $units (regexReplaceAll "^[0-9]+" (toString $q) ""))) -}}
+{{- end -}}
+{{- end -}}
+{{- if $bytes -}}{{ div (add $bytes 1048575) 1048576 }}{{- end -}}
 {{- end -}}
 
 {{- define "flink.ports" -}}
@@ -38,7 +68,9 @@ limits:
 
 {{- define "flink.probes" -}}
 {{- $c := index .ctx.Values .component -}}
-{{- $port := ternary "http" "rpc" (eq .component "jobmanager") -}}
+{{- /* Readiness is not liveness: a JobManager is ready once REST answers, a TaskManager once its
+     shuffle server (data) listens; both live while RPC does. */ -}}
+{{- $port := ternary "http" "data" (eq .component "jobmanager") -}}
 livenessProbe:
   {{- if $c.livenessProbe }}
   {{- toYaml $c.livenessProbe | nindent 2 }}
@@ -186,6 +218,21 @@ securityContext:
 {{- with include "flink.pick" (dict "ctx" $.ctx "component" $.component "key" $key) }}
 {{ $key }}:
   {{- . | nindent 2 }}
+{{- else }}
+{{- if and (eq $key "affinity") (eq $.component "jobmanager") (gt (int (include "flink.jobmanagerReplicas" $.ctx)) 1) }}
+{{- /* Standby JobManagers on other nodes where the cluster has them: one node lost or drained
+     must not take the leader and its standbys together. Preferred: a one-node cluster still
+     runs them all. */}}
+affinity:
+  podAntiAffinity:
+    preferredDuringSchedulingIgnoredDuringExecution:
+      - weight: 100
+        podAffinityTerm:
+          topologyKey: kubernetes.io/hostname
+          labelSelector:
+            matchLabels:
+              {{- include "flink.componentSelectorLabels" (dict "ctx" $.ctx "component" "jobmanager") | nindent 14 }}
+{{- end }}
 {{- end }}
 {{- end }}
 {{- with (default $v.priorityClassName $c.priorityClassName) }}
@@ -213,8 +260,7 @@ volumes:
       items:
         - {key: {{ include "flink.configFile" .ctx }}, path: {{ include "flink.configFile" .ctx }}}
         - {key: log4j-console.properties, path: log4j-console.properties}
-  - {name: tmp, emptyDir: {}}
-  - {name: log, emptyDir: {}}
+  {{- include "flink.scratchVolumes" . | nindent 2 }}
   {{- if $v.persistence.enabled }}
   - name: flink-data
     persistentVolumeClaim:
@@ -428,6 +474,12 @@ spec:
       {{- with $c.resources }}
       resources:
         {{- toYaml . | nindent 8 }}
+      {{- else }}
+      {{- with include "flink.scratchMebibytes" (dict "ctx" . "component" "taskmanager") }}
+      {{- /* Flink sets CPU and memory from the TaskManager's size and keeps this. */}}
+      resources:
+        requests: {ephemeral-storage: {{ . }}Mi}
+      {{- end }}
       {{- end }}
       {{- with $c.livenessProbe }}
       livenessProbe:
@@ -458,8 +510,7 @@ spec:
     {{- toYaml . | nindent 4 }}
     {{- end }}
   volumes:
-    - {name: tmp, emptyDir: {}}
-    - {name: log, emptyDir: {}}
+    {{- include "flink.scratchVolumes" (dict "ctx" . "component" "taskmanager") | nindent 4 }}
     {{- if $v.persistence.enabled }}
     - name: flink-data
       persistentVolumeClaim:
