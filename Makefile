@@ -17,7 +17,7 @@ E2E_TIMEOUT ?= 65m
 # Tests marked parallel that run at once: releases sized for the node (e2e/containers_test.go) fit 3.
 E2E_PARALLEL ?= 3
 
-.PHONY: build tools flink images stack-up stack-down unit e2e bench test demo lint docs docs-check fixtures clean
+.PHONY: build tools flink images stack-up stack-down unit fuzz fuzz-short e2e bench test demo lint docs docs-check fixtures clean
 
 build: ## the plugin binary, bin/helm-flink
 	go build -trimpath -ldflags '$(LDFLAGS)' -o bin/helm-flink ./cmd/helm-flink
@@ -50,6 +50,12 @@ lint: ## gofmt, go vet, no built binary or file over 1 MiB tracked
 unit: lint tools flink ## unit tests (some render with the stack's helm or read the Flink cache: tools and flink first, so none skips)
 	go test -count=1 -v ./... 2>&1 | ci/test-summary.sh unit
 
+fuzz: ## every fuzz target for 60 s (FUZZTIME=…)
+	bash ci/fuzz.sh $${FUZZTIME:-60s}
+
+fuzz-short: ## every fuzz target for 10 s, as make test runs them
+	bash ci/fuzz.sh 10s
+
 e2e: tools flink images ## end-to-end tests on the real stack; RUN=<regex> selects
 	go test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -parallel $(E2E_PARALLEL) -run '$(RUN)' -v ./e2e/ 2>&1 | ci/test-summary.sh e2e
 
@@ -75,7 +81,7 @@ charts-push: ## helm push of the chart packages (and their .prov) to OCI_REPO=oc
 	@[ -n "$${HELM:-}" ] || bash ci/build-tools.sh helm
 	bash ci/charts.sh push
 
-test: unit docs-check e2e ## everything; .ci/run calls this
+test: unit fuzz-short docs-check e2e ## everything; .ci/run calls this
 
 demo: build tools flink images ## the README's main command
 	bash ci/demo.sh

@@ -28,21 +28,36 @@ func readJar(path string) (*jarInfo, error) {
 	}
 	defer r.Close()
 	info := &jarInfo{classes: map[string]bool{}}
+	if err := info.read(&r.Reader, true); err != nil {
+		return nil, err
+	}
+	if info.entryAttr == "main-class" {
+		info.entryAttr = "Main-Class"
+	}
+	return info, nil
+}
+
+// maxNestedJar bounds a lib/*.jar read into memory to look at its classes.
+const maxNestedJar = 256 << 20
+
+// read adds r's classes and, in the outer jar (top), the manifest's entry class and the classes
+// of its lib/*.jar, which Flink's PackagedProgram puts on the job's class path.
+func (info *jarInfo) read(r *zip.Reader, top bool) error {
 	for _, f := range r.File {
 		name := f.Name
 		if m := versionedClass.FindStringSubmatch(name); m != nil {
 			info.classes[strings.ReplaceAll(m[1], "/", ".")] = true
 			continue
 		}
-		if strings.EqualFold(name, "META-INF/MANIFEST.MF") {
+		if top && strings.EqualFold(name, "META-INF/MANIFEST.MF") {
 			rc, err := f.Open()
 			if err != nil {
-				return nil, err
+				return err
 			}
 			data, err := io.ReadAll(io.LimitReader(rc, 1<<20))
 			rc.Close()
 			if err != nil {
-				return nil, err
+				return err
 			}
 			attrs := parseManifest(data)
 			// Flink's PackagedProgram prefers program-class over Main-Class.
@@ -54,14 +69,28 @@ func readJar(path string) (*jarInfo, error) {
 			}
 			continue
 		}
+		if top && strings.HasPrefix(name, "lib/") && strings.HasSuffix(name, ".jar") && f.UncompressedSize64 <= maxNestedJar {
+			rc, err := f.Open()
+			if err != nil {
+				return err
+			}
+			data, err := io.ReadAll(io.LimitReader(rc, maxNestedJar))
+			rc.Close()
+			if err != nil {
+				return err
+			}
+			if nested, err := zip.NewReader(bytes.NewReader(data), int64(len(data))); err == nil {
+				if err := info.read(nested, false); err != nil {
+					return err
+				}
+			}
+			continue
+		}
 		if strings.HasSuffix(name, ".class") && !strings.HasPrefix(name, "META-INF/") {
 			info.classes[strings.ReplaceAll(strings.TrimSuffix(name, ".class"), "/", ".")] = true
 		}
 	}
-	if info.entryAttr == "main-class" {
-		info.entryAttr = "Main-Class"
-	}
-	return info, nil
+	return nil
 }
 
 // parseManifest reads the main section of a jar manifest: "Name: value" lines, a line that

@@ -3,6 +3,7 @@ package act_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"regexp"
 	"strings"
@@ -215,5 +216,23 @@ func TestFoldedChartRendersAsStored(t *testing.T) {
 		if act.Renderable(&bare) {
 			t.Fatalf("%s: a chart stored without its library is taken for renderable", name)
 		}
+	}
+}
+
+// A standalone session refuses, before anything is submitted, a job wider than every slot its
+// TaskManagers can have, with the numbers; a native one has no such bound.
+func TestRunJarRefusesAJobWiderThanTheCluster(t *testing.T) {
+	cfg := fake.Config(t, "")
+	rel := fake.Install(t, cfg, "s", "flink-session", map[string]any{"taskmanager": map[string]any{"replicas": 2, "numberOfTaskSlots": 2}})
+	_, err := cfg.RunJar(context.Background(), rel, &jobmanager.JobManager{}, jobmanager.Spec{Jar: "x.jar", Parallelism: 5}, true)
+	if exit.Code(err) != exit.JobFailed || !strings.Contains(fmt.Sprint(err), "--parallelism 5: release s has 4 task slots (taskmanager.replicas 2 × taskmanager.numberOfTaskSlots 2)") {
+		t.Errorf("exit %d: %v", exit.Code(err), err)
+	}
+	if most := rel.Kind.Slots(rel); most != 4 {
+		t.Errorf("slots %d, want 4", most)
+	}
+	native := fake.Install(t, cfg, "n", "flink-session", map[string]any{"mode": "native"})
+	if most := native.Kind.Slots(native); most != 0 {
+		t.Errorf("native slots %d, want no bound", most)
 	}
 }

@@ -2,7 +2,9 @@ package act
 
 import (
 	"context"
+	"fmt"
 
+	"github.com/helm-flink/helm-flink/plugin/exit"
 	"github.com/helm-flink/helm-flink/plugin/jobmanager"
 	"github.com/helm-flink/helm-flink/plugin/savepoint"
 )
@@ -12,6 +14,13 @@ import (
 // record, so that an upgrade or rollback that replaces the JobManager runs it again from a
 // savepoint.
 func (c *Config) RunJar(ctx context.Context, rel *Release, jm *jobmanager.JobManager, s jobmanager.Spec, noWait bool) (jobmanager.Progress, error) {
+	// A job wider than every slot the cluster can have would wait for slots until Flink fails
+	// it (slot.request.timeout): refused before it is submitted.
+	if most := rel.Kind.Slots(rel); most > 0 && s.Parallelism > most {
+		tm, _ := rel.Values["taskmanager"].(map[string]any)
+		return jobmanager.Progress{}, exit.With(exit.JobFailed, fmt.Errorf("--parallelism %d: release %s has %d task slots (taskmanager.replicas %d × taskmanager.numberOfTaskSlots %d); lower --parallelism or raise those with helm flink upgrade",
+			s.Parallelism, rel.Name, most, number(tm["replicas"]), number(tm["numberOfTaskSlots"])))
+	}
 	s.KeepJar = rel.KeepsJars()
 	p, jarID, err := jm.Run(ctx, s, noWait, c.Progressf)
 	if jarID != "" && p.JobID != "" {

@@ -47,7 +47,7 @@ type fixture struct {
 	BodyText string          `json:"bodyText"`
 }
 
-func load(t *testing.T, version, name string) fixture {
+func load(t testing.TB, version, name string) fixture {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", version, name+".json"))
 	if err != nil {
