@@ -74,6 +74,8 @@ func Check(ch *chart.Chart, vals map[string]any, opts CheckOptions) ([]Problem, 
 	c.jar()
 	c.savepoints()
 	c.durableState(c.haDir, c.haDirPath)
+	c.flinkOptionTypes()
+	c.ownedOptions()
 
 	return c.sorted(), nil
 }
