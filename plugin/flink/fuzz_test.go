@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -23,17 +24,33 @@ func FuzzAnswers(f *testing.F) {
 	}
 	f.Add(200, []byte(`{"jobs":[{"jid":null,"tasks":{"total":-1}}]}`))
 	f.Add(500, []byte(`<html>`))
+	// One server for the run: an execution sets what it answers (a worker runs one at a time).
+	var mu sync.Mutex
+	var answer struct {
+		status int
+		body   []byte
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		status, body := answer.status, answer.body
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		w.Write(body)
+	}))
+	defer srv.Close()
+	c := New(srv.URL)
+	jar := filepath.Join(f.TempDir(), "j.jar")
+	if err := os.WriteFile(jar, []byte("PK"), 0o644); err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, status int, body []byte) {
 		if status < 100 || status > 599 {
 			status = 200
 		}
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(status)
-			w.Write(body)
-		}))
-		defer srv.Close()
-		c := New(srv.URL)
+		mu.Lock()
+		answer.status, answer.body = status, body
+		mu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		const id = "0123456789abcdef0123456789abcdef"
@@ -46,9 +63,6 @@ func FuzzAnswers(f *testing.F) {
 		_, _ = c.Config(ctx)
 		_, _ = c.SavepointStatus(ctx, id, "t")
 		_, _ = c.RunJar(ctx, "x.jar", RunRequest{})
-		if dir := t.TempDir(); dir != "" {
-			_ = os.WriteFile(filepath.Join(dir, "j.jar"), []byte("PK"), 0o644)
-			_, _ = c.UploadJarFile(ctx, filepath.Join(dir, "j.jar"))
-		}
+		_, _ = c.UploadJarFile(ctx, jar)
 	})
 }
