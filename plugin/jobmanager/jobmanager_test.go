@@ -92,11 +92,16 @@ func TestWaitReportsTheRootException(t *testing.T) {
 
 func TestWaitTimesOutWithTheLastState(t *testing.T) {
 	jm := connect(t, overview(t, "2.3.0", "jobs", "job-scheduled"))
+	jm.Namespace, jm.Release = "ns", "r"
 	ctx, cancel := context.WithTimeout(ctx, 700*time.Millisecond)
 	defer cancel()
 	_, err := jm.Wait(ctx, "id", func(string, ...any) {})
 	if exit.Code(err) != exit.Timeout || !strings.Contains(err.Error(), "RUNNING, 0/") {
 		t.Fatalf("want a timeout naming the last state, got exit %d: %v", exit.Code(err), err)
+	}
+	// The job the wait gave up on is not left behind silently.
+	if !strings.Contains(err.Error(), "job id stays on the JobManager (helm flink cancel r id -n ns removes it)") {
+		t.Errorf("no word of the job left running: %v", err)
 	}
 }
 

@@ -154,7 +154,12 @@ func (jm *JobManager) wait(ctx context.Context, jobID string, recovering bool, p
 			if note := pods(); note != "" {
 				state += "; " + note
 			}
-			return last, exit.With(exit.Timeout, fmt.Errorf("waiting for job to run: last known state: %s: %w", state, context.Cause(ctx)))
+			err := fmt.Errorf("waiting for job to run: last known state: %s: %w", state, context.Cause(ctx))
+			if seen && jm.Release != "" {
+				// Giving up the wait does not end the job: say so, and how.
+				err = fmt.Errorf("%w\njob %s stays on the JobManager (helm flink cancel %s %s -n %s removes it)", err, jobID, jm.Release, jobID, jm.Namespace)
+			}
+			return last, exit.With(exit.Timeout, err)
 		case <-tick.C:
 		}
 	}
