@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/client-go/kubernetes/scheme"
@@ -331,22 +332,20 @@ func probeErrors(p *field.Path, pr *corev1.Probe) field.ErrorList {
 		return nil
 	}
 	var out field.ErrorList
-	var port *intstrPort
+	var port *intstr.IntOrString
 	switch {
 	case pr.TCPSocket != nil:
-		port = &intstrPort{pr.TCPSocket.Port.IntValue(), pr.TCPSocket.Port.String(), pr.TCPSocket.Port.Type == 0}
+		port = &pr.TCPSocket.Port
 	case pr.HTTPGet != nil:
-		port = &intstrPort{pr.HTTPGet.Port.IntValue(), pr.HTTPGet.Port.String(), pr.HTTPGet.Port.Type == 0}
+		port = &pr.HTTPGet.Port
 	}
-	if port != nil {
-		if port.isInt {
-			for _, m := range validation.IsValidPortNum(port.num) {
-				out = append(out, field.Invalid(p.Child("port"), port.text, m))
-			}
-		} else {
-			for _, m := range validation.IsValidPortName(port.text) {
-				out = append(out, field.Invalid(p.Child("port"), port.text, m))
-			}
+	if port != nil && port.Type == intstr.Int {
+		for _, m := range validation.IsValidPortNum(port.IntValue()) {
+			out = append(out, field.Invalid(p.Child("port"), port.String(), m))
+		}
+	} else if port != nil {
+		for _, m := range validation.IsValidPortName(port.String()) {
+			out = append(out, field.Invalid(p.Child("port"), port.String(), m))
 		}
 	}
 	for name, v := range map[string]int32{"periodSeconds": pr.PeriodSeconds, "timeoutSeconds": pr.TimeoutSeconds, "failureThreshold": pr.FailureThreshold, "successThreshold": pr.SuccessThreshold} {
@@ -358,10 +357,4 @@ func probeErrors(p *field.Path, pr *corev1.Probe) field.ErrorList {
 		out = append(out, field.Invalid(p.Child("initialDelaySeconds"), strconv.Itoa(int(pr.InitialDelaySeconds)), "must be greater than or equal to 0"))
 	}
 	return out
-}
-
-type intstrPort struct {
-	num   int
-	text  string
-	isInt bool
 }

@@ -41,6 +41,8 @@ func TestCheckObjects(t *testing.T) {
 			"podLabels.team", "metadata.labels"},
 		{"a ConfigMap over 1 MiB", "flink-session", "r", []string{"log4j=" + strings.Repeat("x", 1<<20)},
 			"log4j", "over the API server's limit"},
+		{"a probe's port", "flink-session", "r", []string{"jobmanager.livenessProbe.tcpSocket.port=70000"},
+			"jobmanager.livenessProbe.tcpSocket.port", "livenessProbe.port"},
 		{"the chart's own refusal", "flink-session", "r", []string{"submit.enabled=true"},
 			"", "the chart refuses these values: submit.enabled without highAvailability"},
 	} {
