@@ -64,7 +64,7 @@ func CheckObjects(ch *chart.Chart, vals, user map[string]any, rel chartutil.Rele
 		}
 	}
 	sort.Strings(names)
-	o := &objectChecker{user: flattenScalars("", user), release: release, seen: map[string]bool{}}
+	o := &objectChecker{user: flattenScalars(user), release: release, seen: map[string]bool{}}
 	for _, n := range names {
 		docs := releaseutil.SplitManifests(files[n])
 		keys := make([]string, 0, len(docs))
@@ -92,7 +92,7 @@ func chartMessage(err error) string {
 }
 
 // flattenScalars maps each scalar of vals to its dotted path.
-func flattenScalars(prefix string, vals map[string]any) map[string]string {
+func flattenScalars(vals map[string]any) map[string]string {
 	out := map[string]string{}
 	var walk func(p string, v any)
 	walk = func(p string, v any) {
@@ -110,7 +110,7 @@ func flattenScalars(prefix string, vals map[string]any) map[string]string {
 			out[p] = scalarString(t)
 		}
 	}
-	walk(prefix, vals)
+	walk("", vals)
 	return out
 }
 
