@@ -33,6 +33,16 @@ const DefaultReleaseName = "release-name"
 // maxConfigMapBytes is the API server's limit on a ConfigMap's data.
 const maxConfigMapBytes = 1 << 20
 
+// CheckRelease is Check, then, when the values pass it, CheckObjects for the release: what
+// install and upgrade refuse before anything is created.
+func CheckRelease(ch *chart.Chart, vals, user map[string]any, opts CheckOptions, rel chartutil.ReleaseOptions) ([]Problem, error) {
+	problems, err := Check(ch, vals, opts)
+	if err != nil || len(problems) > 0 {
+		return problems, err
+	}
+	return CheckObjects(ch, vals, user, rel)
+}
+
 // CheckObjects renders ch for the release rel (an install of revision 1 unless told) with vals (the coalesced values, user the
 // user's own: they name the path of a problem) and checks each object as the API server would
 // on create: that it decodes (int32 ranges, quantities), names by their kind's rules, labels and

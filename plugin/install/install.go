@@ -100,17 +100,11 @@ func (i *Install) Prepare(ref act.ChartRef, vals values.Options) (*Prepared, err
 		// checked as a value.
 		check.Jar, check.EntryClass = i.Job.Jar, i.Job.EntryClass
 	}
-	problems, err := schema.Check(ch, merged, check)
+	// Values the schema and Flink accept can still make objects the API server refuses once
+	// the release exists: those are checked too.
+	problems, err := schema.CheckRelease(ch, merged, user, check, chartutil.ReleaseOptions{Name: i.ReleaseName, Namespace: i.cfg.Namespace()})
 	if err != nil {
 		return nil, err
-	}
-	if len(problems) == 0 {
-		// Values the schema and Flink accept can still make objects the API server refuses
-		// once the release exists.
-		problems, err = schema.CheckObjects(ch, merged, user, chartutil.ReleaseOptions{Name: i.ReleaseName, Namespace: i.cfg.Namespace()})
-		if err != nil {
-			return nil, err
-		}
 	}
 	if len(problems) > 0 {
 		return nil, &schema.InvalidError{Subject: "values of chart " + ch.Name(), Problems: problems}

@@ -266,16 +266,10 @@ func (u *Upgrade) prepare(rel *act.Release, ref act.ChartRef, vals values.Option
 			return nil, err
 		}
 	}
-	problems, err := schema.Check(ch, next.merged, schema.CheckOptions{ReleaseName: rel.Name, SavepointDir: u.SavepointDir})
+	problems, err := schema.CheckRelease(ch, next.merged, next.values, schema.CheckOptions{ReleaseName: rel.Name, SavepointDir: u.SavepointDir},
+		chartutil.ReleaseOptions{Name: rel.Name, Namespace: rel.Namespace, Revision: rel.Version + 1, IsUpgrade: true})
 	if err != nil {
 		return nil, err
-	}
-	if len(problems) == 0 {
-		problems, err = schema.CheckObjects(ch, next.merged, next.values,
-			chartutil.ReleaseOptions{Name: rel.Name, Namespace: rel.Namespace, Revision: rel.Version + 1, IsUpgrade: true})
-		if err != nil {
-			return nil, err
-		}
 	}
 	if len(problems) > 0 {
 		return nil, &schema.InvalidError{Subject: "values of chart " + ch.Name(), Problems: problems}
