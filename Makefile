@@ -17,7 +17,7 @@ E2E_TIMEOUT ?= 65m
 # Tests marked parallel that run at once: releases sized for the node (e2e/containers_test.go) fit 3.
 E2E_PARALLEL ?= 3
 
-.PHONY: build tools flink images stack-up stack-down unit fuzz fuzz-short e2e bench test demo lint docs docs-check fixtures clean
+.PHONY: build tools flink images stack-up stack-down unit fuzz fuzz-short e2e bench test demo lint docs docs-check fixtures clean chart-deps
 
 build: ## the plugin binary, bin/helm-flink
 	go build -trimpath -ldflags '$(LDFLAGS)' -o bin/helm-flink ./cmd/helm-flink
@@ -71,6 +71,10 @@ docs: ## the charts' READMEs, generated from values.yaml by helm-docs
 
 docs-check: docs ## fails when a chart README is stale
 	@git diff --exit-code -- 'charts/*/README.md' || { echo "chart READMEs are stale: run make docs and commit"; exit 1; }
+
+chart-deps: ## what plain helm needs to install a checkout's chart: the library chart as charts/<chart>/charts/flink-common-<v>.tgz (helm dependency build; helm flink needs none)
+	@[ -n "$${HELM:-}" ] || bash ci/build-tools.sh helm
+	@for c in flink-session flink-job; do $${HELM:-.cache/bin/helm3} dependency build charts/$$c >/dev/null || exit 1; done
 
 .PHONY: charts charts-push
 charts: ## chart packages + index.yaml in dist/charts (CHARTS_DIR=…); SIGN_KEY=<key name> KEYRING=<secret keyring> adds .prov files; PUBLISHED_INDEX=<url|file> keeps the released versions in the index

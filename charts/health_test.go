@@ -3,6 +3,8 @@ package charts
 import (
 	"bytes"
 	"encoding/json"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -10,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"sigs.k8s.io/yaml"
 )
@@ -55,6 +58,42 @@ func serveFlink(t *testing.T, names ...string) string {
 	return strings.TrimPrefix(s.URL, "http://")
 }
 
+// lateRelay listens on a free port only after delay, relaying each connection to addr.
+func lateRelay(t *testing.T, addr string, delay time.Duration) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := l.Addr().String()
+	l.Close()
+	go func() {
+		time.Sleep(delay)
+		l, err := net.Listen("tcp", late)
+		if err != nil {
+			return // the script then fails, and says so
+		}
+		t.Cleanup(func() { l.Close() })
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				up, err := net.Dial("tcp", addr)
+				if err != nil {
+					return
+				}
+				defer up.Close()
+				go func() { _, _ = io.Copy(up, c) }()
+				_, _ = io.Copy(c, up)
+			}()
+		}
+	}()
+	return late
+}
+
 // The `helm test` script both charts render, run by bash against a JobManager's captured
 // answers: healthy with every task running, unhealthy at once with the root exception when a
 // job failed, unhealthy while a job restarts or the release's job is missing.
@@ -86,11 +125,19 @@ func TestHealthTestScript(t *testing.T) {
 		{"a restarting job", []string{"overview", "jobs-restarting"}, "", false, "is RESTARTING"},
 		{"the release's job is missing", []string{"overview", "jobs-running"}, "0123456789abcdef0123456789abcdef", false, "the release's, is not on the JobManager"},
 		{"no JobManager", nil, "", false, "does not answer"},
+		{"refused at first", []string{"overview", "jobs-running"}, "late", true, "healthy"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			addr := serveFlink(t, c.answers...)
-			if c.answers == nil {
+			switch {
+			case c.answers == nil:
 				addr = "127.0.0.1:1"
+			case c.jobID == "late":
+				// Connections are refused for 3 s, as a network plugin refuses a new pod's
+				// until it admits the pod's address under the NetworkPolicy; then answered.
+				addr = lateRelay(t, addr, 3*time.Second)
+				c.jobID = ""
 			}
 			cmd := exec.Command("bash", "-c", script)
 			cmd.Env = append(os.Environ(), "REST_ADDRESS="+addr, "JOB_ID="+c.jobID, "MIN_TASKMANAGERS=1", "CHECKPOINTS=false", "TRIES=1")

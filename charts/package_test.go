@@ -19,12 +19,14 @@ import (
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/ignore"
+
+	"github.com/helm-flink/helm-flink/plugin/chartdir"
 )
 
-// The library chart flink-common is both a symlink in each chart's charts/ and a
-// file://../flink-common dependency. Packaged, it must be inside exactly once: `helm dependency
-// build` beside the symlink would add charts/flink-common-<v>.tgz and `helm package` would then
-// write every library file twice.
+// The library chart flink-common is each chart's file://../flink-common dependency. Packaged, it
+// must be inside exactly once: ci/charts.sh puts it unpacked in a staging copy's charts/, and an
+// archive `helm dependency build` left in the checkout's charts/ beside it would make `helm
+// package` write every library file twice.
 
 // entry is one file of a chart archive, nested archives (a dependency .tgz) listed as "outer!inner".
 type entry struct {
@@ -60,13 +62,16 @@ func archiveEntries(t *testing.T, data []byte, prefix string) []entry {
 	}
 }
 
-// sdkPackage packages a chart folder as `helm package` does: loader.Load, then chartutil.Save.
+// sdkPackage packages a chart folder as `helm package` does once its dependency is in charts/:
+// loaded (the library from file://../flink-common), then chartutil.Save.
 func sdkPackage(t *testing.T, dir string) []byte {
 	t.Helper()
-	ch, err := loader.Load(dir)
+	ch, err := chartdir.Load(dir)
 	if err != nil {
 		t.Fatalf("load %s: %v", dir, err)
 	}
+	// Chart.lock is what make chart-deps leaves in a checkout (with its build time), not a source.
+	ch.Lock = nil
 	out := t.TempDir()
 	file, err := chartutil.Save(ch, out)
 	if err != nil {
@@ -167,12 +172,12 @@ func names(entries []entry) []string {
 	return out
 }
 
-// Helm's SDK packages each chart folder as it is (the symlink followed) with every file once and
-// the library chart once.
+// Helm's SDK packages each chart folder, its dependency loaded from file://../flink-common, with
+// every file once and the library chart once.
 func TestPackageShipsEachFileOnce(t *testing.T) {
 	for _, chart := range charts {
 		t.Run(chart, func(t *testing.T) {
-			ch, err := loader.Load(chart)
+			ch, err := chartdir.Load(chart)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -186,16 +191,14 @@ func TestPackageShipsEachFileOnce(t *testing.T) {
 	}
 }
 
-// The check above catches the trap: a chart folder with the library both linked and as the
+// The check above catches the trap: a chart folder with the library both unpacked and as the
 // archive `helm dependency build` adds packages it twice.
 func TestPackageCheckCatchesTheLibraryTwice(t *testing.T) {
 	dir := t.TempDir()
 	copyRegular(t, "flink-common", filepath.Join(dir, "flink-common"))
 	copyRegular(t, "flink-session", filepath.Join(dir, "flink-session"))
 	sub := filepath.Join(dir, "flink-session", "charts")
-	if err := os.Symlink("../../flink-common", filepath.Join(sub, "flink-common")); err != nil {
-		t.Fatal(err)
-	}
+	copyRegular(t, "flink-common", filepath.Join(sub, "flink-common"))
 	lib, err := loader.Load(filepath.Join(dir, "flink-common"))
 	if err != nil {
 		t.Fatal(err)
@@ -203,7 +206,20 @@ func TestPackageCheckCatchesTheLibraryTwice(t *testing.T) {
 	if _, err := chartutil.Save(lib, sub); err != nil { // what `helm dependency build` writes
 		t.Fatal(err)
 	}
-	entries := archiveEntries(t, sdkPackage(t, filepath.Join(dir, "flink-session")), "")
+	// As the helm CLI packages it: every dependency charts/ holds, both copies.
+	ch, err := loader.Load(filepath.Join(dir, "flink-session"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, err := chartutil.Save(ch, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := archiveEntries(t, data, "")
 	ft := &fakeT{}
 	checkOnce(ft, "flink-session", entries, libraryFiles(t))
 	if len(ft.errors) == 0 {

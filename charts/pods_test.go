@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
 	"helm.sh/helm/v3/pkg/releaseutil"
@@ -14,8 +15,9 @@ import (
 
 // pod is one pod spec a render holds, named by where it is.
 type pod struct {
-	where string
-	spec  corev1.PodSpec
+	where  string
+	labels map[string]string
+	spec   corev1.PodSpec
 }
 
 // pods are every pod spec of a render: workloads' and CronJobs' templates, bare pods (helm
@@ -28,21 +30,15 @@ func pods(t *testing.T, manifest string) []pod {
 	var out []pod
 	for _, doc := range releaseutil.SplitManifests(manifest) {
 		var obj struct {
-			Kind     string `json:"kind"`
-			Metadata struct {
-				Name string `json:"name"`
-			} `json:"metadata"`
-			Data map[string]string `json:"data"`
-			Spec struct {
+			Kind     string            `json:"kind"`
+			Metadata metav1.ObjectMeta `json:"metadata"`
+			Data     map[string]string `json:"data"`
+			Spec     struct {
 				corev1.PodSpec
-				Template struct {
-					Spec corev1.PodSpec `json:"spec"`
-				} `json:"template"`
+				Template    corev1.PodTemplateSpec `json:"template"`
 				JobTemplate struct {
 					Spec struct {
-						Template struct {
-							Spec corev1.PodSpec `json:"spec"`
-						} `json:"template"`
+						Template corev1.PodTemplateSpec `json:"template"`
 					} `json:"spec"`
 				} `json:"jobTemplate"`
 			} `json:"spec"`
@@ -53,21 +49,20 @@ func pods(t *testing.T, manifest string) []pod {
 		where := obj.Kind + "/" + obj.Metadata.Name
 		switch obj.Kind {
 		case "Deployment", "StatefulSet", "Job":
-			out = append(out, pod{where, obj.Spec.Template.Spec})
+			out = append(out, pod{where, obj.Spec.Template.Labels, obj.Spec.Template.Spec})
 		case "CronJob":
-			out = append(out, pod{where, obj.Spec.JobTemplate.Spec.Template.Spec})
+			tpl := obj.Spec.JobTemplate.Spec.Template
+			out = append(out, pod{where, tpl.Labels, tpl.Spec})
 		case "Pod":
-			out = append(out, pod{where, obj.Spec.PodSpec})
+			out = append(out, pod{where, obj.Metadata.Labels, obj.Spec.PodSpec})
 		case "ConfigMap":
 			for k, v := range obj.Data {
 				if strings.HasSuffix(k, "pod-template.yaml") {
-					var p struct {
-						Spec corev1.PodSpec `json:"spec"`
-					}
+					var p corev1.Pod
 					if err := yaml.Unmarshal([]byte(v), &p); err != nil {
 						t.Fatalf("%s %s: %v", where, k, err)
 					}
-					out = append(out, pod{where + " " + k, p.Spec})
+					out = append(out, pod{where + " " + k, p.Labels, p.Spec})
 				}
 			}
 		}

@@ -12,7 +12,6 @@ import (
 
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/cli/values"
 	"helm.sh/helm/v3/pkg/getter"
@@ -20,12 +19,14 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/helm-flink/helm-flink/plugin/chartdir"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
 func TestMain(m *testing.M) {
-	// Helm's chart loader notes every charts/ symlink on the standard logger: noise here.
+	// Helm's SDK logs on the standard logger: noise here.
 	log.SetOutput(io.Discard)
 	os.Exit(m.Run())
 }
@@ -41,7 +42,7 @@ func render(t *testing.T, chart string, files []string, set ...string) string {
 
 func load(t *testing.T, dir string) *chart.Chart {
 	t.Helper()
-	ch, err := loader.Load(dir)
+	ch, err := chartdir.Load(dir)
 	if err != nil {
 		t.Fatalf("load %s: %v", dir, err)
 	}

@@ -87,13 +87,26 @@ build_helm() {
   link helm4 "$HELM4_VERSION-$HELM_STAMP" helm helm4
 }
 
+# Only its NetworkPolicy firewall runs (ci/node.sh): GHSA-v5mh-h5hx-7v92 is in the BGP router,
+# which stays off. The cache folder follows ci/tools/kube-router/go.sum (the raised dependencies).
+build_kuberouter() {
+  local d; d=$(dest kube-router "$KUBE_ROUTER_VERSION-$(sha256sum < "$here/tools/kube-router/go.sum" | cut -c1-12)")
+  if [ ! -x "$d/kube-router" ]; then
+    echo "tools: building kube-router $KUBE_ROUTER_VERSION"
+    mkdir -p "$d.tmp"
+    (cd "$here/tools/kube-router" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$d.tmp/kube-router" github.com/cloudnativelabs/kube-router/v2/cmd/kube-router)
+    rm -rf "$d" && mv "$d.tmp" "$d"
+  fi
+  ln -sfn "$d/kube-router" "$bin/kube-router"
+}
+
 build_helmdocs() {
   go_install helm-docs "$HELM_DOCS_VERSION" github.com/norwoodj/helm-docs/cmd/helm-docs
   link helm-docs "$HELM_DOCS_VERSION" helm-docs helm-docs
 }
 
 # The node's runtime and what builds its images come from Debian, installed when missing (root).
-host_packages="containerd runc containernetworking-plugins iptables conntrack socat mmdebstrap"
+host_packages="containerd runc containernetworking-plugins iptables ipset conntrack socat mmdebstrap"
 build_host() {
   local missing=() p
   for p in $host_packages; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
@@ -103,5 +116,5 @@ build_host() {
     { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; }
 }
 
-targets=${*:-host kube etcd kwok helm helmdocs}
+targets=${*:-host kube etcd kwok kuberouter helm helmdocs}
 for t in $targets; do "build_$t"; done

@@ -6,16 +6,16 @@
 #   push (`make charts-push OCI_REPO=oci://host:port/path`): pushes the packages of the current
 #     chart versions to an OCI registry with `helm push` (packaging them first when missing).
 #
-# The library chart flink-common is shipped inside each package exactly once. In the checkout it
-# is both a symlink in each chart's charts/ and a `file://../flink-common` dependency; running
-# `helm dependency build` there would add charts/flink-common-<v>.tgz beside the symlink, and
-# `helm package` would then write every flink-common file twice. So each chart is packaged from
-# a staging copy with the symlink dereferenced and no dependency build: helm loads the copy as
-# the one dependency and `helm package` writes it, as Helm writes every dependency, unpacked as
-# charts/flink-common/. `helm dependency list` reports it "unpacked" (in the staging copy and in
-# the package alike; Helm says "ok" only for a dependency .tgz in charts/, which is the trap);
-# anything else (missing, wrong version, too many matches) stops the script. The archive is
-# checked with tar: no entry twice, one flink-common/Chart.yaml, no nested .tgz.
+# The library chart flink-common is shipped inside each package exactly once, unpacked as
+# charts/flink-common/ (as Helm packages a dependency it finds as a folder). In the checkout it is
+# each chart's `file://../flink-common` dependency, which `helm dependency build` turns into
+# charts/flink-common-<v>.tgz (the README's plain-helm path; e2e does it): packaged beside the
+# unpacked copy, every flink-common file would be in twice. So each chart is packaged from a
+# staging copy with that archive removed and the library copied in: `helm dependency list`
+# reports it "unpacked" (in the staging copy and in the package alike; Helm says "ok" only for a
+# dependency .tgz in charts/, which is the trap); anything else (missing, wrong version, too many
+# matches) stops the script. The archive is checked with tar: no entry twice, one
+# flink-common/Chart.yaml, no nested .tgz.
 #
 # Environment:
 #   CHARTS_DIR       output folder (default dist/charts); every package in it is indexed
@@ -133,14 +133,16 @@ package() {
     echo "charts: SIGN_KEY not set, packages are not signed (no .prov)"
   fi
 
-  # The staging copy: each chart's folder with its charts/ symlinks dereferenced (cp -L), beside a
-  # copy of the library chart so that file://../flink-common resolves there as in the checkout.
-  cp -RL "$top/charts/flink-common" "$stage/"
+  # The staging copy: each chart's folder with the library unpacked in its charts/, beside a copy
+  # of the library chart so that file://../flink-common resolves there as in the checkout.
+  cp -R "$top/charts/flink-common" "$stage/"
   local chart tgz status
   for chart in "${charts[@]}"; do
-    cp -RL "$top/charts/$chart" "$stage/"
+    cp -R "$top/charts/$chart" "$stage/"
     # A dependency archive left by `helm dependency build` in the checkout would ship the library twice.
-    rm -f "$stage/$chart"/charts/flink-common-*.tgz "$stage/$chart/Chart.lock"
+    rm -rf "$stage/$chart/charts" "$stage/$chart/Chart.lock"
+    mkdir -p "$stage/$chart/charts"
+    cp -R "$top/charts/flink-common" "$stage/$chart/charts/"
     [ -f "$stage/$chart/charts/flink-common/Chart.yaml" ] || die "charts/$chart/charts/flink-common is missing"
     # Every dependency must be found (unpacked or ok), none missing, duplicated or of a wrong version.
     status=$("$HELM" dependency list "$stage/$chart" | awk 'NR > 1 && NF { print $1 ": " $NF }')

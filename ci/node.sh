@@ -1,7 +1,8 @@
 # The stack's real node, sourced by ci/stack.sh: containerd + runc with the CNI bridge plugin
-# (Debian packages), a kubelet and kube-proxy built like the control plane, CoreDNS as a pod, and
-# the images ci/images.sh builds imported into containerd. Every pod of a namespace without the
-# pod-runner label runs here as a real container.
+# (Debian packages), a kubelet and kube-proxy built like the control plane, kube-router's
+# NetworkPolicy firewall, CoreDNS as a pod, and the images ci/images.sh builds imported into
+# containerd. Every pod of a namespace without the pod-runner label runs here as a real
+# container.
 #
 # The control plane listens on 127.0.0.1 (kwokctl's own clients need it there); the API server
 # advertises the node's bridge address, where a relay (socat) takes pods' connections through the
@@ -14,6 +15,8 @@ BRIDGE=hfbr0
 NODE_IP=10.88.0.1
 POD_CIDR=10.88.0.0/24
 DNS_IP=10.0.0.10
+# The API server's default Service range (kwokctl sets none).
+SERVICE_CIDR=10.0.0.0/24
 node_dir="$state/node"
 # containerd's root (its images) outlives the stack: a warm stack-up imports nothing.
 ctr_root="$HELM_FLINK_CACHE/node/containerd"
@@ -102,6 +105,14 @@ node_up() {
   for _ in $(seq 1 600); do kubectl_ get node "$NODE" >/dev/null 2>&1 && break; sleep 0.2; done
   kubectl_ wait --for=condition=Ready "node/$NODE" --timeout=120s >/dev/null || {
     echo "stack: node $NODE not Ready:" >&2; tail -20 "$node_dir/kubelet.log" >&2; exit 1; }
+  if ! node_alive kube-router; then
+    # NetworkPolicy enforced as on a real cluster (iptables + ipset; traffic from the node itself,
+    # such as probes and port-forwards, is let in as the API says); it needs the Node object.
+    # Nothing else of kube-router runs.
+    node_start kube-router "$bin/kube-router" --kubeconfig "$kubeconfig" --hostname-override "$NODE" \
+      --run-firewall=true --run-router=false --run-service-proxy=false --enable-cni=false \
+      --enable-pod-egress=false --service-cluster-ip-range="$SERVICE_CIDR" --health-port=0 --v=1
+  fi
   render "$here/node/coredns.yaml" DNS_IP="$DNS_IP" | kubectl_ apply -f - >/dev/null
   kubectl_ -n kube-system rollout status deploy/coredns --timeout=120s >/dev/null || {
     echo "stack: CoreDNS not ready" >&2; kubectl_ -n kube-system get pods -o wide >&2; exit 1; }
@@ -109,6 +120,7 @@ node_up() {
 
 node_healthy() {
   node_alive containerd && node_alive apiserver-relay && node_alive kubelet && node_alive kube-proxy &&
+    node_alive kube-router &&
     kubectl_ get node "$NODE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null | grep -q True
 }
 
@@ -127,11 +139,14 @@ node_iptables_clean() {
     for c in $chains; do iptables -t "$t" -F "$c" 2>/dev/null || true; done
     for c in $chains; do iptables -t "$t" -X "$c" 2>/dev/null || true; done
   done
+  # kube-router's ipsets, once no rule refers to them.
+  for c in $(ipset list -n 2>/dev/null | grep -E '^(KUBE-|kube-router)' || true); do ipset destroy "$c" 2>/dev/null || true; done
 }
 
 node_down() {
   node_stop apiserver-relay
   node_stop kube-proxy
+  node_stop kube-router
   node_stop kubelet
   if node_alive containerd; then
     # Every container and sandbox goes, so containerd's garbage collector frees their snapshots;
@@ -146,9 +161,11 @@ node_down() {
   fi
   node_stop containerd
   pkill -KILL -f "containerd-shim-runc-v2 .*-address $ctr_sock" 2>/dev/null || true
-  # Mounts left by killed shims and the kubelet (volumes, overlay roots, netns), innermost first.
-  local m
-  for m in $(awk '{print $2}' /proc/mounts | grep -E "^($node_dir|$run_dir|$ctr_root|/run/containerd|/var/run/netns|/run/netns|/var/lib/kubelet)" | sort -r); do
+  # Mounts left by killed shims and the kubelet (volumes, overlay roots, netns), innermost first;
+  # /proc/mounts has them under the folder's real path (.cache may be a link, e.g. in a worktree).
+  local m real_node_dir
+  real_node_dir=$(realpath -m "$node_dir")
+  for m in $(awk '{print $2}' /proc/mounts | grep -E "^($node_dir|$real_node_dir|$run_dir|$ctr_root|/run/containerd|/var/run/netns|/run/netns|/var/lib/kubelet)" | sort -r); do
     umount -l "$m" 2>/dev/null || true
   done
   local ns

@@ -79,7 +79,7 @@ storage_class() {
 }
 
 up() {
-  bash "$here/build-tools.sh" host kube etcd kwok
+  bash "$here/build-tools.sh" host kube etcd kwok kuberouter
   bash "$here/fetch-flink.sh"
   bash "$here/images.sh" build
   (cd "$top" && go build -o "$bin/provisioner" ./ci/provisioner)

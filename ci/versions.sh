@@ -6,6 +6,9 @@ KWOK_VERSION=v0.8.0
 HELM3_VERSION=v3.22.0
 HELM4_VERSION=v4.3.1
 HELM_DOCS_VERSION=v1.14.2
+# The stack's NetworkPolicy enforcer: kube-router's firewall alone (ci/tools/kube-router pins its
+# module and raises its golang.org/x and gRPC dependencies).
+KUBE_ROUTER_VERSION=v2.1.0
 # 1.20.0: later 1.20 patch releases lack flink-container, flink-kubernetes and the examples on Maven Central.
 FLINK1_VERSION=1.20.0
 FLINK2_VERSION=2.3.0

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"helm.sh/helm/v3/pkg/action"
-	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/cli/values"
 	"helm.sh/helm/v3/pkg/getter"
@@ -32,6 +31,8 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	"github.com/helm-flink/helm-flink/plugin/kube"
+
+	"github.com/helm-flink/helm-flink/plugin/chartdir"
 )
 
 // helmConfig is the Helm SDK pointed at the stack, for one namespace.
@@ -110,7 +111,7 @@ func TestSessionChartValuesSets(t *testing.T) {
 				// An upgrade runs the hook again: the running job is not submitted twice.
 				upgrade := action.NewUpgrade(r.cfg)
 				upgrade.Namespace, upgrade.Wait, upgrade.Timeout, upgrade.ReuseValues = r.ns, true, 3*time.Minute, true
-				ch, err := loader.Load(filepath.Join(env.root, "charts", r.chart))
+				ch, err := chartdir.Load(filepath.Join(env.root, "charts", r.chart))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -398,7 +399,7 @@ func installChart(t *testing.T, ns, chart, file string, set ...string) *release 
 // install installs a chart, waiting for its pods to be ready when wait is set.
 func install(t *testing.T, ns, chart, file string, wait bool, set ...string) *release {
 	t.Helper()
-	ch, err := loader.Load(filepath.Join(env.root, "charts", chart))
+	ch, err := chartdir.Load(filepath.Join(env.root, "charts", chart))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -297,33 +297,12 @@ func hooksSavepoints(t *testing.T, dir string) []string {
 	return out
 }
 
-// hooksBumpedChart is a copy of the session chart (library inside) with the next minor version.
+// hooksBumpedChart is a copy of the session chart (the library inside, as make chart-deps built
+// it) with the next minor version.
 func hooksBumpedChart(t *testing.T) string {
 	t.Helper()
-	src := filepath.Join(env.root, "charts/flink-session")
 	dst := filepath.Join(t.TempDir(), "flink-session")
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		fi, err := os.Stat(p) // follows the charts/flink-common symlink
-		if err != nil {
-			return err
-		}
-		if fi.IsDir() {
-			if d.Type()&fs.ModeSymlink != 0 {
-				return hooksCopyDir(p, filepath.Join(dst, rel))
-			}
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
-	})
-	if err != nil {
+	if err := hooksCopyDir(filepath.Join(env.root, "charts/flink-session"), dst); err != nil {
 		t.Fatal(err)
 	}
 	md := filepath.Join(dst, "Chart.yaml")
@@ -343,10 +322,6 @@ func hooksBumpedChart(t *testing.T) string {
 }
 
 func hooksCopyDir(src, dst string) error {
-	src, err := filepath.EvalSymlinks(src)
-	if err != nil {
-		return err
-	}
 	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err

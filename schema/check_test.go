@@ -12,10 +12,11 @@ import (
 	"testing"
 
 	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/getter"
 
 	"github.com/helm-flink/helm-flink/plugin/values"
+
+	"github.com/helm-flink/helm-flink/plugin/chartdir"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
@@ -30,7 +31,7 @@ func loadChart(t *testing.T, name string) *chart.Chart {
 	if ch, ok := charts[name]; ok {
 		return ch
 	}
-	ch, err := loader.Load(filepath.Join("..", "charts", name))
+	ch, err := chartdir.Load(filepath.Join("..", "charts", name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,9 +12,26 @@ import (
 	"github.com/helm-flink/helm-flink/plugin/exit"
 )
 
+// interruptible is a context that the first Ctrl-C (or SIGTERM) cancels: port-forwards close,
+// waits stop, --atomic cleans up. A second one exits at once (130), whatever the clean-up is
+// doing. (Not the signals' default action: a process started in the background by a shell
+// without job control inherits SIGINT ignored.)
+func interruptible() (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		cancel()
+		<-sigs
+		fmt.Fprintln(os.Stderr, "Error: interrupted again: exiting without finishing the clean-up")
+		os.Exit(exit.Interrupted)
+	}()
+	return ctx, func() { signal.Stop(sigs); cancel() }
+}
+
 func main() {
-	// Ctrl-C cancels the context: port-forwards close and waits stop; a second Ctrl-C kills.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible()
 	err := newRootCmd(os.Stdout, os.Stderr).ExecuteContext(ctx)
 	stop()
 	if err != nil {

@@ -42,7 +42,7 @@ func newRootCmd(out, errOut io.Writer) *cobra.Command {
 	root.SetErr(errOut)
 	cfg.Settings.AddFlags(root.PersistentFlags())
 	root.PersistentPreRun = func(*cobra.Command, []string) {
-		// Helm's SDK logs notes (e.g. on charts/ symlinks) with the standard logger: debug only.
+		// Helm's SDK logs notes with the standard logger: debug only.
 		if !cfg.Settings.Debug {
 			log.SetOutput(io.Discard)
 			// client-go reports port-forward hiccups and failed watches through klog (errors go to

@@ -12,7 +12,6 @@ import (
 
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/release"
 
@@ -20,11 +19,13 @@ import (
 	"github.com/helm-flink/helm-flink/plugin/exit"
 	"github.com/helm-flink/helm-flink/plugin/internal/fake"
 	"github.com/helm-flink/helm-flink/plugin/jobmanager"
+
+	"github.com/helm-flink/helm-flink/plugin/chartdir"
 )
 
 func TestChartMode(t *testing.T) {
 	for dir, want := range map[string]act.Mode{"../../charts/flink-session": act.Session, "../../charts/flink-job": act.Application} {
-		ch, err := loader.Load(dir)
+		ch, err := chartdir.Load(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -181,7 +182,7 @@ func TestFoldedChartRendersAsStored(t *testing.T) {
 		return rel.Manifest
 	}
 	for _, name := range []string{"flink-job", "flink-session"} {
-		plain, err := loader.Load("../../charts/" + name)
+		plain, err := chartdir.Load("../../charts/" + name)
 		if err != nil {
 			t.Fatal(err)
 		}

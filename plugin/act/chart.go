@@ -7,8 +7,9 @@ import (
 
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/registry"
+
+	"github.com/helm-flink/helm-flink/plugin/chartdir"
 )
 
 // Mode is how a chart runs Flink.
@@ -59,7 +60,7 @@ func (c *Config) LoadChart(ref ChartRef) (*chart.Chart, error) {
 	if err != nil {
 		return nil, fmt.Errorf("chart %q: %w", ref.Name, err)
 	}
-	ch, err := loader.Load(path)
+	ch, err := chartdir.Load(path)
 	if err != nil {
 		return nil, fmt.Errorf("chart %q: %w", ref.Name, err)
 	}

@@ -68,7 +68,7 @@ func Connect(ctx context.Context, cs kubernetes.Interface, cfg *rest.Config, ns,
 	port := restPort(pod)
 	pf, err := kube.ForwardPort(ctx, cfg, ns, pod.Name, port)
 	if err != nil {
-		return nil, fmt.Errorf("port-forward to %s/%s:%d: %w", ns, pod.Name, port, err)
+		return nil, err // names the pod and port
 	}
 	jm.Pod, jm.pf, jm.REST = pod.Name, pf, flink.New(pf.URL())
 	return jm, nil
@@ -138,6 +138,12 @@ func Up(ctx context.Context, cs kubernetes.Interface, cfg *rest.Config, ns, rele
 	if err := jm.WaitTaskManagers(ctx, wantTM, func(r, w int) {
 		progress("  taskmanagers registered %d/%d", r, w)
 	}); err != nil {
+		var short *tooFewRegistered
+		if errors.As(err, &short) {
+			if why := unregistered(cs, ns, release, short.registered); why != "" {
+				err = fmt.Errorf("%w; %s", err, why)
+			}
+		}
 		jm.Close()
 		return nil, fmt.Errorf("wait for taskmanagers to register: %w", err)
 	}
@@ -184,14 +190,20 @@ func upNative(ctx context.Context, cs kubernetes.Interface, cfg *rest.Config, ns
 func (jm *JobManager) WaitTaskManagers(ctx context.Context, want int, progress func(registered, want int)) error {
 	last := -1
 	var lastErr error
+	var registered []flink.TaskManager
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		ov, err := jm.REST.Overview(ctx)
 		if err == nil {
 			lastErr = nil
-			if ov.TaskManagers != last && progress != nil {
-				progress(ov.TaskManagers, want)
+			if ov.TaskManagers != last {
+				if tms, err := jm.REST.TaskManagers(ctx); err == nil {
+					registered = tms
+				}
+				if progress != nil {
+					progress(ov.TaskManagers, want)
+				}
 			}
 			last = ov.TaskManagers
 			if ov.TaskManagers >= want {
@@ -205,7 +217,8 @@ func (jm *JobManager) WaitTaskManagers(ctx context.Context, want int, progress f
 			if lastErr != nil {
 				return fmt.Errorf("taskmanagers registered: unknown (last error: %v): %w", lastErr, context.Cause(ctx))
 			}
-			return fmt.Errorf("%d/%d taskmanagers registered: %w", max(last, 0), want, context.Cause(ctx))
+			return &tooFewRegistered{registered: registered,
+				err: fmt.Errorf("%d/%d taskmanagers registered: %w", max(last, 0), want, context.Cause(ctx))}
 		case <-tick.C:
 		}
 	}

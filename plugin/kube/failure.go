@@ -9,6 +9,7 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
@@ -179,10 +180,12 @@ func (w JobManagers) watchJobs(ctx context.Context, cs kubernetes.Interface) err
 		}
 		return false, nil
 	}
-	_, err := watchtools.UntilWithSync(ctx, listWatch(lw, cs), &batchv1.Job{}, precondition, func(ev watch.Event) (bool, error) {
+	wctx, rlw, finish := refusalEnds(ctx, lw)
+	_, err := watchtools.UntilWithSync(wctx, listWatch(rlw, cs), &batchv1.Job{}, precondition, func(ev watch.Event) (bool, error) {
 		j, ok := ev.Object.(*batchv1.Job)
 		return ok && ev.Type != watch.Deleted && judge(j), nil
 	})
+	err = finish(err)
 	if failure != nil {
 		return failure
 	}
@@ -216,7 +219,7 @@ func failureLog(ctx context.Context, cs kubernetes.Interface, ns, pod, container
 	}
 	var fallback []string
 	for _, prev := range []bool{previous, !previous} {
-		lines := logLines(ctx, cs, ns, pod, container, prev)
+		lines := LogLines(ctx, cs, ns, pod, container, prev)
 		if len(lines) == 0 {
 			continue
 		}
@@ -232,7 +235,9 @@ func failureLog(ctx context.Context, cs kubernetes.Interface, ns, pod, container
 	return fallback
 }
 
-func logLines(ctx context.Context, cs kubernetes.Interface, ns, pod, container string, previous bool) []string {
+// LogLines are the last 400 lines of a container's log (its previous run's with previous); nil
+// when there are none or they cannot be read.
+func LogLines(ctx context.Context, cs kubernetes.Interface, ns, pod, container string, previous bool) []string {
 	tail := int64(400)
 	data, err := cs.CoreV1().Pods(ns).GetLogs(pod, &corev1.PodLogOptions{Container: container, TailLines: &tail, Previous: previous}).DoRaw(ctx)
 	if err != nil || len(data) == 0 {
@@ -278,4 +283,37 @@ func RestartPods(ctx context.Context, cs kubernetes.Interface, ns, selector stri
 		return fmt.Errorf("restart pods %s: %w", selector, err)
 	}
 	return nil
+}
+
+// refusalEnds wraps lw for a watch of ctx's: the API server's refusal to list or watch
+// (forbidden, unauthorized) cancels the returned context with that error, which finish then
+// returns in place of the watch's, at once — a reflector would retry it until the wait's
+// deadline. finish also releases the context.
+func refusalEnds(ctx context.Context, lw *cache.ListWatch) (wctx context.Context, out *cache.ListWatch, finish func(error) error) {
+	wctx, cancel := context.WithCancelCause(ctx)
+	refused := func(err error) {
+		if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) {
+			cancel(err)
+		}
+	}
+	out = &cache.ListWatch{
+		ListFunc: func(o metav1.ListOptions) (runtime.Object, error) {
+			obj, err := lw.ListFunc(o)
+			refused(err)
+			return obj, err
+		},
+		WatchFunc: func(o metav1.ListOptions) (watch.Interface, error) {
+			w, err := lw.WatchFunc(o)
+			refused(err)
+			return w, err
+		},
+	}
+	finish = func(err error) error {
+		defer cancel(nil)
+		if cause := context.Cause(wctx); ctx.Err() == nil && (apierrors.IsForbidden(cause) || apierrors.IsUnauthorized(cause)) {
+			return cause
+		}
+		return err
+	}
+	return wctx, out, finish
 }

@@ -65,7 +65,7 @@ func ForwardPort(ctx context.Context, cfg *rest.Config, namespace, pod string, p
 		return nil, fmt.Errorf("port-forward %s/%s:%d: %w", namespace, pod, port, pf.err)
 	case <-ctx.Done():
 		pf.Close()
-		return nil, ctx.Err()
+		return nil, fmt.Errorf("port-forward %s/%s:%d: %w", namespace, pod, port, ctx.Err())
 	}
 	ports, err := fw.GetPorts()
 	if err != nil || len(ports) == 0 {

@@ -101,8 +101,10 @@ func (e *PodStartError) Error() string {
 // first.
 func WaitReady(ctx context.Context, cs kubernetes.Interface, ns, selector string, want int, progress func(ready, want int, note string)) error {
 	last, lastNote := -1, ""
+	var waiting []string
 	err := watchPods(ctx, cs, ns, selector, func(pods map[string]*corev1.Pod, changed *corev1.Pod) (bool, error) {
 		ready, note := countReady(pods), unschedulable(pods)
+		waiting = notReady(pods)
 		if (ready != last || note != lastNote) && progress != nil {
 			progress(ready, want, note)
 		}
@@ -116,7 +118,11 @@ func WaitReady(ctx context.Context, cs kubernetes.Interface, ns, selector string
 		return ready >= want, nil
 	})
 	if err != nil && ctx.Err() != nil {
-		return fmt.Errorf("%d/%d pods ready (%s)%s: %w", max(last, 0), want, selector, Note(lastNote), context.Cause(ctx))
+		events := ""
+		if len(waiting) > 0 {
+			events = "; " + LastEvents(cs, ns, waiting)
+		}
+		return fmt.Errorf("%d/%d pods ready (%s)%s%s: %w", max(last, 0), want, selector, Note(lastNote), events, context.Cause(ctx))
 	}
 	return err
 }
@@ -198,7 +204,8 @@ func watchPods(ctx context.Context, cs kubernetes.Interface, ns, selector string
 		condErr = err
 		return done, err
 	}
-	_, err := watchtools.UntilWithSync(ctx, listWatch(lw, cs), &corev1.Pod{}, precondition, func(ev watch.Event) (bool, error) {
+	wctx, rlw, finish := refusalEnds(ctx, lw)
+	_, err := watchtools.UntilWithSync(wctx, listWatch(rlw, cs), &corev1.Pod{}, precondition, func(ev watch.Event) (bool, error) {
 		pod, ok := ev.Object.(*corev1.Pod)
 		if !ok {
 			return false, nil
@@ -213,6 +220,7 @@ func watchPods(ctx context.Context, cs kubernetes.Interface, ns, selector string
 		condErr = err
 		return done, err
 	})
+	err = finish(err)
 	if condErr != nil {
 		return condErr
 	}

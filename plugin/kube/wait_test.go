@@ -2,14 +2,19 @@ package kube
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 )
 
 func TestCannotStart(t *testing.T) {
@@ -157,5 +162,58 @@ func TestWaitReadyIgnoresPodsOnTheirWayOut(t *testing.T) {
 	}()
 	if err := WaitReady(ctx, cs, "ns", Selector("r", JobManager), 1, nil); err != nil {
 		t.Fatalf("a deleted pod's end failed the wait: %v", err)
+	}
+}
+
+// A wait that times out names each pod that is not ready with the last event recorded about it.
+func TestWaitReadyTimeoutNamesEachPodsLastEvent(t *testing.T) {
+	labels := map[string]string{"app.kubernetes.io/instance": "r", ComponentLabel: TaskManager}
+	running := corev1.PodStatus{Phase: corev1.PodRunning}
+	event := func(name, pod, reason, message string, at time.Time) runtime.Object {
+		return &corev1.Event{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns"},
+			InvolvedObject: corev1.ObjectReference{Kind: "Pod", Name: pod, Namespace: "ns"},
+			Reason:         reason, Message: message, LastTimestamp: metav1.NewTime(at)}
+	}
+	now := time.Now()
+	cs := fake.NewClientset(
+		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "tm-a", Namespace: "ns", Labels: labels}, Status: running},
+		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "tm-b", Namespace: "ns", Labels: labels}, Status: running},
+		event("e1", "tm-a", "Unhealthy", "Readiness probe failed: dial tcp 10.88.0.7:6121: connect: connection refused", now),
+		event("e2", "tm-a", "Started", "Started container taskmanager", now.Add(-time.Minute)),
+	)
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	err := WaitReady(ctx, cs, "ns", Selector("r", TaskManager), 2, nil)
+	if err == nil {
+		t.Fatal("no pod is ready, yet the wait passed")
+	}
+	for _, want := range []string{"0/2 pods ready", "pod tm-a: last event Unhealthy: Readiness probe failed: dial tcp 10.88.0.7:6121: connect: connection refused", "pod tm-b: no event"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%v\nwant %q", err, want)
+		}
+	}
+}
+
+// A user who may not list or watch the pods gets the API server's refusal at once, not a wait
+// until the deadline (a reflector retries every error).
+func TestWaitReadyEndsOnARefusal(t *testing.T) {
+	for _, verb := range []string{"list", "watch"} {
+		cs := fake.NewClientset()
+		cs.PrependReactor(verb, "pods", func(k8stesting.Action) (bool, runtime.Object, error) {
+			return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "pods"}, "", errors.New(`User "bob" cannot `+verb+` resource "pods"`))
+		})
+		cs.PrependWatchReactor("pods", func(k8stesting.Action) (bool, watch.Interface, error) {
+			if verb == "watch" {
+				return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "pods"}, "", errors.New(`User "bob" cannot watch resource "pods"`))
+			}
+			return false, nil, nil
+		})
+		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+		start := time.Now()
+		err := WaitReady(ctx, cs, "ns", Selector("r", TaskManager), 1, nil)
+		cancel()
+		if err == nil || !apierrors.IsForbidden(errors.Unwrap(err)) || !strings.Contains(err.Error(), "cannot "+verb) || time.Since(start) > 5*time.Second {
+			t.Errorf("%s refused: %v after %s, want the refusal at once", verb, err, time.Since(start))
+		}
 	}
 }

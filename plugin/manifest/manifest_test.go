@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
-	policyv1 "k8s.io/api/policy/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -46,7 +46,7 @@ func TestParseGoldenRenders(t *testing.T) {
 		}
 	}
 	m, _ := golden(t, "flink-session", "default")
-	if _, ok := m[0].(*policyv1.PodDisruptionBudget); !ok || m.Label("app.kubernetes.io/instance") != "golden" {
+	if _, ok := m[0].(*networkingv1.NetworkPolicy); !ok || m.Label("app.kubernetes.io/instance") != "golden" {
 		t.Errorf("labels: %q", m.Label("app.kubernetes.io/instance"))
 	}
 	if got := (Manifest{&appsv1.Deployment{}}).JobManager(); got != nil {

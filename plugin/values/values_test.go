@@ -12,10 +12,11 @@ import (
 
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/cli"
 	"helm.sh/helm/v3/pkg/getter"
+
+	"github.com/helm-flink/helm-flink/plugin/chartdir"
 )
 
 func write(t *testing.T, dir, name, content string) string {
@@ -125,7 +126,7 @@ func TestUserErrorsNameTheFileOrFlag(t *testing.T) {
 // copy of the chart whose NOTES.txt prints .Values: what the chart's templates really got.
 func renderedValues(t *testing.T, chartDir string, user map[string]any) any {
 	t.Helper()
-	ch, err := loader.Load(chartDir)
+	ch, err := chartdir.Load(chartDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +173,7 @@ func TestMergeEqualsWhatHelmInstallRenders(t *testing.T) {
 					JSONValues:   []string{`flinkConfiguration={"pipeline.name":"demo","execution.checkpointing.interval":"30s"}`},
 					FileValues:   []string{"log4j=" + log4j},
 				}
-				ch, err := loader.Load(chartDir)
+				ch, err := chartdir.Load(chartDir)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -202,7 +203,7 @@ func TestMergeEqualsWhatHelmInstallRenders(t *testing.T) {
 
 // ForChart is chartutil's coalescing, as the install action calls it.
 func TestForChartIsChartutilCoalesce(t *testing.T) {
-	ch, err := loader.Load(filepath.Join("..", "..", "charts", "flink-session"))
+	ch, err := chartdir.Load(filepath.Join("..", "..", "charts", "flink-session"))
 	if err != nil {
 		t.Fatal(err)
 	}

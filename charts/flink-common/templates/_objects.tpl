@@ -226,6 +226,7 @@ Native Kubernetes mode: the JobManager (Deployment {{ include "flink.jobmanagerN
 {{- end }}
 
 {{ include "flink.requestNotes" . }}
+{{ include "flink.networkNotes" . }}
 {{- if .Values.metrics.enabled }}
 
 Prometheus metrics: port {{ .Values.metrics.port }} (named "metrics") on every Flink pod.
@@ -233,6 +234,81 @@ Prometheus metrics: port {{ .Values.metrics.port }} (named "metrics") on every F
 WARNING: metrics.podMonitor.enabled is set, but this cluster serves no monitoring.coreos.com/v1
 PodMonitor (prometheus-operator CRDs): no PodMonitor was created.
 {{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* Ingress to the release's pods: from each other on any port (native TaskManagers are
+     Flink's pods, their ports Flink's choice), to REST and metrics from the peers the values name.
+     The port-forward reaches a pod inside its network namespace, the kubelet's probes come from
+     the node: a NetworkPolicy stops neither. */}}
+{{- define "flink.networkPolicy" -}}
+{{- $np := .Values.networkPolicy -}}
+{{- if $np.enabled -}}
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: {{ include "flink.fullname" . }}
+  namespace: {{ .Release.Namespace | toYaml }}
+  labels:
+    {{- include "flink.labels" . | nindent 4 }}
+spec:
+  podSelector:
+    matchLabels:
+      {{- include "flink.selectorLabels" . | nindent 6 }}
+  policyTypes: [Ingress]
+  ingress:
+    - from:
+        - podSelector:
+            matchLabels:
+              {{- include "flink.selectorLabels" . | nindent 14 }}
+    {{- with include "flink.networkPeers" $np.rest | trim }}
+    - from:
+        {{- . | nindent 8 }}
+      ports:
+        - {port: http, protocol: TCP}
+    {{- end }}
+    {{- if .Values.metrics.enabled }}
+    {{- with include "flink.networkPeers" $np.metrics | trim }}
+    - from:
+        {{- . | nindent 8 }}
+      ports:
+        - {port: metrics, protocol: TCP}
+    {{- end }}
+    {{- end }}
+{{- end -}}
+{{- end -}}
+
+{{/* NetworkPolicy peers of networkPolicy.rest or .metrics: its namespaces by name, then its from. */}}
+{{- define "flink.networkPeers" -}}
+{{- range .namespaces }}
+- namespaceSelector:
+    matchLabels:
+      kubernetes.io/metadata.name: {{ . | toYaml }}
+{{- end }}
+{{- with .from }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* What the NetworkPolicy lets in, and what it keeps out that the values turn on. */}}
+{{- define "flink.networkNotes" -}}
+{{- $np := .Values.networkPolicy -}}
+{{- if $np.enabled }}
+NetworkPolicy {{ include "flink.fullname" . }}: only this release's pods reach the Flink pods
+{{- with $np.rest.namespaces }}; pods in {{ join ", " . }} also the REST API{{ end }}
+{{- if and .Values.metrics.enabled $np.metrics.namespaces }}; pods in {{ join ", " $np.metrics.namespaces }} also the metrics port{{ end }}.
+`helm flink` and port-forwards are not affected (networkPolicy.* in the values).
+{{- if and .Values.ingress.enabled (not (or $np.rest.namespaces $np.rest.from)) }}
+WARNING: ingress.enabled is set, but networkPolicy.rest names no namespace: the Ingress controller
+cannot reach the REST API until its namespace is in networkPolicy.rest.namespaces.
+{{- end }}
+{{- if and .Values.metrics.enabled (not (or $np.metrics.namespaces $np.metrics.from)) }}
+WARNING: metrics.enabled is set, but networkPolicy.metrics names no namespace: Prometheus cannot
+scrape the Flink pods until its namespace is in networkPolicy.metrics.namespaces.
+{{- end }}
+{{- else }}
+No NetworkPolicy (networkPolicy.enabled=false): any pod in the cluster can reach the REST API,
+which runs any jar it is sent.
 {{- end }}
 {{- end -}}
 

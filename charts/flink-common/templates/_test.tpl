@@ -6,10 +6,16 @@
 {{/* The JobManager's REST API from bash alone (the Flink image has no curl): HTTP/1.0 over
      /dev/tcp to $REST_ADDRESS. Used by the health test and the session's submit hooks. */}}
 {{- define "flink.restFunctions" -}}
-host=${REST_ADDRESS%:*} port=${REST_ADDRESS##*:}
-# rest METHOD PATH [JSON]: one HTTP/1.0 request; prints the response body.
+host=${REST_ADDRESS%:*} port=${REST_ADDRESS##*:} rest_from=$SECONDS
+# rest METHOD PATH [JSON]: one HTTP/1.0 request; prints the response body. A new pod's
+# connections may be refused until the network plugin admits its address under the release's
+# NetworkPolicy (kube-router, for one, does so after the pod starts): in the script's first 15 s
+# a refused connection is tried again.
 rest() {
-  { exec 3<>"/dev/tcp/$host/$port"; } 2>/dev/null || return 1
+  until { exec 3<>"/dev/tcp/$host/$port"; } 2>/dev/null; do
+    [ $((SECONDS - rest_from)) -lt 15 ] || return 1
+    sleep 1
+  done
   if [ $# -gt 2 ]; then
     printf '%s %s HTTP/1.0\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %s\r\n\r\n%s' "$1" "$2" "$host" "${#3}" "$3" >&3
   else

@@ -16,7 +16,6 @@ import (
 	"testing"
 
 	"helm.sh/helm/v3/pkg/action"
-	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
 	kubefake "helm.sh/helm/v3/pkg/kube/fake"
 	"helm.sh/helm/v3/pkg/storage"
@@ -25,6 +24,8 @@ import (
 	k8sfake "k8s.io/client-go/kubernetes/fake"
 
 	"github.com/helm-flink/helm-flink/plugin/act"
+
+	"github.com/helm-flink/helm-flink/plugin/chartdir"
 )
 
 // Versions are the Flink versions the answers were captured from.
@@ -138,7 +139,7 @@ func Config(t testing.TB, restURL string, objects ...runtime.Object) *act.Config
 // reads it.
 func Install(t testing.TB, cfg *act.Config, name, chart string, vals map[string]any) *act.Release {
 	t.Helper()
-	ch, err := loader.Load(filepath.Join(root(), "charts", chart))
+	ch, err := chartdir.Load(filepath.Join(root(), "charts", chart))
 	if err != nil {
 		t.Fatal(err)
 	}
