@@ -8,6 +8,7 @@
 #   ci/stack.sh up      idempotent; a half-dead stack from a killed run is torn down first
 #   ci/stack.sh down    stops exactly what `up` started
 #   ci/stack.sh status  exit 0 when the stack answers
+#   ci/stack.sh restart-apiserver   stops and starts the API server (e2e's faults)
 #
 # The kubeconfig is at .cache/stack/kubeconfig.
 set -euo pipefail
@@ -133,9 +134,34 @@ up() {
   exit 1
 }
 
+# The API server stopped (SIGTERM) and started again with the same command line, as a rolling
+# control-plane upgrade does to every client: watches and port-forwards through it break. kwokctl
+# starts components only with the whole cluster, so this does what it does for one: the pid file
+# it reads at `down` gets the new process.
+restart_apiserver() {
+  local pids="$KWOK_WORKDIR/clusters/$name/pids" pid dir t0=$SECONDS
+  pid=$(cat "$pids/kube-apiserver.pid")
+  kill -0 "$pid" 2>/dev/null || { echo "stack: no kube-apiserver running" >&2; exit 1; }
+  dir=$(readlink "/proc/$pid/cwd")
+  mapfile -d '' args < "/proc/$pid/cmdline"
+  stop "$pids/kube-apiserver.pid" 300
+  (cd "$dir" && setsid "${args[@]}" >>"$KWOK_WORKDIR/clusters/$name/logs/kube-apiserver.log" 2>&1 < /dev/null &
+    echo $! > "$pids/kube-apiserver.pid")
+  for _ in $(seq 1 600); do
+    if kubectl_ get --raw /readyz >/dev/null 2>&1; then
+      echo "stack: kube-apiserver restarted in $((SECONDS - t0))s"
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "stack: kube-apiserver not ready 60s after its restart" >&2
+  exit 1
+}
+
 case "${1:-}" in
   up) up ;;
+  restart-apiserver) restart_apiserver ;;
   down) down; echo "stack: down" ;;
   status) healthy ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|restart-apiserver" >&2; exit 2 ;;
 esac

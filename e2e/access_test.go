@@ -46,7 +46,8 @@ func bindRole(t *testing.T, ns, role, user string) {
 // to it alone (Helm's --kube-as-user), installs a session with a job, reads it, submits, lists
 // the savepoint catalog, cancels, plans and makes an upgrade (back to one TaskManager), lists and
 // uninstalls. A user whose Role lacks one
-// permission (the port-forward) gets the API server's refusal and exit 4, without a wait.
+// permission (the port-forward) gets the API server's refusal and exit 4, without a wait, and
+// an install that would need it is refused before anything is made.
 func TestLeastPrivilegeRole(t *testing.T) {
 	t.Parallel()
 	ns := restrictedNamespace(t)
@@ -98,6 +99,19 @@ func TestLeastPrivilegeRole(t *testing.T) {
 	_, errOut, code := as("bob", "status", "flink", "--timeout", "60s")
 	if code != 4 || !strings.Contains(errOut, "forbidden") || !strings.Contains(errOut, "pods/portforward") || time.Since(start) > 30*time.Second {
 		t.Fatalf("as bob (no pods/portforward): exit %d after %s, want 4 with the refusal at once:\n%s", code, time.Since(start), errOut)
+	}
+	// An install that would need the missing permission halfway is refused before it makes
+	// anything.
+	_, errOut, code = as("bob", "install", "other", chart, "-f", minimal)
+	if code != 4 || !strings.Contains(errOut, "forbidden: in namespace "+ns+" the user may not create pods/portforward") ||
+		!strings.Contains(errOut, "nothing was installed") {
+		t.Fatalf("as bob, install: exit %d, want 4 naming the permission before anything is made:\n%s", code, errOut)
+	}
+	if s, err := env.cs.CoreV1().Secrets(ns).List(t.Context(), metav1.ListOptions{LabelSelector: "owner=helm,name=other"}); err != nil || len(s.Items) > 0 {
+		t.Fatalf("bob's refused install left a release record: %v %v", s, err)
+	}
+	if d, err := env.cs.AppsV1().Deployments(ns).List(t.Context(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/instance=other"}); err != nil || len(d.Items) > 0 {
+		t.Fatalf("bob's refused install left Deployments: %v %v", d, err)
 	}
 	ok("uninstall", "flink")
 	assertNothingLeft(t, ns)

@@ -120,9 +120,17 @@ func (i *Install) Run(ctx context.Context, p *Prepared) (*Result, error) {
 	}
 	i.cfg.Progressf("Installing release %s (chart %s-%s) in namespace %s", i.ReleaseName, p.Chart.Name(), p.Chart.Metadata.Version, i.cfg.Namespace())
 	if i.DryRun == "" {
+		// What the release will be, to ask for every permission it takes first.
+		rendered, err := i.helmInstall(ctx, p, "client")
+		if err != nil {
+			return nil, err
+		}
+		if err := i.cfg.CheckAccess(ctx, rendered, act.Installing); err != nil {
+			return nil, err
+		}
 		i.pointAtRecord(ctx, p)
 	}
-	rel, err := i.helmInstall(ctx, p)
+	rel, err := i.helmInstall(ctx, p, i.DryRun)
 	if err != nil {
 		// A failed Helm install leaves a failed release (and whatever it created) behind.
 		if i.Atomic && i.DryRun == "" {
@@ -203,17 +211,17 @@ func (i *Install) checkTarget(ctx context.Context) error {
 	return nil
 }
 
-// helmInstall installs without waiting for pods: the caller waits with watches and reports
-// progress.
-func (i *Install) helmInstall(ctx context.Context, p *Prepared) (*release.Release, error) {
+// helmInstall installs (dryRun "") or renders the install ("client", "server") without waiting
+// for pods: the caller waits with watches and reports progress.
+func (i *Install) helmInstall(ctx context.Context, p *Prepared, dryRun string) (*release.Release, error) {
 	install := action.NewInstall(i.cfg.Helm)
 	install.ReleaseName, install.Namespace = i.ReleaseName, i.cfg.Namespace()
 	install.CreateNamespace, install.Description = i.CreateNamespace, i.Description
 	// Not install.Atomic: Helm's implies its own --wait, which would wait (with no progress and
 	// no word of why) for pods the caller watches itself; rollback does it instead.
 	install.Timeout = act.HelmTimeout(ctx)
-	if i.DryRun != "" {
-		install.DryRun, install.DryRunOption = true, i.DryRun
+	if dryRun != "" {
+		install.DryRun, install.DryRunOption = true, dryRun
 	}
 	rel, err := install.RunWithContext(ctx, p.Chart, p.Values)
 	if err != nil {
@@ -232,8 +240,12 @@ func (i *Install) rollback(err error) error {
 }
 
 // runJob waits for the installed cluster, then starts the job as the release's kind does: an
-// application's own, or the session's --jar.
+// application's own, or the session's --jar; a JobManager that fails meanwhile ends it.
 func (i *Install) runJob(ctx context.Context, rel *act.Release, res *Result) error {
+	return i.cfg.Watched(ctx, rel, func(ctx context.Context) error { return i.startJob(ctx, rel, res) })
+}
+
+func (i *Install) startJob(ctx context.Context, rel *act.Release, res *Result) error {
 	jm, err := i.cfg.WaitUp(ctx, rel, jobmanager.UpOptions{})
 	if err != nil {
 		return err

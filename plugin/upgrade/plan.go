@@ -109,6 +109,8 @@ type Plan struct {
 
 	next    *target
 	refusal error
+	// rendered is the new revision as the upgrade will make it (a client dry run).
+	rendered *act.Release
 	// savepoint is the application job to stop with a savepoint first; stop the session jobs.
 	savepoint string
 	stop      []heldJob
@@ -203,7 +205,7 @@ func (u *Upgrade) decide(ctx context.Context, rel *act.Release, next *target, jm
 	p := &Plan{
 		Release: rel.Name, Namespace: rel.Namespace, Revision: rel.Version, Mode: next.mode,
 		Chart: next.chart.Name() + "-" + next.chart.Metadata.Version, HA: haEnabled(next.merged),
-		Objects: objects, Change: classify(objects), Jobs: []PlannedJob{}, next: next,
+		Objects: objects, Change: classify(objects), Jobs: []PlannedJob{}, next: next, rendered: rendered,
 	}
 	if next.rollback != nil {
 		p.RollbackTo = next.rollback.revision

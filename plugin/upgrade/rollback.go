@@ -8,7 +8,6 @@ import (
 
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/release"
-	batchv1 "k8s.io/api/batch/v1"
 
 	"github.com/helm-flink/helm-flink/plugin/act"
 	"github.com/helm-flink/helm-flink/plugin/exit"
@@ -83,47 +82,9 @@ func failure(err error) bool {
 	return errors.As(err, &start) || errors.As(err, &job)
 }
 
-// waitWatched is wait while the revision's JobManager is watched: a JobManager pod that fails,
-// or its Job failing, ends the wait at once with that failure (a *kube.PodStartError).
+// waitWatched is wait while the revision's JobManager is watched (act.Config.Watched).
 func (u *Upgrade) waitWatched(ctx context.Context, rel *act.Release, res *Result, recovering []string) error {
-	cs, _, err := u.cfg.Clientset()
-	if err != nil {
-		return err
-	}
-	jms := revisionJobManagers(rel)
-	wctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if f := kube.WatchFailure(wctx, cs, jms); f != nil {
-			cancel(f)
-		}
-	}()
-	err = u.wait(wctx, rel, res, recovering)
-	cause := context.Cause(wctx)
-	cancel(nil)
-	<-done
-	if err == nil {
-		return nil
-	}
-	if f := (*kube.PodStartError)(nil); errors.As(cause, &f) {
-		return f
-	}
-	return err
-}
-
-// revisionJobManagers are the JobManager objects of rel's revision: an application's Jobs by
-// name, as charts before 0.5 made them (the previous revision's Job may still be on its way
-// out); none for a JobManager Deployment.
-func revisionJobManagers(rel *act.Release) kube.JobManagers {
-	w := kube.JobManagers{Namespace: rel.Namespace, Release: rel.Name}
-	for _, o := range rel.Objects {
-		if j, ok := o.(*batchv1.Job); ok && j.Labels[kube.ComponentLabel] == kube.JobManager {
-			w.Jobs = append(w.Jobs, j.Name)
-		}
-	}
-	return w
+	return u.cfg.Watched(ctx, rel, func(ctx context.Context) error { return u.wait(ctx, rel, res, recovering) })
 }
 
 // rollbackValues are the values that return to prev (the revision before the failed one): its
@@ -215,7 +176,7 @@ func (u *Upgrade) undo(ctx context.Context, ref act.ChartRef, prev, failed *act.
 		// made by a chart before 0.5, with its Job): none of them may be taken for the
 		// rollback's.
 		var cerr error
-		if failedJMs := revisionJobManagers(failed); len(failedJMs.Jobs) > 0 {
+		if failedJMs := act.RevisionJobManagers(failed); len(failedJMs.Jobs) > 0 {
 			cerr = kube.WaitStopped(ctx, cs, failedJMs)
 		} else {
 			cerr = kube.WaitGone(ctx, cs, up.Namespace, kube.Selector(up.Name, kube.JobManager), failedPods, nil)

@@ -51,7 +51,7 @@ func TestRollbackValues(t *testing.T) {
 func TestFailedJobManagerReportedAtOnce(t *testing.T) {
 	cfg := fake.Config(t, fake.Serve(t)) // a JobManager that answers nothing
 	rel := fake.Install(t, cfg, "app", "flink-job", nil)
-	if jms := revisionJobManagers(rel); len(jms.Jobs) != 0 {
+	if jms := act.RevisionJobManagers(rel); len(jms.Jobs) != 0 {
 		t.Fatalf("the JobManager is a Deployment, no Job to watch: %v", jms)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

@@ -161,6 +161,10 @@ func (u *Upgrade) run(ctx context.Context, rel *act.Release, ref act.ChartRef, n
 	res := &Result{Release: rel.Name, Namespace: rel.Namespace, Mode: next.mode}
 	err = p.refusal
 	if err == nil {
+		// Before the first job is stopped: every permission the upgrade and its wait take.
+		err = u.cfg.CheckAccess(ctx, p.rendered.Release, act.Upgrading)
+	}
+	if err == nil {
 		err = u.execute(ctx, rel, p, jm, res)
 	}
 	// The JobManager this connection reaches is about to go.
