@@ -144,11 +144,19 @@ restart_apiserver() {
   kill -0 "$pid" 2>/dev/null || { echo "stack: no kube-apiserver running" >&2; exit 1; }
   dir=$(readlink "/proc/$pid/cwd")
   mapfile -d '' args < "/proc/$pid/cmdline"
-  stop "$pids/kube-apiserver.pid" 300
-  (cd "$dir" && setsid "${args[@]}" >>"$KWOK_WORKDIR/clusters/$name/logs/kube-apiserver.log" 2>&1 < /dev/null &
-    echo $! > "$pids/kube-apiserver.pid")
+  stop "$pids/kube-apiserver.pid" 100
+  # A simple command in the background: the shell execs it, so $! is the API server itself,
+  # and it holds none of this script's output open.
+  cd "$dir"
+  setsid "${args[@]}" >>"$KWOK_WORKDIR/clusters/$name/logs/kube-apiserver.log" 2>&1 < /dev/null &
+  printf %s $! > "$pids/kube-apiserver.pid" # kwokctl reads a bare number
+  cd "$top"
   for _ in $(seq 1 600); do
     if kubectl_ get --raw /readyz >/dev/null 2>&1; then
+      local c
+      for c in kube-controller-manager kube-scheduler; do
+        alive "$pids/$c.pid" || { echo "stack: $c exited while the API server restarted" >&2; exit 1; }
+      done
       echo "stack: kube-apiserver restarted in $((SECONDS - t0))s"
       return 0
     fi

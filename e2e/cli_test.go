@@ -70,6 +70,9 @@ type cliJob struct {
 	State   string `json:"state"`
 	Running int    `json:"runningTasks"`
 	Total   int    `json:"totalTasks"`
+	// Failures and LastFailure: the job's exception history.
+	Failures    int    `json:"failures"`
+	LastFailure string `json:"lastFailure"`
 }
 
 type cliInstall struct {

@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -179,5 +181,63 @@ func TestWaitSurvivesAnAPIServerRestart(t *testing.T) {
 	code, out := w.end(t)
 	if code != 0 || !strings.Contains(out, "taskmanagers registered 1/1") || !strings.Contains(out, "RUNNING") {
 		t.Fatalf("exit %d, want 0 with the TaskManager registered and the job running", code)
+	}
+}
+
+// A TaskManager's JVM killed under a running job: the kubelet restarts its container, Flink
+// restarts the job (the chart's exponential-delay strategy) once the TaskManager is back, and
+// status shows both — the pod's restart and the job's failure with Flink's reason — with the job
+// running again.
+func TestTaskManagerKilledUnderARunningJob(t *testing.T) {
+	t.Parallel()
+	ns := restrictedNamespace(t)
+	s := newStandalone(t)
+	_, _, code := s.run(t, "install", "flink", filepath.Join(env.root, "charts/flink-session"), "-n", ns,
+		"-f", filepath.Join(env.root, "charts/flink-session/ci/minimal-values.yaml"),
+		"--jar", exampleJar(env.versions["FLINK1_VERSION"], "TopSpeedWindowing"), "--parallelism", "1", "--timeout", "4m")
+	if code != 0 {
+		t.Fatalf("install: exit %d", code)
+	}
+	tm := waitPods(t, ns, releaseSel+"taskmanager", podTimeout, "the TaskManager pod", allReady(1))[0]
+	jvm := 0
+	for _, pid := range podProcesses(t, tm.UID) {
+		if cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); strings.Contains(string(cmd), "TaskManagerRunner") {
+			jvm = pid
+		}
+	}
+	if jvm == 0 {
+		t.Fatalf("no TaskManager JVM on this machine in pod %s's cgroup", tm.Name)
+	}
+	if err := syscall.Kill(jvm, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	type statusJSON struct {
+		Pods []struct {
+			Name     string `json:"name"`
+			Restarts int    `json:"restarts"`
+		} `json:"pods"`
+		Jobs   []cliJob `json:"jobs"`
+		Health string   `json:"health"`
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	var last statusJSON
+	eventually(t, ctx, "status shows the restarted TaskManager and the job running again after its failure", func() (bool, string) {
+		out, _, code := s.run(t, "status", "flink", "-n", ns, "-o", "json")
+		last = decode[statusJSON](t, out)
+		restarted := false
+		for _, p := range last.Pods {
+			restarted = restarted || (p.Name == tm.Name && p.Restarts == 1)
+		}
+		ok := code == 0 && restarted && len(last.Jobs) == 1 && last.Jobs[0].State == "RUNNING" && last.Jobs[0].Failures >= 1
+		return ok, fmt.Sprintf("exit %d: %+v", code, last)
+	})
+	// Flink's reason: the TaskManager the job lost.
+	if f := last.Jobs[0].LastFailure; !strings.Contains(f, "TaskManager") && !strings.Contains(f, "taskmanager") {
+		t.Fatalf("last failure %q does not name the lost TaskManager", f)
+	}
+	out, _, _ := s.run(t, "status", "flink", "-n", ns)
+	if !strings.Contains(out, "last failure: ") {
+		t.Fatalf("status table does not show the last failure:\n%s", out)
 	}
 }

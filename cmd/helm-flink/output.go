@@ -63,9 +63,14 @@ func tookRow(w io.Writer, elapsed jobmanager.Seconds) {
 }
 
 func jobsTable(w io.Writer, jobs []jobmanager.Job) {
-	fmt.Fprintln(w, "JOB ID\tNAME\tSTATE\tTASKS\tSTARTED\tDURATION")
+	fmt.Fprintln(w, "JOB ID\tNAME\tSTATE\tTASKS\tFAILURES\tSTARTED\tDURATION")
 	for _, j := range jobs {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%d/%d\t%s\t%s\n", j.ID, j.Name, j.State, j.Running, j.Total,
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d/%d\t%d\t%s\t%s\n", j.ID, j.Name, j.State, j.Running, j.Total, j.Failures,
 			j.Started.UTC().Format(time.RFC3339), j.Duration)
+	}
+	for _, j := range jobs {
+		if j.LastFailure != "" {
+			fmt.Fprintf(w, "\njob %s, last failure: %s\n", j.ID, j.LastFailure)
+		}
 	}
 }

@@ -24,7 +24,12 @@ func (a *Jobs) Run(ctx context.Context, rel *act.Release) ([]jobmanager.Job, err
 		return nil, err
 	}
 	defer jm.Close()
-	return jm.Jobs(ctx)
+	jobs, err := jm.Jobs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	jm.WithFailures(ctx, jobs)
+	return jobs, nil
 }
 
 // Cancel cancels a job of a release, with no savepoint.
@@ -175,6 +180,7 @@ func (a *Status) Run(ctx context.Context, rel *act.Release) (*Report, error) {
 	if r.Jobs, err = jm.Jobs(ctx); err != nil {
 		r.JobManagerError = err.Error()
 	}
+	jm.WithFailures(ctx, r.Jobs)
 	id, name := rel.Kind.Own(rel)
 	r.judge(jobmanager.Own{ID: id, Name: name})
 	return r, nil

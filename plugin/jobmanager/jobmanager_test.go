@@ -228,3 +228,21 @@ func TestWaitLetsABoundedJobFinish(t *testing.T) {
 		}
 	}
 }
+
+// A job that restarted shows its failures and the newest root cause; one without keeps none.
+func TestWithFailures(t *testing.T) {
+	for _, v := range fake.Versions {
+		jm := connect(t, fake.Load(t, v, "exceptions-restarting").At("GET /jobs/a/exceptions"), fake.Load(t, v, "exceptions-none").At("GET /jobs/b/exceptions"))
+		jobs := []jobmanager.Job{{ID: "a"}, {ID: "b"}}
+		jm.WithFailures(ctx, jobs)
+		if jobs[0].Failures < 1 || !strings.Contains(jobs[0].LastFailure, "java.io.IOException: Failed to create the parent directory") {
+			t.Errorf("%s: restarting job: %d failures, last %q", v, jobs[0].Failures, jobs[0].LastFailure)
+		}
+		if strings.Contains(jobs[0].LastFailure, "\n") {
+			t.Errorf("%s: last failure spans lines: %q", v, jobs[0].LastFailure)
+		}
+		if jobs[1].Failures != 0 || jobs[1].LastFailure != "" {
+			t.Errorf("%s: job without failures: %+v", v, jobs[1])
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/helm-flink/helm-flink/plugin/exit"
@@ -22,6 +23,45 @@ type Job struct {
 	Outcome  flink.Outcome `json:"outcome"`
 	Started  time.Time     `json:"started"`
 	Duration Seconds       `json:"durationSeconds"`
+	// Failures counts the entries of the job's exception history (up to Flink's
+	// web.exception-history-size): each a failure it restarted after, or ended with. Set by
+	// WithFailures.
+	Failures int `json:"failures"`
+	// LastFailure is the newest one's root cause, with its time and TaskManager when Flink
+	// names them.
+	LastFailure string `json:"lastFailure,omitempty"`
+}
+
+// WithFailures sets each job's failures from its exception history (GET /jobs/:id/exceptions),
+// so that a job that lost a TaskManager and restarted shows it beside its state. A job whose
+// history cannot be read keeps none.
+func (jm *JobManager) WithFailures(ctx context.Context, jobs []Job) {
+	for i := range jobs {
+		ex, err := jm.REST.Exceptions(ctx, jobs[i].ID)
+		if err != nil || ex.Root == nil {
+			continue
+		}
+		jobs[i].Failures = max(len(ex.History), 1)
+		jobs[i].LastFailure = describeFailure(ex.Root)
+	}
+}
+
+// describeFailure is a failure on one line: when, the root exception, and where.
+func describeFailure(r *flink.RootCause) string {
+	s := r.Class
+	if r.Message != "" {
+		s += ": " + r.Message
+	}
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	if !r.Timestamp.IsZero() {
+		s = r.Timestamp.UTC().Format(time.RFC3339) + " " + s
+	}
+	if r.Endpoint != "" {
+		s += " (on " + r.Endpoint + ")"
+	}
+	return s
 }
 
 // Jobs lists the cluster's jobs, newest first.
