@@ -151,8 +151,8 @@ func TestJobManagerKilledWhileInstallWaits(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out := w.end(t)
-	if code != 3 || !strings.Contains(out, "pod "+jm.Name+": container jobmanager exited with 137") {
-		t.Fatalf("exit %d, want 3 naming the JobManager container's exit 137", code)
+	if code != 3 || !strings.Contains(out, "pod "+jm.Name+": container jobmanager exited with 137 (killed)") {
+		t.Fatalf("exit %d, want 3 naming the JobManager container's exit 137 (killed)", code)
 	}
 }
 

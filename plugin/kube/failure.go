@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"syscall"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -126,13 +127,22 @@ func failed(p *corev1.Pod) (reason, container string, init, previous bool) {
 	}
 	for _, s := range p.Status.ContainerStatuses {
 		if t := s.State.Terminated; t != nil && t.ExitCode != 0 {
-			return fmt.Sprintf("container %s exited with %d%s", s.Name, t.ExitCode, suffix(firstOf(t.Message, t.Reason))), s.Name, false, false
+			return fmt.Sprintf("container %s exited with %s%s", s.Name, exitText(t.ExitCode), suffix(firstOf(t.Message, t.Reason))), s.Name, false, false
 		}
 		if t := s.LastTerminationState.Terminated; t != nil && t.ExitCode != 0 && s.RestartCount > 0 {
-			return fmt.Sprintf("container %s exited with %d%s and was restarted %d time(s)", s.Name, t.ExitCode, suffix(firstOf(t.Message, t.Reason)), s.RestartCount), s.Name, false, true
+			return fmt.Sprintf("container %s exited with %s%s and was restarted %d time(s)", s.Name, exitText(t.ExitCode), suffix(firstOf(t.Message, t.Reason)), s.RestartCount), s.Name, false, true
 		}
 	}
 	return "", "", false, false
+}
+
+// exitText is a container's exit code, with the signal that ended it when the code says one did
+// (128+n, as the shell reports it): "137 (killed)" is a SIGKILL, by the OOM killer or by hand.
+func exitText(code int32) string {
+	if code > 128 && code < 128+32 {
+		return fmt.Sprintf("%d (%s)", code, syscall.Signal(code-128))
+	}
+	return fmt.Sprint(code)
 }
 
 func firstOf(s ...string) string {

@@ -102,3 +102,11 @@ func TestWaitStopped(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestExitTextNamesTheSignal(t *testing.T) {
+	for code, want := range map[int32]string{1: "1", 137: "137 (killed)", 143: "143 (terminated)", 255: "255"} {
+		if got := exitText(code); got != want {
+			t.Errorf("exitText(%d) = %q, want %q", code, got, want)
+		}
+	}
+}
