@@ -600,7 +600,10 @@ func TestNativeHighAvailability(t *testing.T) {
 		t.Run(v.name, func(t *testing.T) {
 			t.Parallel()
 			ns := restrictedNamespace(t)
-			c, _ := installNative(t, ns, "flink-session", v, "native.minTaskManagers=0",
+			// The TaskManagers the successor takes over are idle until its recovered job asks for
+			// their slots, which on a loaded node can be later than the default 30 s after they
+			// registered: Flink would then delete them as idle and ask for new pods.
+			c, _ := installNative(t, ns, "flink-session", v, "native.minTaskManagers=0", "native.taskManagerTimeout=5min",
 				"highAvailability.enabled=true", "highAvailability.storageDir=file:///flink-data/ha",
 				"persistence.enabled=true", "persistence.size=1Gi", "persistence.keepOnUninstall=false",
 				`flinkConfiguration.execution\.checkpointing\.interval=2s`)
