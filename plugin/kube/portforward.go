@@ -30,7 +30,6 @@ type PortForward struct {
 	LocalPort int
 	ln        net.Listener
 	open      func() (*tunnel, error)
-	what      string // namespace/pod:port, for errors
 
 	dial   sync.Mutex // held while a tunnel is dialled
 	mu     sync.Mutex
@@ -122,7 +121,7 @@ func forward(ctx context.Context, what string, open func() (*tunnel, error)) (*P
 	}
 	p := &PortForward{
 		LocalPort: ln.Addr().(*net.TCPAddr).Port,
-		ln:        ln, open: open, what: what, cur: first,
+		ln:        ln, open: open, cur: first,
 		conns: map[net.Conn]struct{}{}, quit: make(chan struct{}),
 	}
 	p.wg.Add(1)
