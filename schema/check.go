@@ -172,7 +172,7 @@ func (c *checker) integer(path ...string) (int64, bool) {
 	if !ok {
 		return 0, false
 	}
-	return asInt(v)
+	return Int(v)
 }
 
 func (c *checker) boolean(path ...string) bool {
@@ -400,6 +400,66 @@ func quantityBytes(v any) (int64, bool) {
 	return int64(math.Ceil(n)), true
 }
 
+// Slots are the task slots a cluster's values give it: TaskManagers × slots each, with the values
+// paths they come from.
+type Slots struct {
+	TaskManagersPath string
+	TaskManagers     int64
+	SlotsPath        string
+	Slots            int64
+}
+
+// Total is TaskManagers × Slots.
+func (s Slots) Total() int64 { return s.TaskManagers * s.Slots }
+
+// Rule is where Total comes from: "taskmanager.replicas 2 × taskmanager.numberOfTaskSlots 2".
+func (s Slots) Rule() string {
+	return fmt.Sprintf("%s %d × %s %d", s.TaskManagersPath, s.TaskManagers, s.SlotsPath, s.Slots)
+}
+
+func (s Slots) String() string { return fmt.Sprintf("%d = %s", s.Total(), s.Rule()) }
+
+// TaskSlots are the most task slots a release's coalesced values give its cluster; false when
+// they set no bound (native mode without native.maxTaskManagers) or say nothing usable. The one
+// rule for the values check at install and the refusal of a job too wide at submit.
+func TaskSlots(vals map[string]any) (Slots, bool) {
+	c := &checker{vals: vals}
+	c.conf, _ = asMap(vals["flinkConfiguration"])
+	return c.taskSlots()
+}
+
+// taskSlots: taskmanager.replicas (native.maxTaskManagers in native mode, where Flink creates
+// TaskManagers as jobs need slots and 0 sets no limit) × taskmanager.numberOfTaskSlots, which
+// flinkConfiguration may set instead. A value the schema check refused gives none; a slots
+// override that is not a number is a problem.
+func (c *checker) taskSlots() (Slots, bool) {
+	var s Slots
+	var ok bool
+	if c.isNative() {
+		s.TaskManagersPath = "native.maxTaskManagers"
+		if s.TaskManagers, ok = c.integer("native", "maxTaskManagers"); ok && s.TaskManagers == 0 {
+			return s, false
+		}
+	} else {
+		s.TaskManagersPath = "taskmanager.replicas"
+		s.TaskManagers, ok = c.integer("taskmanager", "replicas")
+	}
+	if !ok || !c.clean(s.TaskManagersPath) {
+		return s, false
+	}
+	s.SlotsPath = "taskmanager.numberOfTaskSlots"
+	s.Slots, ok = c.integer("taskmanager", "numberOfTaskSlots")
+	if v, p, found := c.confValue("taskmanager.numberOfTaskSlots"); found {
+		s.SlotsPath = p
+		s.Slots, ok = Int(v)
+		if c.clean(p) && (!ok || s.Slots < 1) {
+			c.add(Problem{Path: p, Message: "not a number of task slots", Got: show(v), Want: "a whole number, at least 1"})
+			return s, false
+		}
+	}
+	return s, ok && c.clean(s.SlotsPath)
+}
+
 // parallelism: the TaskManagers' slots (replicas × numberOfTaskSlots) must cover every
 // parallelism asked for; in reactive mode the job takes what there is.
 func (c *checker) parallelism() {
@@ -409,34 +469,11 @@ func (c *checker) parallelism() {
 	if s, _, ok := c.confValue("scheduler-mode"); ok && strings.EqualFold(s, "reactive") {
 		return
 	}
-	// In native mode Flink creates TaskManagers as jobs need slots, up to native.maxTaskManagers
-	// (0: no limit); taskmanager.replicas does not apply.
-	replicasPath, replicas, ok := "taskmanager.replicas", int64(0), false
-	if c.isNative() {
-		replicasPath = "native.maxTaskManagers"
-		if replicas, ok = c.integer("native", "maxTaskManagers"); ok && replicas == 0 {
-			return
-		}
-	} else {
-		replicas, ok = c.integer("taskmanager", "replicas")
-	}
-	if !ok || !c.clean(replicasPath) {
+	sl, ok := c.taskSlots()
+	if !ok {
 		return
 	}
-	slotsPath := "taskmanager.numberOfTaskSlots"
-	slots, ok := c.integer("taskmanager", "numberOfTaskSlots")
-	if s, p, found := c.confValue("taskmanager.numberOfTaskSlots"); found {
-		slotsPath = p
-		slots, ok = asInt(s)
-		if c.clean(p) && (!ok || slots < 1) {
-			c.add(Problem{Path: p, Message: "not a number of task slots", Got: show(s), Want: "a whole number, at least 1"})
-			return
-		}
-	}
-	if !ok || !c.clean(slotsPath) {
-		return
-	}
-	total := replicas * slots
+	total := sl.Total()
 
 	type need struct {
 		path string
@@ -447,7 +484,7 @@ func (c *checker) parallelism() {
 		needs = append(needs, need{"--parallelism", int64(c.opts.Parallelism)})
 	}
 	if s, p, found := c.confValue("parallelism.default"); found {
-		if n, ok := asInt(s); ok && c.clean(p) {
+		if n, ok := Int(s); ok && c.clean(p) {
 			needs = append(needs, need{p, n})
 		}
 	} else if n, ok := c.integer("parallelism"); ok && n > 0 && c.clean("parallelism") {
@@ -459,7 +496,7 @@ func (c *checker) parallelism() {
 			needs = append(needs, need{"submit.parallelism", n})
 		}
 	}
-	want := fmt.Sprintf("at most %d = %s %d × %s %d", total, replicasPath, replicas, slotsPath, slots)
+	want := "at most " + sl.String()
 	for _, nd := range needs {
 		if nd.n > total {
 			c.add(Problem{Path: nd.path, Message: "parallelism above the task slots of the cluster: the job would wait for slots that never come",
@@ -753,7 +790,9 @@ func asMap(v any) (map[string]any, bool) {
 }
 
 // asInt reads a whole number: Go integers, integral floats, JSON numbers, numeric strings.
-func asInt(v any) (int64, bool) {
+// Int is a values number as YAML, JSON or a Flink option string gives it; false for anything
+// that is not a whole number.
+func Int(v any) (int64, bool) {
 	switch x := v.(type) {
 	case int:
 		return int64(x), true
@@ -789,7 +828,7 @@ func asFloat(v any) (float64, bool) {
 		f, err := x.Float64()
 		return f, err == nil
 	}
-	n, ok := asInt(v)
+	n, ok := Int(v)
 	return float64(n), ok
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/helm-flink/helm-flink/plugin/exit"
 	"github.com/helm-flink/helm-flink/plugin/jobmanager"
 	"github.com/helm-flink/helm-flink/plugin/savepoint"
+	"github.com/helm-flink/helm-flink/schema"
 )
 
 // RunJar runs a job on rel's JobManager jm and, unless noWait, waits until every task runs. When
@@ -16,10 +17,9 @@ import (
 func (c *Config) RunJar(ctx context.Context, rel *Release, jm *jobmanager.JobManager, s jobmanager.Spec, noWait bool) (jobmanager.Progress, error) {
 	// A job wider than every slot the cluster can have would wait for slots until Flink fails
 	// it (slot.request.timeout): refused before it is submitted.
-	if most := rel.Kind.Slots(rel); most > 0 && s.Parallelism > most {
-		tm, _ := rel.Values["taskmanager"].(map[string]any)
-		return jobmanager.Progress{}, exit.With(exit.JobFailed, fmt.Errorf("--parallelism %d: release %s has %d task slots (taskmanager.replicas %d × taskmanager.numberOfTaskSlots %d); lower --parallelism or raise those with helm flink upgrade",
-			s.Parallelism, rel.Name, most, number(tm["replicas"]), number(tm["numberOfTaskSlots"])))
+	if most, ok := schema.TaskSlots(rel.Values); ok && int64(s.Parallelism) > most.Total() {
+		return jobmanager.Progress{}, exit.With(exit.JobFailed, fmt.Errorf("--parallelism %d: release %s has %d task slots (%s); lower --parallelism or raise those with helm flink upgrade",
+			s.Parallelism, rel.Name, most.Total(), most.Rule()))
 	}
 	s.KeepJar = rel.KeepsJars()
 	p, jarID, err := jm.Run(ctx, s, noWait, c.Progressf)

@@ -2,7 +2,6 @@ package act
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -199,9 +198,6 @@ type TaskManagers interface {
 	// ended, now that up replaced them; nothing for a standalone cluster, whose TaskManagers are
 	// the release's own Deployment.
 	Retire(ctx context.Context, cs kubernetes.Interface, up *Release, jms []string, progress func(string, ...any)) error
-	// Slots is the most task slots rel's cluster can have; 0 for no bound (Flink creates
-	// TaskManagers as jobs need them).
-	Slots(rel *Release) int
 	name() string
 }
 
@@ -217,29 +213,7 @@ func (standalone) Retire(context.Context, kubernetes.Interface, *Release, []stri
 }
 func (standalone) name() string { return "standalone" }
 
-// Slots of a standalone cluster are its TaskManager Deployment's: replicas × slots each.
-func (standalone) Slots(rel *Release) int {
-	tm, _ := rel.Values["taskmanager"].(map[string]any)
-	return number(tm["replicas"]) * number(tm["numberOfTaskSlots"])
-}
 
-func (native) Slots(*Release) int { return 0 }
-
-// number is a values number as YAML or JSON decoded it; 0 for anything else.
-func number(v any) int {
-	switch n := v.(type) {
-	case int:
-		return n
-	case int64:
-		return int(n)
-	case float64:
-		return int(n)
-	case json.Number:
-		i, _ := n.Int64()
-		return int(i)
-	}
-	return 0
-}
 
 // In native mode the TaskManager pods belong to the JobManager that created them, not to a
 // workload of the release: a change that replaces the JobManager leaves them behind, running the

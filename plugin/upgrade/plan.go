@@ -12,6 +12,7 @@ import (
 	"github.com/helm-flink/helm-flink/plugin/manifest"
 	"github.com/helm-flink/helm-flink/plugin/savepoint"
 	"github.com/helm-flink/helm-flink/plugin/values"
+	"github.com/helm-flink/helm-flink/schema"
 )
 
 // Change is what an upgrade does to the running cluster, from the least disruptive.
@@ -276,9 +277,9 @@ func (u *Upgrade) planApplication(p *Plan, rel *act.Release, jobs []jobmanager.J
 		default:
 			j.Fate, p.savepoint = SavepointRestored, id
 		}
-		cur, _ := whole(rel.Values["parallelism"])
-		if n, ok := whole(p.next.merged["parallelism"]); ok && n != cur {
-			j.Parallelism = []int{cur, n}
+		cur, _ := schema.Int(rel.Values["parallelism"])
+		if n, ok := schema.Int(p.next.merged["parallelism"]); ok && n != cur {
+			j.Parallelism = []int{int(cur), int(n)}
 		}
 	}
 	if r := p.next.rollback; r != nil {
@@ -293,13 +294,13 @@ func (u *Upgrade) planApplication(p *Plan, rel *act.Release, jobs []jobmanager.J
 // without it refuses the upgrade unless forced (Flink would forget them).
 func (u *Upgrade) planSession(ctx context.Context, p *Plan, jm *jobmanager.JobManager, jobs []jobmanager.Job, jars *keptJars) error {
 	stopped := map[string]bool{}
-	if c, ok := sessionSlots(p.next.merged); ok {
+	if c, ok := schema.TaskSlots(p.next.merged); ok {
 		held, err := heldJobs(ctx, jm, jobs, adaptiveScheduler(p.next.merged))
 		if err != nil {
 			return err
 		}
-		p.slots = c.slots
-		if lost := tooFewSlots(held, c.slots); len(lost) > 0 {
+		p.slots = int(c.Total())
+		if lost := tooFewSlots(held, p.slots); len(lost) > 0 {
 			if !u.StopJobs {
 				p.refusal = refuseScaleDown(p.Release, lost, c)
 			}

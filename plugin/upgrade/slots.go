@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/helm-flink/helm-flink/plugin/exit"
 	"github.com/helm-flink/helm-flink/plugin/flink"
 	"github.com/helm-flink/helm-flink/plugin/jobmanager"
+	"github.com/helm-flink/helm-flink/schema"
 )
 
 // heldJob is a running job of a session and the task slots it holds.
@@ -43,50 +43,6 @@ func adaptiveScheduler(vals map[string]any) bool {
 	conf, _ := vals["flinkConfiguration"].(map[string]any)
 	return strings.EqualFold(fmt.Sprint(conf["jobmanager.scheduler"]), "adaptive") ||
 		strings.EqualFold(fmt.Sprint(conf["scheduler-mode"]), "reactive")
-}
-
-// capacity is the most task slots a session's values give: TaskManagers × slots each.
-type capacity struct {
-	slots, taskManagers, perTM int
-	// taskManagersFrom is the value that bounds the TaskManagers.
-	taskManagersFrom string
-}
-
-// sessionSlots is the session's capacity; ok is false when its values set no bound (a native
-// session without native.maxTaskManagers creates as many TaskManagers as jobs need).
-func sessionSlots(vals map[string]any) (c capacity, ok bool) {
-	tm, _ := vals["taskmanager"].(map[string]any)
-	c.taskManagersFrom = "taskmanager.replicas"
-	n, ok1 := whole(tm["replicas"])
-	if vals["mode"] == "native" {
-		nat, _ := vals["native"].(map[string]any)
-		c.taskManagersFrom = "native.maxTaskManagers"
-		n, ok1 = whole(nat["maxTaskManagers"])
-		ok1 = ok1 && n > 0
-	}
-	perTM, ok2 := whole(tm["numberOfTaskSlots"])
-	if conf, _ := vals["flinkConfiguration"].(map[string]any); conf != nil {
-		if n, ok := whole(conf["taskmanager.numberOfTaskSlots"]); ok {
-			perTM, ok2 = n, true
-		}
-	}
-	c.taskManagers, c.perTM, c.slots = n, perTM, n*perTM
-	return c, ok1 && ok2
-}
-
-func whole(v any) (int, bool) {
-	switch x := v.(type) {
-	case int:
-		return x, true
-	case int64:
-		return int(x), true
-	case float64:
-		return int(x), x == float64(int(x))
-	case string:
-		n, err := strconv.Atoi(x)
-		return n, err == nil
-	}
-	return 0, false
 }
 
 // heldJobs reads the slots each running job holds.
@@ -126,14 +82,14 @@ func tooFewSlots(held []heldJob, slots int) []heldJob {
 
 // refuseScaleDown is the error for a TaskManager/slot change that would leave running jobs
 // without slots: Flink would fail them, and without checkpoints restart none.
-func refuseScaleDown(release string, lost []heldJob, c capacity) error {
+func refuseScaleDown(release string, lost []heldJob, c schema.Slots) error {
 	need := 0
 	var names []string
 	for _, h := range lost {
 		need += h.Slots
 		names = append(names, fmt.Sprintf("%s (%s) holds %d", h.ID, h.Name, h.Slots))
 	}
-	return exit.InputError(fmt.Errorf("this upgrade leaves %d task slots (%s %d × %d slots), and the running jobs need %d: %s; "+
+	return exit.InputError(fmt.Errorf("this upgrade leaves %d task slots (%s), and the running jobs need %d: %s; "+
 		"keep at least %d slots, run them with the adaptive scheduler (jobmanager.scheduler: adaptive), or pass --stop-jobs --savepoint-dir DIR to stop them with savepoints first (then resubmit with helm flink submit %s --jar JAR --savepoint SAVEPOINT); nothing was changed",
-		c.slots, c.taskManagersFrom, c.taskManagers, c.perTM, need, strings.Join(names, "; "), need, release))
+		c.Total(), c.Rule(), need, strings.Join(names, "; "), need, release))
 }

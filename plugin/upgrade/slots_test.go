@@ -8,6 +8,7 @@ import (
 
 	"github.com/helm-flink/helm-flink/plugin/exit"
 	"github.com/helm-flink/helm-flink/plugin/flink"
+	"github.com/helm-flink/helm-flink/schema"
 )
 
 // What a job holds, read from the real answers of Flink 1.20 and 2.x: its vertices share one
@@ -41,21 +42,21 @@ func TestSlotsHeld(t *testing.T) {
 // rescale; the session's slots come from replicas × slots, the Flink option winning.
 func TestScaleDownGuard(t *testing.T) {
 	vals := map[string]any{"taskmanager": map[string]any{"replicas": 1, "numberOfTaskSlots": float64(2)}}
-	c, ok := sessionSlots(vals)
-	if !ok || c != (capacity{slots: 2, taskManagers: 1, perTM: 2, taskManagersFrom: "taskmanager.replicas"}) {
-		t.Fatalf("sessionSlots: %+v %v", c, ok)
+	c, ok := schema.TaskSlots(vals)
+	if !ok || c != (schema.Slots{TaskManagersPath: "taskmanager.replicas", TaskManagers: 1, SlotsPath: "taskmanager.numberOfTaskSlots", Slots: 2}) {
+		t.Fatalf("TaskSlots: %+v %v", c, ok)
 	}
 	vals["flinkConfiguration"] = map[string]any{"taskmanager.numberOfTaskSlots": "4"}
-	if c, _ := sessionSlots(vals); c.slots != 4 {
-		t.Fatalf("flinkConfiguration's slot count: %d", c.slots)
+	if c, _ := schema.TaskSlots(vals); c.Total() != 4 || c.SlotsPath != "flinkConfiguration.taskmanager.numberOfTaskSlots" {
+		t.Fatalf("flinkConfiguration's slot count: %+v", c)
 	}
 	// Native: the bound is native.maxTaskManagers (replicas play no part); 0 is no bound.
 	vals["mode"], vals["native"] = "native", map[string]any{"maxTaskManagers": 3}
-	if c, ok := sessionSlots(vals); !ok || c.slots != 12 || c.taskManagersFrom != "native.maxTaskManagers" {
+	if c, ok := schema.TaskSlots(vals); !ok || c.Total() != 12 || c.TaskManagersPath != "native.maxTaskManagers" {
 		t.Fatalf("native: %+v %v", c, ok)
 	}
 	vals["native"] = map[string]any{"maxTaskManagers": 0}
-	if c, ok := sessionSlots(vals); ok {
+	if c, ok := schema.TaskSlots(vals); ok {
 		t.Fatalf("native without a maximum has no bound: %+v", c)
 	}
 	held := []heldJob{{ID: "b", Name: "Big", Slots: 3}, {ID: "a", Name: "Small", Slots: 1}, {ID: "r", Name: "Elastic", Slots: 4, Rescales: true}}
@@ -66,9 +67,9 @@ func TestScaleDownGuard(t *testing.T) {
 	if len(lost) != 2 || lost[0].ID != "a" || lost[1].ID != "b" {
 		t.Fatalf("2 slots for 3 + 1: %v", lost)
 	}
-	err := refuseScaleDown("r", lost, capacity{slots: 2, taskManagers: 1, perTM: 2, taskManagersFrom: "taskmanager.replicas"})
+	err := refuseScaleDown("r", lost, schema.Slots{TaskManagersPath: "taskmanager.replicas", TaskManagers: 1, SlotsPath: "taskmanager.numberOfTaskSlots", Slots: 2})
 	if exit.Code(err) != exit.Input || !strings.Contains(err.Error(), "a (Small) holds 1; b (Big) holds 3") ||
-		!strings.Contains(err.Error(), "leaves 2 task slots (taskmanager.replicas 1 × 2 slots), and the running jobs need 4") {
+		!strings.Contains(err.Error(), "leaves 2 task slots (taskmanager.replicas 1 × taskmanager.numberOfTaskSlots 2), and the running jobs need 4") {
 		t.Errorf("%v", err)
 	}
 	if !adaptiveScheduler(map[string]any{"reactiveMode": true}) ||
