@@ -213,8 +213,6 @@ func (standalone) Retire(context.Context, kubernetes.Interface, *Release, []stri
 }
 func (standalone) name() string { return "standalone" }
 
-
-
 // In native mode the TaskManager pods belong to the JobManager that created them, not to a
 // workload of the release: a change that replaces the JobManager leaves them behind, running the
 // previous pod template and following a JobManager that is gone.
