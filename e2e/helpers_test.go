@@ -191,7 +191,7 @@ type flinkREST struct {
 
 func forwardREST(t *testing.T, ns, pod string) *flinkREST {
 	t.Helper()
-	pf, err := kube.ForwardPort(t.Context(), env.cfg, ns, pod, 8081)
+	pf, err := kube.ForwardPort(t.Context(), env.cfg, ns, pod, 8081, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

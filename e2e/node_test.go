@@ -119,7 +119,7 @@ func TestNodeRunsRealContainers(t *testing.T) {
 	})
 
 	t.Run("port-forward through the kubelet", func(t *testing.T) {
-		pf, err := kube.ForwardPort(t.Context(), env.cfg, ns, server.Name, 8080)
+		pf, err := kube.ForwardPort(t.Context(), env.cfg, ns, server.Name, 8080, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,7 +40,14 @@ func TestHelpGolden(t *testing.T) {
 	t.Setenv("HELM_CACHE_HOME", "/home/user/.cache/helm")
 	t.Setenv("HELM_DATA_HOME", "/home/user/.local/share/helm")
 	t.Setenv("GNUPGHOME", "/home/user/.gnupg")
-	for _, c := range []string{"", "validate", "install", "submit", "jobs", "status", "cancel", "stop", "savepoint", "upgrade", "plan", "rollback", "savepoints", "uninstall", "version"} {
+	// The root's and every command's, so that a new command comes with its golden.
+	commands := []string{""}
+	for _, c := range newRootCmd(io.Discard, io.Discard).Commands() {
+		if !c.Hidden && c.Name() != "help" && c.Name() != "completion" {
+			commands = append(commands, c.Name())
+		}
+	}
+	for _, c := range commands {
 		args := append(strings.Fields(c), "--help")
 		out, err := runSplit(t, args...)
 		if err != nil {

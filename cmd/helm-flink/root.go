@@ -69,6 +69,8 @@ func newRootCmd(out, errOut io.Writer) *cobra.Command {
 		newRollbackCmd(cfg, out),
 		newSavepointsCmd(cfg, out),
 		newListCmd(cfg, out),
+		newLogsCmd(cfg, out),
+		newUICmd(cfg, out),
 	)
 	return root
 }

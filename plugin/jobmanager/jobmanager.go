@@ -65,13 +65,18 @@ func Connect(ctx context.Context, cs kubernetes.Interface, cfg *rest.Config, ns,
 	if err != nil {
 		return nil, fmt.Errorf("jobmanager of release %q: %w", release, err)
 	}
-	port := restPort(pod)
-	pf, err := kube.ForwardPort(ctx, cfg, ns, pod.Name, port)
+	pf, err := ForwardREST(ctx, cfg, pod, 0)
 	if err != nil {
-		return nil, err // names the pod and port
+		return nil, err
 	}
 	jm.Pod, jm.pf, jm.REST = pod.Name, pf, flink.New(pf.URL())
 	return jm, nil
+}
+
+// ForwardREST forwards local port local of 127.0.0.1 (0: a free one) to JobManager pod's REST
+// port, which serves the web UI too, until ctx ends or it is closed.
+func ForwardREST(ctx context.Context, cfg *rest.Config, pod *corev1.Pod, local int) (*kube.PortForward, error) {
+	return kube.ForwardPort(ctx, cfg, pod.Namespace, pod.Name, restPort(pod), local) // names the pod and port
 }
 
 func restPort(p *corev1.Pod) int {

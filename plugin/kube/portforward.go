@@ -41,6 +41,15 @@ type PortForward struct {
 	quit   chan struct{} // closed by Close
 }
 
+// LocalPortError is a local port the forward cannot listen on (taken, not allowed).
+type LocalPortError struct {
+	Port int
+	Err  error
+}
+
+func (e *LocalPortError) Error() string { return fmt.Sprintf("local port %d: %v", e.Port, e.Err) }
+func (e *LocalPortError) Unwrap() error { return e.Err }
+
 // A tunnel is one client-go forward, listening on its own local port.
 type tunnel struct {
 	port int
@@ -86,10 +95,10 @@ func (p *PortForward) Close() {
 	p.wg.Wait()
 }
 
-// ForwardPort opens a port-forward to namespace/pod's port on a free local port. The first
-// forward is dialled before it returns, so a refusal (forbidden, no such pod) is its error; the
-// forward ends with ctx (Ctrl-C) or Close.
-func ForwardPort(ctx context.Context, cfg *rest.Config, namespace, pod string, port int) (*PortForward, error) {
+// ForwardPort opens a port-forward to namespace/pod's port on local port local of 127.0.0.1 (0:
+// a free one). The first forward is dialled before it returns, so a refusal (forbidden, no such
+// pod) is its error; the forward ends with ctx (Ctrl-C) or Close.
+func ForwardPort(ctx context.Context, cfg *rest.Config, namespace, pod string, port, local int) (*PortForward, error) {
 	what := fmt.Sprintf("%s/%s:%d", namespace, pod, port)
 	transport, upgrader, err := spdy.RoundTripperFor(cfg)
 	if err != nil {
@@ -104,19 +113,19 @@ func ForwardPort(ctx context.Context, cfg *rest.Config, namespace, pod string, p
 	open := func() (*tunnel, error) {
 		return dialTunnel(ctx, spdy.NewDialer(upgrader, client, http.MethodPost, u), port)
 	}
-	return forward(ctx, what, open)
+	return forward(ctx, what, local, open)
 }
 
-// forward listens on a free local port and serves it through the tunnels open dials, the first
-// at once.
-func forward(ctx context.Context, what string, open func() (*tunnel, error)) (*PortForward, error) {
+// forward listens on local port local (0: a free one) and serves it through the tunnels open
+// dials, the first at once.
+func forward(ctx context.Context, what string, local int, open func() (*tunnel, error)) (*PortForward, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(local))
+	if err != nil {
+		return nil, fmt.Errorf("port-forward %s: %w", what, &LocalPortError{Port: local, Err: err})
+	}
 	first, err := open()
 	if err != nil {
-		return nil, fmt.Errorf("port-forward %s: %w", what, err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		first.close()
+		ln.Close()
 		return nil, fmt.Errorf("port-forward %s: %w", what, err)
 	}
 	p := &PortForward{

@@ -51,7 +51,7 @@ func TestPortForwardDialsAgainAfterACut(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") }))
 	defer srv.Close()
 	ts := &tunnels{port: srv.Listener.Addr().(*net.TCPAddr).Port}
-	pf, err := forward(t.Context(), "ns/pod:8081", ts.open)
+	pf, err := forward(t.Context(), "ns/pod:8081", 0, ts.open)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestPortForwardCloseLeavesNothing(t *testing.T) {
 	ts := &tunnels{port: ln.Addr().(*net.TCPAddr).Port}
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	pf, err := forward(ctx, "ns/pod:8081", ts.open)
+	pf, err := forward(ctx, "ns/pod:8081", 0, ts.open)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func TestPortForwardCloseLeavesNothing(t *testing.T) {
 
 func TestPortForwardFirstDialRefusedIsItsError(t *testing.T) {
 	ts := &tunnels{refuse: true}
-	_, err := forward(t.Context(), "ns/pod:8081", ts.open)
+	_, err := forward(t.Context(), "ns/pod:8081", 0, ts.open)
 	if err == nil || err.Error() != "port-forward ns/pod:8081: connection refused" {
 		t.Fatalf("err %v, want the pod named once with the refusal", err)
 	}
