@@ -236,7 +236,7 @@ func UIHint(ctx context.Context, cs kubernetes.Interface, ns, release string) st
 	if err == nil {
 		for _, s := range svcs.Items {
 			if strings.HasSuffix(s.Name, "-rest") {
-				return fmt.Sprintf("kubectl port-forward -n %s svc/%s 8081, then open http://localhost:8081", ns, s.Name)
+				return fmt.Sprintf("helm flink ui %s -n %s, or kubectl port-forward -n %s svc/%s 8081 and http://localhost:8081", release, ns, ns, s.Name)
 			}
 		}
 	}
