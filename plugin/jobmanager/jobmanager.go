@@ -229,8 +229,8 @@ func (jm *JobManager) WaitTaskManagers(ctx context.Context, want int, progress f
 	}
 }
 
-// UIHint tells how to open the Flink UI: a port-forward to the release's REST service, whose
-// name (unlike a pod's) stays the same.
+// UIHint tells how to open the Flink UI: `helm flink ui`, or kubectl's port-forward to the
+// release's REST service, whose name (unlike a pod's) stays the same.
 func UIHint(ctx context.Context, cs kubernetes.Interface, ns, release string) string {
 	svcs, err := cs.CoreV1().Services(ns).List(ctx, metav1.ListOptions{LabelSelector: kube.Selector(release, "")})
 	if err == nil {
