@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -69,7 +68,6 @@ type uiOptions struct {
 	name string
 	rel  *act.Release
 	port int
-	wait time.Duration
 }
 
 func newUICmd(cfg *act.Config, out io.Writer) *cobra.Command {
@@ -77,7 +75,6 @@ func newUICmd(cfg *act.Config, out io.Writer) *cobra.Command {
 	cmd := &cobra.Command{Use: "ui RELEASE", Short: "Forward a local port to the release's Flink web UI and REST API, print its URL and hold it until Ctrl-C",
 		Args: args("RELEASE"), ValidArgsFunction: completeReleases(cfg, 1), RunE: runE(cfg, o)}
 	cmd.Flags().Var(newIntAtLeast(&o.port, 0, 0), "port", "local port on 127.0.0.1 (0: a free one)")
-	cmd.Flags().Var(newPositiveDuration(&o.wait, time.Minute), "timeout", "time to wait for a ready JobManager")
 	return cmd
 }
 
@@ -101,12 +98,9 @@ func (o *uiOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	start, cancel := context.WithTimeout(ctx, o.wait)
-	defer cancel()
-	// The forward lives with ctx (Ctrl-C), not with the wait for a pod.
-	pod, err := kube.ReadyPod(start, cs, o.rel.Namespace, kube.Selector(o.rel.Name, kube.JobManager))
+	pod, err := kube.ReadyPod(ctx, cs, o.rel.Namespace, kube.Selector(o.rel.Name, kube.JobManager))
 	if err != nil {
-		return exit.AfterDeadline(start, o.wait, fmt.Errorf("jobmanager of release %q: %w", o.rel.Name, err))
+		return fmt.Errorf("jobmanager of release %q: %w", o.rel.Name, err)
 	}
 	pf, err := jobmanager.ForwardREST(ctx, rc, pod, o.port)
 	if lp := (*kube.LocalPortError)(nil); errors.As(err, &lp) {
