@@ -3,9 +3,7 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -13,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,110 +20,22 @@ import (
 
 // Faults while a command waits: what the user sees when the cluster breaks under it.
 
-// isolateJobManagers keeps every pod from the namespace's JobManagers (the plugin's port-forward,
-// made by the node, still reaches them): TaskManagers start but never register, and an install
-// waits for them for as long as the test needs.
-const isolateJobManagers = `
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: isolate-jobmanagers}
-spec:
-  podSelector:
-    matchLabels: {app.kubernetes.io/component: jobmanager}
-  policyTypes: [Ingress]
-`
-
-// waitingInstall is a session install with a job, started and followed line by line.
-type waitingInstall struct {
-	cmd    *exec.Cmd
-	mu     sync.Mutex
-	lines  []string
-	at     map[string]chan struct{} // closed when a line holding the key has been written
-	done   chan struct{}
-	tmpDir string
-}
-
-func startInstall(t *testing.T, ns, jar string, extra ...string) *waitingInstall {
+// startInstall starts a session install with job jar, its temporary files kept in a folder of
+// the test's (tmpDir) to be found if any is left.
+func startInstall(t *testing.T, ns, jar string, extra ...string) (b *background, tmpDir string) {
 	t.Helper()
-	s := newStandalone(t)
 	args := append([]string{"install", "flink", filepath.Join(env.root, "charts/flink-session"), "-n", ns,
 		"-f", filepath.Join(env.root, "charts/flink-session/ci/minimal-values.yaml"),
 		"--set", "networkPolicy.enabled=false",
 		"--jar", jar, "--parallelism", "1"}, extra...)
-	w := &waitingInstall{cmd: s.cmd(t, args...), at: map[string]chan struct{}{}, done: make(chan struct{}), tmpDir: t.TempDir()}
-	// The plugin's temporary files go here, to be found if any is left.
-	w.cmd.Env = append(w.cmd.Env, "TMPDIR="+w.tmpDir)
-	out, err := w.cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.cmd.Stdout = w.cmd.Stderr
-	if err := w.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		defer close(w.done)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			w.mu.Lock()
-			w.lines = append(w.lines, sc.Text())
-			for key, ch := range w.at {
-				if strings.Contains(sc.Text(), key) {
-					close(ch)
-					delete(w.at, key)
-				}
-			}
-			w.mu.Unlock()
-		}
-	}()
-	return w
+	cmd := newStandalone(t).cmd(t, args...)
+	tmpDir = t.TempDir()
+	cmd.Env = append(cmd.Env, "TMPDIR="+tmpDir)
+	return startBackground(t, cmd), tmpDir
 }
 
-// reached waits until the install writes a line holding key; it fails the test when the install
-// ends first.
-func (w *waitingInstall) reached(t *testing.T, key string) {
-	t.Helper()
-	w.mu.Lock()
-	for _, l := range w.lines {
-		if strings.Contains(l, key) {
-			w.mu.Unlock()
-			return
-		}
-	}
-	ch := make(chan struct{})
-	w.at[key] = ch
-	w.mu.Unlock()
-	select {
-	case <-ch:
-	case <-w.done:
-		t.Fatalf("install ended before %q:\n%s", key, w.output())
-	}
-}
-
-func (w *waitingInstall) output() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return strings.Join(w.lines, "\n")
-}
-
-// end waits for the install's exit code; no temporary file of it may be left.
-func (w *waitingInstall) end(t *testing.T) (code int, output string) {
-	t.Helper()
-	<-w.done
-	err := w.cmd.Wait()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	out := w.output()
-	t.Logf("install → exit %d\n%s", code, out)
-	if left, _ := os.ReadDir(w.tmpDir); len(left) > 0 {
-		t.Errorf("the install left %d temporary files, e.g. %s", len(left), left[0].Name())
-	}
-	return code, out
-}
+// registering is the line install writes while it waits for its TaskManagers to register.
+func registering(l string) bool { return strings.Contains(l, "taskmanagers registered 0/1") }
 
 // The JobManager's JVM killed (an OOM kill, a lost node) while install waits for its
 // TaskManagers: the install ends at once as a failure with the container's exit, not a timeout
@@ -135,22 +44,13 @@ func TestJobManagerKilledWhileInstallWaits(t *testing.T) {
 	t.Parallel()
 	ns := restrictedNamespace(t)
 	apply(t, ns, isolateJobManagers)
-	w := startInstall(t, ns, exampleJar(env.versions["FLINK1_VERSION"], "TopSpeedWindowing"), "--timeout", "5m")
-	w.reached(t, "taskmanagers registered 0/1")
+	install, _ := startInstall(t, ns, exampleJar(env.versions["FLINK1_VERSION"], "TopSpeedWindowing"), "--timeout", "5m")
+	install.until(t, 3*time.Minute, "the wait for TaskManagers", registering)
 	jm := waitPods(t, ns, releaseSel+"jobmanager", podTimeout, "the JobManager pod", allReady(1))[0]
-	jvm := 0
-	for _, pid := range podProcesses(t, jm.UID) {
-		if cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); strings.Contains(string(cmd), "ClusterEntrypoint") {
-			jvm = pid
-		}
-	}
-	if jvm == 0 {
-		t.Fatalf("no JobManager JVM on this machine in pod %s's cgroup", jm.Name)
-	}
-	if err := syscall.Kill(jvm, syscall.SIGKILL); err != nil {
+	if err := syscall.Kill(jvmOf(t, &jm, "ClusterEntrypoint"), syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	code, out := w.end(t)
+	code, out := install.end(t, false)
 	if code != 3 || !strings.Contains(out, "pod "+jm.Name+": container jobmanager exited with 137 (killed)") {
 		t.Fatalf("exit %d, want 3 naming the JobManager container's exit 137 (killed)", code)
 	}
@@ -167,8 +67,8 @@ func TestWaitSurvivesAnAPIServerRestart(t *testing.T) {
 	jar := exampleJar(env.versions["FLINK1_VERSION"], "TopSpeedWindowing")
 	jars := httptest.NewServer(http.FileServer(http.Dir(filepath.Dir(jar))))
 	defer jars.Close()
-	w := startInstall(t, ns, jars.URL+"/"+filepath.Base(jar), "--timeout", "5m")
-	w.reached(t, "taskmanagers registered 0/1")
+	install, tmp := startInstall(t, ns, jars.URL+"/"+filepath.Base(jar), "--timeout", "5m")
+	install.until(t, 3*time.Minute, "the wait for TaskManagers", registering)
 	restart := exec.Command("bash", filepath.Join(env.root, "ci/stack.sh"), "restart-apiserver")
 	if out, err := restart.CombinedOutput(); err != nil {
 		t.Fatalf("restart the API server: %v\n%s", err, out)
@@ -178,9 +78,12 @@ func TestWaitSurvivesAnAPIServerRestart(t *testing.T) {
 	if err := env.cs.NetworkingV1().NetworkPolicies(ns).Delete(t.Context(), "isolate-jobmanagers", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	code, out := w.end(t)
+	code, out := install.end(t, false)
 	if code != 0 || !strings.Contains(out, "taskmanagers registered 1/1") || !strings.Contains(out, "RUNNING") {
 		t.Fatalf("exit %d, want 0 with the TaskManager registered and the job running", code)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) > 0 {
+		t.Errorf("the install left %d temporary files, e.g. %s", len(left), left[0].Name())
 	}
 }
 
@@ -199,16 +102,7 @@ func TestTaskManagerKilledUnderARunningJob(t *testing.T) {
 		t.Fatalf("install: exit %d", code)
 	}
 	tm := waitPods(t, ns, releaseSel+"taskmanager", podTimeout, "the TaskManager pod", allReady(1))[0]
-	jvm := 0
-	for _, pid := range podProcesses(t, tm.UID) {
-		if cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); strings.Contains(string(cmd), "TaskManagerRunner") {
-			jvm = pid
-		}
-	}
-	if jvm == 0 {
-		t.Fatalf("no TaskManager JVM on this machine in pod %s's cgroup", tm.Name)
-	}
-	if err := syscall.Kill(jvm, syscall.SIGKILL); err != nil {
+	if err := syscall.Kill(jvmOf(t, &tm, "TaskManagerRunner"), syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	type statusJSON struct {

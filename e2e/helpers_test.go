@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -11,11 +12,14 @@ import (
 	"io"
 	"math/rand/v2"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -373,3 +377,111 @@ func startRegistry(t *testing.T) string {
 	t.Cleanup(func() { reg.Shutdown(context.Background()) })
 	return addr
 }
+
+// background is a command started with its output (stdout and stderr) read line by line.
+type background struct {
+	cmd   *exec.Cmd
+	lines chan string
+	seen  []string // every line read so far
+}
+
+// startBackground starts cmd (made by standalone.cmd, its environment then adjusted).
+func startBackground(t *testing.T, cmd *exec.Cmd) *background {
+	t.Helper()
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	b := &background{cmd: cmd, lines: make(chan string, 4096)}
+	go func() {
+		defer close(b.lines)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			b.lines <- sc.Text()
+		}
+		_, _ = io.Copy(io.Discard, out)
+	}()
+	return b
+}
+
+// until reads lines until one satisfies ok, within d, and returns it; it fails the test with
+// what it read when the command ends or d passes first.
+func (b *background) until(t *testing.T, d time.Duration, what string, ok func(string) bool) string {
+	t.Helper()
+	deadline := time.After(d)
+	for {
+		select {
+		case l, open := <-b.lines:
+			if !open {
+				t.Fatalf("the command ended before %s:\n%s", what, strings.Join(b.seen, "\n"))
+			}
+			b.seen = append(b.seen, l)
+			if ok(l) {
+				return l
+			}
+		case <-deadline:
+			t.Fatalf("no %s after %s:\n%s", what, d, strings.Join(b.seen[max(0, len(b.seen)-20):], "\n"))
+		}
+	}
+}
+
+// end waits for the command's exit, after Ctrl-C when interrupt, and returns its code and all it
+// wrote.
+func (b *background) end(t *testing.T, interrupt bool) (code int, output string) {
+	t.Helper()
+	if interrupt {
+		_ = b.cmd.Process.Signal(syscall.SIGINT)
+	}
+	for l := range b.lines {
+		b.seen = append(b.seen, l)
+	}
+	err := b.cmd.Wait()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	output = strings.Join(b.seen, "\n")
+	t.Logf("%s → exit %d\n%s", strings.Join(b.cmd.Args[1:], " "), code, clip(output))
+	return code, output
+}
+
+// jvmOf is the pid of pod's JVM whose command line names mainClass, seen from the node.
+func jvmOf(t *testing.T, pod *corev1.Pod, mainClass string) int {
+	t.Helper()
+	for _, pid := range podProcesses(t, pod.UID) {
+		if cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); strings.Contains(string(cmd), mainClass) {
+			return pid
+		}
+	}
+	t.Fatalf("no JVM running %s on this machine in pod %s's cgroup", mainClass, pod.Name)
+	return 0
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// isolateJobManagers keeps every pod from the namespace's JobManagers (the plugin's port-forward,
+// made by the node, still reaches them): TaskManagers start but never register, and an install
+// waits for them for as long as the test needs.
+const isolateJobManagers = `
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: isolate-jobmanagers}
+spec:
+  podSelector:
+    matchLabels: {app.kubernetes.io/component: jobmanager}
+  policyTypes: [Ingress]
+`

@@ -115,15 +115,7 @@ func reach(t *testing.T, ns, pod, url string) string {
 func TestTaskManagersThatNeverRegisterAreNamed(t *testing.T) {
 	t.Parallel()
 	ns := restrictedNamespace(t)
-	apply(t, ns, `
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: isolate-jobmanagers}
-spec:
-  podSelector:
-    matchLabels: {app.kubernetes.io/component: jobmanager}
-  policyTypes: [Ingress]
-`)
+	apply(t, ns, isolateJobManagers)
 	s := newStandalone(t)
 	_, errOut, code := s.run(t, "install", "flink", filepath.Join(env.root, "charts/flink-session"), "-n", ns,
 		"-f", filepath.Join(env.root, "charts/flink-session/ci/minimal-values.yaml"),

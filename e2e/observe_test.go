@@ -3,97 +3,16 @@
 package e2e
 
 import (
-	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
-
-// running is a plugin command started in the background, its output read line by line.
-type running struct {
-	cmd   *exec.Cmd
-	lines chan string
-}
-
-func startPlugin(t *testing.T, s *standalone, args ...string) *running {
-	t.Helper()
-	cmd := s.cmd(t, args...)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	r := &running{cmd: cmd, lines: make(chan string, 4096)}
-	go func() {
-		defer close(r.lines)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			r.lines <- sc.Text()
-		}
-		_, _ = io.Copy(io.Discard, out)
-	}()
-	return r
-}
-
-// until reads lines until one satisfies ok, within d; it fails the test with what it read.
-func (r *running) until(t *testing.T, d time.Duration, what string, ok func(string) bool) string {
-	t.Helper()
-	var seen []string
-	deadline := time.After(d)
-	for {
-		select {
-		case l, open := <-r.lines:
-			if !open {
-				t.Fatalf("the command ended before %s:\n%s", what, strings.Join(seen, "\n"))
-			}
-			if ok(l) {
-				return l
-			}
-			seen = append(seen, l)
-		case <-deadline:
-			t.Fatalf("no %s after %s:\n%s", what, d, strings.Join(seen[max(0, len(seen)-20):], "\n"))
-		}
-	}
-}
-
-// interrupt sends Ctrl-C and returns the exit code.
-func (r *running) interrupt(t *testing.T) int {
-	t.Helper()
-	_ = r.cmd.Process.Signal(syscall.SIGINT)
-	for range r.lines {
-	}
-	err := r.cmd.Wait()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return ee.ExitCode()
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return 0
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 // `helm flink logs` and `helm flink ui` on a running session: the logs of every Flink pod with
 // its name, one component, -f picking up a TaskManager that starts meanwhile; the UI's URL
@@ -128,18 +47,18 @@ func TestLogsAndUI(t *testing.T) {
 	}
 
 	// -f follows the pods there are and those that start: a second TaskManager.
-	follow := startPlugin(t, s, "logs", "flink", "-n", ns, "-f", "--component", "taskmanager", "--tail", "1")
+	follow := startBackground(t, s.cmd(t, "logs", "flink", "-n", ns, "-f", "--component", "taskmanager", "--tail", "1"))
 	first := follow.until(t, time.Minute, "a line of the first TaskManager", func(l string) bool { return strings.HasPrefix(l, tm) })
 	scaleDeployment(t, ns, "flink-flink-session-taskmanager", 2)
 	follow.until(t, 3*time.Minute, "a line of the TaskManager that started meanwhile", func(l string) bool {
 		return strings.HasPrefix(l, tm) && !strings.HasPrefix(l, first[:strings.Index(first, "]")+1])
 	})
-	if code := follow.interrupt(t); code != 0 {
+	if code, _ := follow.end(t, true); code != 0 {
 		t.Fatalf("logs -f after Ctrl-C: exit %d, want 0", code)
 	}
 
 	port := freePort(t)
-	ui := startPlugin(t, s, "ui", "flink", "-n", ns, "--port", strconv.Itoa(port))
+	ui := startBackground(t, s.cmd(t, "ui", "flink", "-n", ns, "--port", strconv.Itoa(port)))
 	url := fmt.Sprintf("http://127.0.0.1:%d", port)
 	ui.until(t, time.Minute, "the UI's URL", func(l string) bool { return strings.Contains(l, url) })
 	resp, err := http.Get(url + "/config")
@@ -155,7 +74,7 @@ func TestLogsAndUI(t *testing.T) {
 		!strings.Contains(errOut, fmt.Sprintf("--port %d: ", port)) || !strings.Contains(errOut, "address already in use") {
 		t.Fatalf("a second ui on the same port: exit %d, want 1 naming --port\n%s", code, errOut)
 	}
-	if code := ui.interrupt(t); code != 0 {
+	if code, _ := ui.end(t, true); code != 0 {
 		t.Fatalf("ui after Ctrl-C: exit %d, want 0", code)
 	}
 	if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {

@@ -95,16 +95,7 @@ func sessionCluster(t *testing.T, image, version string, scale bool) {
 	t.Run("a killed TaskManager shows as a container restart and comes back", func(t *testing.T) {
 		rest.t = t
 		victim := waitPods(t, ns, tmSelector, podTimeout, "3 TaskManagers are ready", allReady(3))[0]
-		jvm := 0
-		for _, pid := range podProcesses(t, victim.UID) {
-			if cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); strings.Contains(string(cmd), "TaskManagerRunner") {
-				jvm = pid
-			}
-		}
-		if jvm == 0 {
-			t.Fatalf("no TaskManager JVM on this machine in pod %s's cgroup", victim.Name)
-		}
-		if err := syscall.Kill(jvm, syscall.SIGKILL); err != nil {
+		if err := syscall.Kill(jvmOf(t, &victim, "TaskManagerRunner"), syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
 		pods := waitPods(t, ns, tmSelector, podTimeout, "the killed TaskManager restarted and is ready again", func(pods []corev1.Pod) bool {
