@@ -214,7 +214,8 @@ func (jm *JobManager) WaitTaskManagers(ctx context.Context, want int, progress f
 			if ov.TaskManagers >= want {
 				return nil
 			}
-		} else {
+		} else if ctx.Err() == nil {
+			// A request the deadline cut says nothing of the JobManager: the last answer stands.
 			lastErr = err
 		}
 		select {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -68,5 +69,33 @@ func TestWaitTaskManagersCarriesTheRegistered(t *testing.T) {
 	var short *tooFewRegistered
 	if !errors.As(err, &short) || len(short.registered) != 1 || !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "1/2 taskmanagers registered") {
 		t.Fatalf("%v (%+v)", err, short)
+	}
+}
+
+// The deadline that ends the wait often cuts a request in flight: the count the JobManager last
+// gave stands, and the TaskManagers it named, rather than "unknown".
+func TestWaitTaskManagersKeepsTheLastAnswerWhenTheDeadlineCutsARequest(t *testing.T) {
+	var answered atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/overview":
+			if answered.Swap(true) {
+				<-r.Context().Done() // the next one hangs until the wait gives up
+				return
+			}
+			_, _ = w.Write([]byte(`{"taskmanagers":0,"slots-total":0,"slots-available":0,"flink-version":"1.20.0"}`))
+		case "/taskmanagers":
+			_, _ = w.Write([]byte(`{"taskmanagers":[]}`))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 600*time.Millisecond)
+	defer cancel()
+	err := (&JobManager{REST: flink.New(srv.URL)}).WaitTaskManagers(ctx, 1, nil)
+	var short *tooFewRegistered
+	if !errors.As(err, &short) || !strings.Contains(err.Error(), "0/1 taskmanagers registered") {
+		t.Fatalf("%v, want the last answer: 0/1 taskmanagers registered", err)
 	}
 }
