@@ -109,7 +109,7 @@ build_helmdocs() {
 host_packages="containerd runc containernetworking-plugins iptables ipset conntrack socat mmdebstrap"
 build_host() {
   local missing=() p
-  for p in $host_packages; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
+  for p in $host_packages; do [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p"); done
   [ ${#missing[@]} = 0 ] && return 0
   echo "tools: installing ${missing[*]} (Debian)"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null ||

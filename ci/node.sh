@@ -40,7 +40,9 @@ node_bridge() {
   sysctl -qw net.ipv4.ip_forward=1
   [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ] && sysctl -qw net.bridge.bridge-nf-call-iptables=1
   ip link show "$BRIDGE" >/dev/null 2>&1 || ip link add "$BRIDGE" type bridge
-  ip addr show dev "$BRIDGE" | grep -q "inet $NODE_IP/" || ip addr add "$NODE_IP/${POD_CIDR#*/}" dev "$BRIDGE"
+  # Not `ip … | grep -q`: grep may exit before ip has written all, and under pipefail ip's
+  # SIGPIPE reads as "no address" (the second call of an `up` then failed on adding it again).
+  [[ "$(ip addr show dev "$BRIDGE")" == *"inet $NODE_IP/"* ]] || ip addr add "$NODE_IP/${POD_CIDR#*/}" dev "$BRIDGE"
   ip link set "$BRIDGE" up
 }
 
@@ -121,7 +123,7 @@ node_up() {
 node_healthy() {
   node_alive containerd && node_alive apiserver-relay && node_alive kubelet && node_alive kube-proxy &&
     node_alive kube-router &&
-    kubectl_ get node "$NODE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null | grep -q True
+    [ "$(kubectl_ get node "$NODE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
 }
 
 # iptables chains the kubelet and kube-proxy create and `kube-proxy --cleanup` leaves
