@@ -48,7 +48,7 @@ lint: ## gofmt, go vet, no built binary or file over 1 MiB tracked
 	go vet -tags e2e ./e2e/
 
 unit: lint tools flink ## unit tests (some render with the stack's helm or read the Flink cache: tools and flink first, so none skips)
-	go test -count=1 -v ./... 2>&1 | ci/test-summary.sh unit
+	go test -count=1 -json ./... 2>&1 | python3 ci/test-summary.py unit
 
 fuzz: ## every fuzz target for 60 s (FUZZTIME=…)
 	bash ci/fuzz.sh $${FUZZTIME:-60s}
@@ -57,7 +57,7 @@ fuzz-short: ## every fuzz target for 10 s, as make test runs them
 	bash ci/fuzz.sh 10s
 
 e2e: tools flink images ## end-to-end tests on the real stack; RUN=<regex> selects
-	go test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -parallel $(E2E_PARALLEL) -run '$(RUN)' -v ./e2e/ 2>&1 | ci/test-summary.sh e2e
+	go test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -parallel $(E2E_PARALLEL) -run '$(RUN)' -json ./e2e/ 2>&1 | python3 ci/test-summary.py e2e
 
 bench: tools flink images ## side-by-side timings on the real stack: helm flink install --jar to every task RUNNING, standalone vs native session, Flink 1.20 and 2.x
 	go test -tags e2e -count=1 -run '^$$' -bench . -benchtime 1x -timeout 30m ./e2e/

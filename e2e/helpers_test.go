@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"syscall"
 	"testing"
@@ -485,3 +486,38 @@ spec:
     matchLabels: {app.kubernetes.io/component: jobmanager}
   policyTypes: [Ingress]
 `
+
+// describeNamespace logs, for a failed test, the pods of its namespace (with their uids, restarts
+// and owners: which process made a pod is often the failure) and the namespace's newest events.
+func describeNamespace(ctx context.Context, t testing.TB, ns string) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "namespace %s after the failure:\n", ns)
+	if pods, err := env.cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{}); err == nil {
+		for _, p := range pods.Items {
+			restarts, state := int32(0), ""
+			for _, c := range p.Status.ContainerStatuses {
+				restarts += c.RestartCount
+				switch {
+				case c.State.Waiting != nil:
+					state += " " + c.Name + ":" + c.State.Waiting.Reason
+				case c.State.Terminated != nil:
+					state += fmt.Sprintf(" %s:exit %d", c.Name, c.State.Terminated.ExitCode)
+				}
+			}
+			fmt.Fprintf(&b, "  pod %s uid %s %s ready=%v restarts=%d created %s%s\n", p.Name, p.UID, p.Status.Phase, podReady(&p),
+				restarts, p.CreationTimestamp.UTC().Format(time.TimeOnly), state)
+		}
+	}
+	if events, err := env.cs.CoreV1().Events(ns).List(ctx, metav1.ListOptions{}); err == nil {
+		items := events.Items
+		sort.Slice(items, func(i, j int) bool { return items[i].LastTimestamp.Before(&items[j].LastTimestamp) })
+		if len(items) > 25 {
+			items = items[len(items)-25:]
+		}
+		for _, e := range items {
+			fmt.Fprintf(&b, "  event %s %s %s/%s: %s\n", e.LastTimestamp.UTC().Format(time.TimeOnly), e.Reason,
+				e.InvolvedObject.Kind, e.InvolvedObject.Name, truncate(e.Message, 200))
+		}
+	}
+	t.Log(b.String())
+}
