@@ -494,9 +494,8 @@ func describeNamespace(ctx context.Context, t testing.TB, ns string) {
 	fmt.Fprintf(&b, "namespace %s after the failure:\n", ns)
 	if pods, err := env.cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{}); err == nil {
 		for _, p := range pods.Items {
-			restarts, state := int32(0), ""
+			state := ""
 			for _, c := range p.Status.ContainerStatuses {
-				restarts += c.RestartCount
 				switch {
 				case c.State.Waiting != nil:
 					state += " " + c.Name + ":" + c.State.Waiting.Reason
@@ -505,7 +504,7 @@ func describeNamespace(ctx context.Context, t testing.TB, ns string) {
 				}
 			}
 			fmt.Fprintf(&b, "  pod %s uid %s %s ready=%v restarts=%d created %s%s\n", p.Name, p.UID, p.Status.Phase, podReady(&p),
-				restarts, p.CreationTimestamp.UTC().Format(time.TimeOnly), state)
+				podRestarts(&p), p.CreationTimestamp.UTC().Format(time.TimeOnly), state)
 		}
 	}
 	if events, err := env.cs.CoreV1().Events(ns).List(ctx, metav1.ListOptions{}); err == nil {
@@ -520,4 +519,13 @@ func describeNamespace(ctx context.Context, t testing.TB, ns string) {
 		}
 	}
 	t.Log(b.String())
+}
+
+// podRestarts is the sum of the restart counts of pod's containers.
+func podRestarts(pod *corev1.Pod) int32 {
+	var n int32
+	for _, c := range pod.Status.ContainerStatuses {
+		n += c.RestartCount
+	}
+	return n
 }

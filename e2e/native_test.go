@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -616,18 +617,19 @@ func TestNativeHighAvailability(t *testing.T) {
 				before[p.Name] = p.UID
 			}
 
-			// The JobManager crashes (no grace period: SIGKILL, as an OOM kill or a lost node). A
-			// JobManager that shuts down gracefully releases its TaskManager pods first on Flink
-			// 1.20 (FLINK-34526: its ResourceManager stops each disconnected worker), and the
-			// successor then recovers the job on new ones.
-			crash := int64(0)
-			if err := env.cs.CoreV1().Pods(ns).Delete(t.Context(), old.Name, metav1.DeleteOptions{GracePeriodSeconds: &crash}); err != nil {
+			// The JobManager's JVM crashes (SIGKILL, as an OOM kill): the kubelet starts it again in
+			// the same pod. A pod deleted even with grace period 0 gets SIGTERM first (the kubelet
+			// keeps terminationGracePeriodSeconds), and a JobManager that shuts down gracefully
+			// releases its TaskManager pods as they disconnect on Flink 1.20 and 2.x (FLINK-34526):
+			// the successor would then recover the job on new ones, as often as that race is won.
+			restarts := podRestarts(&old)
+			if err := syscall.Kill(jvmOf(t, &old, "ClusterEntrypoint"), syscall.SIGKILL); err != nil {
 				t.Fatal(err)
 			}
 			var jm corev1.Pod
-			waitPods(t, ns, releaseSel+"jobmanager", podTimeout, "a new JobManager is ready", func(pods []corev1.Pod) bool {
+			waitPods(t, ns, releaseSel+"jobmanager", podTimeout, "the JobManager runs again", func(pods []corev1.Pod) bool {
 				for _, p := range pods {
-					if p.Name != old.Name && p.DeletionTimestamp == nil && podReady(&p) {
+					if p.Name == old.Name && podRestarts(&p) > restarts && podReady(&p) {
 						jm = p
 						return true
 					}
