@@ -74,6 +74,7 @@ func Check(ch *chart.Chart, vals map[string]any, opts CheckOptions) ([]Problem, 
 	c.jar()
 	c.savepoints()
 	c.durableState(c.haDir, c.haDirPath)
+	c.objectStorage()
 	c.flinkOptionTypes()
 	c.ownedOptions()
 

@@ -131,11 +131,15 @@ func (c *checker) list(path ...string) []any {
 
 // CheckSavepointDir checks a savepoint directory a command names (flag, e.g. --savepoint-dir)
 // against a release's coalesced values: a file:// one must be on a volume every JobManager and
-// TaskManager pod of the release mounts. It returns the problems, none when dir is fine.
+// TaskManager pod of the release mounts, an object store's one needs its file system and
+// credentials in the release. It returns the problems, none when dir is fine.
 func CheckSavepointDir(vals map[string]any, flag, dir string) []Problem {
 	c := &checker{vals: vals}
 	if p, ok := LocalPath(dir); ok && !onVolume(p, c.durableMounts()) {
 		return []Problem{{Path: flag, Message: "savepoint directory is on the pod's own file system, lost when the pod goes", Got: show(dir), Want: durableWant}}
+	}
+	if p := StorageOf(vals).Writable(flag, dir); p != nil {
+		return []Problem{*p}
 	}
 	return nil
 }

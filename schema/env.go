@@ -15,8 +15,8 @@ import (
 const (
 	flinkPropertiesMsg = "the image's entrypoint writes FLINK_PROPERTIES into conf/config.yaml, which the chart mounts read-only from its ConfigMap: the properties would be lost"
 	flinkPropertiesFix = "the properties in flinkConfiguration instead"
-	builtInPluginsMsg  = "the image's entrypoint links these plugins into /opt/flink/plugins, which the read-only root file system (securityContext.readOnlyRootFilesystem) refuses; the chart does not enable Flink's built-in plugins (the S3 file systems among them) yet"
-	builtInPluginsFix  = "the key removed: an image with the plugin jars under /opt/flink/plugins/<name>/, or the jars mounted there (extraVolumes, extraVolumeMounts)"
+	builtInPluginsMsg  = "the image's entrypoint links these plugins into /opt/flink/plugins, which the read-only root file system (securityContext.readOnlyRootFilesystem) refuses"
+	builtInPluginsFix  = "the key removed, and the file systems (S3, GCS, Azure, OSS) named in objectStorage.plugins; other plugins in an image that has them under /opt/flink/plugins/<name>/"
 )
 
 // env checks the env of the Flink containers: the chart-wide and per-component extraEnv, and in

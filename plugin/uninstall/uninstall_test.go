@@ -60,12 +60,19 @@ func TestHAConfigMapsGoWithTheRelease(t *testing.T) {
 // When stopping a job fails, and for a release Flux manages, nothing is uninstalled.
 func TestNothingUninstalled(t *testing.T) {
 	cfg := fake.Config(t, fake.Serve(t)) // a JobManager that knows no route
-	rel := fake.Install(t, cfg, "flink", "flink-session", nil)
+	rel := fake.Install(t, cfg, "flink", "flink-session", map[string]any{
+		"objectStorage": map[string]any{"plugins": []any{"s3-fs-presto"}, "credentials": map[string]any{"fromEnvironment": true}}})
 	u := New(cfg)
-	// A savepoint dir on a pod's own file system would be lost with the pods.
+	// A savepoint dir on a pod's own file system would be lost with the pods, and one on an
+	// object store the release's pods have no file system for cannot be written.
 	u.StopJobs, u.SavepointDir = true, "file:///sp"
 	if _, err := u.Run(ctx, rel); exit.Code(err) != exit.Input || !strings.Contains(err.Error(), "--savepoint-dir: savepoint directory is on the pod's own file system") {
 		t.Fatalf("a savepoint dir the pods lose: %v", err)
+	}
+	u.SavepointDir = "gs://bucket/savepoints"
+	if _, err := u.Run(ctx, rel); exit.Code(err) != exit.Input || !strings.Contains(err.Error(), "--savepoint-dir: the release's pods have no file system for gs://") ||
+		!strings.Contains(err.Error(), "want objectStorage.plugins: [gs-fs-hadoop]") {
+		t.Fatalf("a savepoint dir on an object store the pods cannot write: %v", err)
 	}
 	u.SavepointDir = "s3://bucket/savepoints"
 	if _, err := u.Run(ctx, rel); err == nil || !strings.HasPrefix(err.Error(), "nothing uninstalled: list jobs: ") {

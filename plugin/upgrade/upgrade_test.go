@@ -143,7 +143,7 @@ func TestPlanSession(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var vals map[string]any
 			if tc.ha {
-				vals = map[string]any{"highAvailability": map[string]any{"enabled": true, "storageDir": "s3://b/ha"}}
+				vals = map[string]any{"highAvailability": map[string]any{"enabled": true, "storageDir": "s3://b/ha"}, "objectStorage": s3FromNodes}
 			}
 			u, before := plannedSession(t, vals)
 			u.Force, u.ReuseValues = tc.force, true
@@ -271,7 +271,7 @@ func TestGuards(t *testing.T) {
 // last-state keeps the application's job id (HA recovers it from its checkpoint) and needs HA.
 func TestLastState(t *testing.T) {
 	cfg := fake.Config(t, "")
-	ha := map[string]any{"highAvailability": map[string]any{"enabled": true, "storageDir": "s3://b/ha"}}
+	ha := map[string]any{"highAvailability": map[string]any{"enabled": true, "storageDir": "s3://b/ha"}, "objectStorage": s3FromNodes}
 	app := fake.Install(t, cfg, "app", "flink-job", ha)
 	id, err := app.JobID()
 	if err != nil {
@@ -374,3 +374,6 @@ func TestPlanRollback(t *testing.T) {
 		t.Errorf("--state oldest: %v", err)
 	}
 }
+
+// s3FromNodes enables the S3 file system with the nodes' credentials.
+var s3FromNodes = map[string]any{"plugins": []any{"s3-fs-presto"}, "credentials": map[string]any{"fromEnvironment": true}}

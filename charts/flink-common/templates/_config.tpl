@@ -106,6 +106,7 @@
 {{- if include "flink.native" . -}}
 {{- $_ = merge $c (include "flink.nativeConfiguration" . | fromYaml) -}}
 {{- end -}}
+{{- $_ = merge $c (include "flink.storageConfiguration" . | fromYaml) -}}
 {{- toYaml $c -}}
 {{- end -}}
 

@@ -227,6 +227,7 @@ Native Kubernetes mode: the JobManager (Deployment {{ include "flink.jobmanagerN
 
 {{ include "flink.requestNotes" . }}
 {{ include "flink.networkNotes" . }}
+{{- include "flink.storageNotes" . }}
 {{- if .Values.metrics.enabled }}
 
 Prometheus metrics: port {{ .Values.metrics.port }} (named "metrics") on every Flink pod.
@@ -724,7 +725,7 @@ spec:
 {{- if eq .name "FLINK_PROPERTIES" -}}
 {{- fail (printf "%s: the image's entrypoint writes FLINK_PROPERTIES into conf/config.yaml, which the chart mounts read-only from its ConfigMap: the properties would be lost (got %q, want the properties in flinkConfiguration instead)" .at .name) -}}
 {{- else if and (eq .name "ENABLE_BUILT_IN_PLUGINS") $readOnly -}}
-{{- fail (printf "%s: the image's entrypoint links these plugins into /opt/flink/plugins, which the read-only root file system (securityContext.readOnlyRootFilesystem) refuses; the chart does not enable Flink's built-in plugins (the S3 file systems among them) yet (got %q, want the key removed: an image with the plugin jars under /opt/flink/plugins/<name>/, or the jars mounted there (extraVolumes, extraVolumeMounts))" .at .name) -}}
+{{- fail (printf "%s: the image's entrypoint links these plugins into /opt/flink/plugins, which the read-only root file system (securityContext.readOnlyRootFilesystem) refuses (got %q, want the key removed, and the file systems (S3, GCS, Azure, OSS) named in objectStorage.plugins; other plugins in an image that has them under /opt/flink/plugins/<name>/)" .at .name) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}

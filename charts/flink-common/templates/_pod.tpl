@@ -203,6 +203,8 @@ terminationMessagePolicy: FallbackToLogsOnError
 {{- define "flink.podSpec" -}}
 {{- $v := .ctx.Values -}}
 {{- $c := index $v .component -}}
+{{- $st := include "flink.storagePieces" .ctx | fromYaml -}}
+{{- $p := merge (dict "env" (concat (default list .env) $st.env) "initContainers" (concat $st.initContainers (default list .initContainers)) "extraVolumes" (concat $st.volumes (default list .extraVolumes)) "extraMounts" (concat $st.mounts (default list .extraMounts))) . -}}
 serviceAccountName: {{ include "flink.serviceAccountName" .ctx }}
 automountServiceAccountToken: {{ ternary .automount $v.highAvailability.enabled (hasKey . "automount") }}
 {{- with .restartPolicy }}
@@ -243,13 +245,13 @@ terminationGracePeriodSeconds: {{ $c.terminationGracePeriodSeconds | default 30 
 dnsConfig:
   searches: [{{ include "flink.jobmanagerPodsDomain" .ctx }}]
 {{- end }}
-{{- $inits := concat (default list .initContainers) (default list $c.initContainers) }}
+{{- $inits := concat (default list $p.initContainers) (default list $c.initContainers) }}
 {{- with $inits }}
 initContainers:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 containers:
-  {{- include "flink.container" . | nindent 2 }}
+  {{- include "flink.container" $p | nindent 2 }}
   {{- with $c.sidecars }}
   {{- toYaml . | nindent 2 }}
   {{- end }}
@@ -266,7 +268,7 @@ volumes:
     persistentVolumeClaim:
       claimName: {{ include "flink.dataClaimName" .ctx }}
   {{- end }}
-  {{- with .extraVolumes }}
+  {{- with $p.extraVolumes }}
   {{- toYaml . | nindent 2 }}
   {{- end }}
   {{- with $v.extraVolumes }}
@@ -408,6 +410,7 @@ spec:
 {{- $c := $v.taskmanager -}}
 {{- $ctx := dict "ctx" . "component" "taskmanager" -}}
 {{- $jar := include "flink.jarPieces" . | fromYaml -}}
+{{- $st := include "flink.storagePieces" . | fromYaml -}}
 apiVersion: v1
 kind: Pod
 metadata:
@@ -439,7 +442,7 @@ spec:
   priorityClassName: {{ . }}
   {{- end }}
   terminationGracePeriodSeconds: {{ $c.terminationGracePeriodSeconds | default 30 }}
-  {{- $inits := concat (default list $jar.initContainers) (default list $c.initContainers) }}
+  {{- $inits := concat $st.initContainers (default list $jar.initContainers) (default list $c.initContainers) }}
   {{- with $inits }}
   initContainers:
     {{- toYaml . | nindent 4 }}
@@ -456,6 +459,9 @@ spec:
           valueFrom: {fieldRef: {fieldPath: metadata.name}}
         - name: POD_NAMESPACE
           valueFrom: {fieldRef: {fieldPath: metadata.namespace}}
+        {{- with $st.env }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
         {{- with $v.extraEnv }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
@@ -497,7 +503,7 @@ spec:
         {{- if $v.persistence.enabled }}
         - {name: flink-data, mountPath: {{ $v.persistence.mountPath }}}
         {{- end }}
-        {{- with $jar.mounts }}
+        {{- with concat $st.mounts $jar.mounts }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
         {{- with $v.extraVolumeMounts }}
@@ -516,7 +522,7 @@ spec:
       persistentVolumeClaim:
         claimName: {{ include "flink.dataClaimName" . }}
     {{- end }}
-    {{- with $jar.volumes }}
+    {{- with concat $st.volumes $jar.volumes }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
     {{- with $v.extraVolumes }}

@@ -8,7 +8,8 @@
 #
 # Environment: JOB_MANAGER_RPC_ADDRESS (default: hostname -f), TASK_MANAGER_NUMBER_OF_TASK_SLOTS,
 # FLINK_PROPERTIES (key: value lines), ENABLE_BUILT_IN_PLUGINS (jar names in opt/, ';'-separated,
-# linked into FLINK_PLUGINS_DIR, default plugins/, which Flink reads too), DISABLE_JEMALLOC=true.
+# linked into $FLINK_HOME/plugins — always there, as the official entrypoint does, whatever
+# FLINK_PLUGINS_DIR says), DISABLE_JEMALLOC=true.
 #
 # No `set -e`: like the official entrypoint, a configuration that cannot be written (a read-only
 # conf mount) is reported and the process starts with the configuration as it is.
@@ -25,7 +26,7 @@ drop_privileges() {
 }
 
 enable_plugins() {
-  local plugins=${FLINK_PLUGINS_DIR:-$FLINK_HOME/plugins} jar
+  local plugins=$FLINK_HOME/plugins jar
   local -a jars
   IFS=';' read -ra jars <<<"$ENABLE_BUILT_IN_PLUGINS"
   for jar in "${jars[@]}"; do
