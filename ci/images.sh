@@ -32,6 +32,8 @@ docker.io/curlimages/curl:8.11.1                 curl           -
 docker.io/library/python:3.12-alpine             python         -
 registry.k8s.io/pause:3.10                       pause          -
 registry.k8s.io/coredns/coredns:$COREDNS_VERSION coredns        $COREDNS_VERSION
+docker.io/chrislusf/seaweedfs:$SEAWEEDFS_VERSION  seaweedfs      $SEAWEEDFS_VERSION
+quay.io/prometheus/prometheus:v$PROMETHEUS_VERSION prometheus    $PROMETHEUS_VERSION
 "
 
 C=$HELM_FLINK_CACHE/images
@@ -221,6 +223,35 @@ coredns_binary() {
   echo "$d/coredns"
 }
 
+# SeaweedFS's weed, from ci/tools/seaweedfs (its module pins the version and one replaced
+# dependency); the cache folder follows that module's go.sum.
+seaweedfs_binary() {
+  local d=$HELM_FLINK_CACHE/tools/seaweedfs/$SEAWEEDFS_VERSION-$(sha256sum < "$here/tools/seaweedfs/go.sum" | cut -c1-12)
+  if [ ! -x "$d/weed" ]; then
+    say "building seaweedfs $SEAWEEDFS_VERSION (minutes on a cold cache)"
+    rm -rf "$d.tmp" && mkdir -p "$d.tmp"
+    (cd "$here/tools/seaweedfs" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$d.tmp/weed" github.com/seaweedfs/seaweedfs/weed)
+    rm -rf "$d" && mv "$d.tmp" "$d"
+  fi
+  echo "$d/weed"
+}
+
+# Prometheus from ci/tools/prometheus, with Kubernetes service discovery the only one built in
+# (Prometheus's own build tags), its version stamped as its release builds do.
+prometheus_binary() {
+  local d=$HELM_FLINK_CACHE/tools/prometheus/$PROMETHEUS_VERSION-$(sha256sum < "$here/tools/prometheus/go.sum" | cut -c1-12)
+  local v=github.com/prometheus/common/version
+  if [ ! -x "$d/prometheus" ]; then
+    say "building prometheus $PROMETHEUS_VERSION (minutes on a cold cache)"
+    rm -rf "$d.tmp" && mkdir -p "$d.tmp"
+    (cd "$here/tools/prometheus" && CGO_ENABLED=0 go build -trimpath -tags remove_all_sd,enable_kubernetes_sd \
+      -ldflags "-s -w -X $v.Version=$PROMETHEUS_VERSION -X $v.Branch=HEAD -X $v.BuildUser=helm-flink -X $v.BuildDate=19700101-00:00:00" \
+      -o "$d.tmp/prometheus" github.com/prometheus/prometheus/cmd/prometheus)
+    rm -rf "$d" && mv "$d.tmp" "$d"
+  fi
+  echo "$d/prometheus"
+}
+
 kubectl_binary() {
   bash "$here/build-tools.sh" kube >&2
   echo "$HELM_FLINK_CACHE/tools/kube/$KUBE_VERSION/kubectl"
@@ -276,6 +307,20 @@ image_coredns() {
   echo "{\"Env\":[$debian_env],\"Entrypoint\":[\"/coredns\"],\"ExposedPorts\":{\"53/tcp\":{},\"53/udp\":{}}}"
   base_layer
   layer binary "$(key "$OCI_KEY" "$(sha256sum < "$bin")" coredns)" gzip "$bin" coredns
+}
+
+image_seaweedfs() {
+  local bin; bin=$(seaweedfs_binary)
+  echo "{\"Env\":[$debian_env],\"Entrypoint\":[\"weed\"],\"User\":\"65532:65532\",\"ExposedPorts\":{\"8333/tcp\":{}}}"
+  base_layer
+  layer binary "$(key "$OCI_KEY" "$(sha256sum < "$bin")" usr/bin/weed)" gzip "$bin" usr/bin/weed
+}
+
+image_prometheus() {
+  local bin; bin=$(prometheus_binary)
+  echo "{\"Env\":[$debian_env],\"Entrypoint\":[\"prometheus\"],\"User\":\"65534:65534\",\"ExposedPorts\":{\"9090/tcp\":{}}}"
+  base_layer
+  layer binary "$(key "$OCI_KEY" "$(sha256sum < "$bin")" usr/bin/prometheus)" gzip "$bin" usr/bin/prometheus
 }
 
 build() {

@@ -1,8 +1,8 @@
 # The stack's real node, sourced by ci/stack.sh: containerd + runc with the CNI bridge plugin
 # (Debian packages), a kubelet and kube-proxy built like the control plane, kube-router's
-# NetworkPolicy firewall, CoreDNS as a pod, and the images ci/images.sh builds imported into
-# containerd. Every pod of a namespace without the pod-runner label runs here as a real
-# container.
+# NetworkPolicy firewall, CoreDNS, the S3 server (SeaweedFS) and Prometheus as pods, the images
+# ci/images.sh builds imported into containerd. Every pod of a namespace without the pod-runner
+# label runs here as a real container.
 #
 # The control plane listens on 127.0.0.1 (kwokctl's own clients need it there); the API server
 # advertises the node's bridge address, where a relay (socat) takes pods' connections through the
@@ -116,8 +116,16 @@ node_up() {
       --enable-pod-egress=false --service-cluster-ip-range="$SERVICE_CIDR" --health-port=0 --v=1
   fi
   render "$here/node/coredns.yaml" DNS_IP="$DNS_IP" | kubectl_ apply -f - >/dev/null
+  render "$here/node/seaweedfs.yaml" IMAGE="docker.io/chrislusf/seaweedfs:$SEAWEEDFS_VERSION" | kubectl_ apply -f - >/dev/null
+  render "$here/node/prometheus.yaml" IMAGE="quay.io/prometheus/prometheus:v$PROMETHEUS_VERSION" | kubectl_ apply -f - >/dev/null
   kubectl_ -n kube-system rollout status deploy/coredns --timeout=120s >/dev/null || {
     echo "stack: CoreDNS not ready" >&2; kubectl_ -n kube-system get pods -o wide >&2; exit 1; }
+  kubectl_ -n s3 rollout status deploy/seaweedfs --timeout=120s >/dev/null || {
+    echo "stack: the S3 server (SeaweedFS) not ready" >&2; kubectl_ -n s3 get pods -o wide >&2
+    kubectl_ -n s3 logs deploy/seaweedfs --tail=20 >&2 || true; exit 1; }
+  kubectl_ -n monitoring rollout status deploy/prometheus --timeout=120s >/dev/null || {
+    echo "stack: Prometheus not ready" >&2; kubectl_ -n monitoring get pods -o wide >&2
+    kubectl_ -n monitoring logs deploy/prometheus --tail=20 >&2 || true; exit 1; }
 }
 
 node_healthy() {

@@ -630,7 +630,9 @@ func assertNothingLeft(t *testing.T, ns string) {
 		}
 		secrets, _ := env.cs.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{})
 		for _, s := range secrets.Items {
-			left = append(left, "secret/"+s.Name)
+			if s.Labels[fixtureLabel] == "" {
+				left = append(left, "secret/"+s.Name)
+			}
 		}
 		return len(left) == 0, strings.Join(left, ", ")
 	})

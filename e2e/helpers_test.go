@@ -6,18 +6,25 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"mime/multipart"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -528,4 +535,152 @@ func podRestarts(pod *corev1.Pod) int32 {
 		n += c.RestartCount
 	}
 	return n
+}
+
+// s3Store is the stack's S3 server (ci/node/seaweedfs.yaml): bucket flink, the key pair of its
+// Secret, reached from this machine at its pod's address, from pods at s3Endpoint.
+type s3Store struct {
+	addr, key, secret string
+}
+
+const (
+	s3Endpoint = "http://seaweedfs.s3.svc.cluster.local:8333"
+	s3Bucket   = "flink"
+)
+
+func stackS3(t *testing.T) *s3Store {
+	t.Helper()
+	sec, err := env.cs.CoreV1().Secrets("s3").Get(t.Context(), "s3-credentials", metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("the stack's S3 server (make stack-up starts it): %v", err)
+	}
+	pod := waitPods(t, "s3", "app=seaweedfs", podTimeout, "the S3 server", allReady(1))[0]
+	return &s3Store{addr: net.JoinHostPort(pod.Status.PodIP, "8333"),
+		key: string(sec.Data["AWS_ACCESS_KEY_ID"]), secret: string(sec.Data["AWS_SECRET_ACCESS_KEY"])}
+}
+
+// fixtureLabel marks what a test made in its namespace for a release to use (not the release's).
+const fixtureLabel = "e2e.helm-flink.dev/fixture"
+
+// credentialsIn puts the store's key pair into ns as Secret s3-credentials (what
+// objectStorage.credentials.secretName names).
+func (s *s3Store) credentialsIn(t *testing.T, ns string) {
+	t.Helper()
+	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "s3-credentials", Labels: map[string]string{fixtureLabel: "s3"}},
+		StringData: map[string]string{"AWS_ACCESS_KEY_ID": s.key, "AWS_SECRET_ACCESS_KEY": s.secret}}
+	if _, err := env.cs.CoreV1().Secrets(ns).Create(t.Context(), sec, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// values are the chart values (key=value, as --set takes them) that keep a release's state in
+// the store under prefix (the presto file system, s3p://), with the key pair from credentialsIn.
+func (s *s3Store) values(prefix string) []string {
+	base := "s3p://" + s3Bucket + "/" + prefix
+	return []string{"objectStorage.plugins={s3-fs-presto}", "objectStorage.s3.endpoint=" + s3Endpoint,
+		"objectStorage.s3.pathStyleAccess=true", "objectStorage.credentials.secretName=s3-credentials",
+		`flinkConfiguration.state\.checkpoints\.dir=` + base + "/checkpoints",
+		`flinkConfiguration.state\.savepoints\.dir=` + base + "/savepoints"}
+}
+
+// setFlags is a --set flag for each key=value.
+func setFlags(kv []string) []string {
+	var out []string
+	for _, s := range kv {
+		out = append(out, "--set", s)
+	}
+	return out
+}
+
+// objectKey is the key of a Flink location in the store's bucket ("" when it is elsewhere).
+func objectKey(uri string) string {
+	for _, scheme := range []string{"s3://", "s3p://", "s3a://"} {
+		if rest, ok := strings.CutPrefix(uri, scheme+s3Bucket+"/"); ok {
+			return rest
+		}
+	}
+	return ""
+}
+
+// list is every key under prefix, through the S3 API (ListObjectsV2, signed).
+func (s *s3Store) list(t *testing.T, prefix string) []string {
+	t.Helper()
+	var keys []string
+	token := ""
+	for {
+		q := url.Values{"list-type": {"2"}, "prefix": {prefix}}
+		if token != "" {
+			q.Set("continuation-token", token)
+		}
+		var res struct {
+			Contents []struct {
+				Key string `xml:"Key"`
+			} `xml:"Contents"`
+			IsTruncated           bool   `xml:"IsTruncated"`
+			NextContinuationToken string `xml:"NextContinuationToken"`
+		}
+		body := s.do(t, http.MethodGet, "/"+s3Bucket, q)
+		if err := xml.Unmarshal(body, &res); err != nil {
+			t.Fatalf("S3 list %s: %v\n%s", prefix, err, body)
+		}
+		for _, c := range res.Contents {
+			keys = append(keys, c.Key)
+		}
+		if !res.IsTruncated {
+			return keys
+		}
+		token = res.NextContinuationToken
+	}
+}
+
+// do sends a request signed with AWS Signature Version 4 (region us-east-1, empty body).
+func (s *s3Store) do(t *testing.T, method, path string, q url.Values) []byte {
+	t.Helper()
+	now := time.Now().UTC()
+	stamp, day := now.Format("20060102T150405Z"), now.Format("20060102")
+	emptyHash := hex.EncodeToString(sha256.New().Sum(nil))
+	// Canonical query: keys sorted, each part percent-encoded as AWS does (space as %20).
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(q)) {
+		parts = append(parts, awsEscape(k)+"="+awsEscape(q.Get(k)))
+	}
+	query := strings.Join(parts, "&")
+	headers := "host:" + s.addr + "\nx-amz-content-sha256:" + emptyHash + "\nx-amz-date:" + stamp + "\n"
+	signed := "host;x-amz-content-sha256;x-amz-date"
+	canonical := strings.Join([]string{method, path, query, headers, signed, emptyHash}, "\n")
+	scope := day + "/us-east-1/s3/aws4_request"
+	sum := sha256.Sum256([]byte(canonical))
+	toSign := "AWS4-HMAC-SHA256\n" + stamp + "\n" + scope + "\n" + hex.EncodeToString(sum[:])
+	key := []byte("AWS4" + s.secret)
+	for _, part := range []string{day, "us-east-1", "s3", "aws4_request"} {
+		key = hmacSHA256(key, part)
+	}
+	req, err := http.NewRequestWithContext(t.Context(), method, "http://"+s.addr+path+"?"+query, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("x-amz-date", stamp)
+	req.Header.Set("x-amz-content-sha256", emptyHash)
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+s.key+"/"+scope+", SignedHeaders="+signed+
+		", Signature="+hex.EncodeToString(hmacSHA256(key, toSign)))
+	resp, err := restClient.Do(req)
+	if err != nil {
+		t.Fatalf("S3 %s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("S3 %s %s?%s: %s\n%s", method, path, query, resp.Status, body)
+	}
+	return body
+}
+
+func hmacSHA256(key []byte, data string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(data))
+	return m.Sum(nil)
+}
+
+func awsEscape(s string) string {
+	return strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
 }

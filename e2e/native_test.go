@@ -591,23 +591,27 @@ func TestNativeHelmUpgradeRetiresTaskManagers(t *testing.T) {
 	}
 }
 
-// Native session with Kubernetes HA: a JobManager pod that dies is replaced by its Deployment;
-// the new JobManager recovers the job from HA and takes over the TaskManager pods the old one
-// created (the same pods, owned by the same Deployment). The uninstall's hook deletes the HA
+// Native session with Kubernetes HA, its storage on S3: a JobManager whose JVM dies is started
+// again by the kubelet; the new JobManager recovers the job from the HA metadata in the bucket
+// and takes over the TaskManager pods the old one created (the same pods, owned by the same
+// Deployment). The uninstall's hook deletes the HA
 // ConfigMaps: nothing is left.
 func TestNativeHighAvailability(t *testing.T) {
 	t.Parallel()
+	store := stackS3(t)
 	for _, v := range nativeVersions() {
 		t.Run(v.name, func(t *testing.T) {
 			t.Parallel()
 			ns := restrictedNamespace(t)
-			// The TaskManagers the successor takes over are idle until its recovered job asks for
-			// their slots, which on a loaded node can be later than the default 30 s after they
-			// registered: Flink would then delete them as idle and ask for new pods.
-			c, _ := installNative(t, ns, "flink-session", v, "native.minTaskManagers=0", "native.taskManagerTimeout=5min",
-				"highAvailability.enabled=true", "highAvailability.storageDir=file:///flink-data/ha",
-				"persistence.enabled=true", "persistence.size=1Gi", "persistence.keepOnUninstall=false",
-				`flinkConfiguration.execution\.checkpointing\.interval=2s`)
+			store.credentialsIn(t, ns)
+			// HA metadata, checkpoints and savepoints on S3 (the stack's store), through the presto
+			// file system the chart enables. The TaskManagers the successor takes over are idle
+			// until its recovered job asks for their slots, which on a loaded node can be later
+			// than the default 30 s after they registered: Flink would then delete them as idle
+			// and ask for new pods.
+			c, _ := installNative(t, ns, "flink-session", v, append(store.values(ns), "native.minTaskManagers=0", "native.taskManagerTimeout=5min",
+				"highAvailability.enabled=true", "highAvailability.storageDir=s3p://"+s3Bucket+"/"+ns+"/ha",
+				`flinkConfiguration.execution\.checkpointing\.interval=2s`)...)
 			old := c.jobManagerPod(t)
 			rest := nativeREST(t, ns, old.Name)
 			job := rest.run(rest.upload(exampleJar(v.release, "TopSpeedWindowing")), 4)
@@ -646,6 +650,9 @@ func TestNativeHighAvailability(t *testing.T) {
 				}
 			}
 			c.assertFlinkCreated(t, after)
+			if ha := store.list(t, ns+"/ha/"); len(ha) == 0 {
+				t.Fatalf("no HA metadata under s3p://%s/%s/ha", s3Bucket, ns)
+			}
 			c.uninstall(t)
 		})
 	}

@@ -324,6 +324,11 @@ func TestUpgradeApplicationLastState(t *testing.T) {
 		}
 		return before >= 2, fmt.Sprintf("%d completed", c.Counts.Completed)
 	})
+	if cp := waitCheckpoint(t, rest, jobID, 0); !strings.HasPrefix(cp.Path, "file:/flink-data/checkpoints/") {
+		t.Fatalf("checkpoint %d at %q, want on the claim", cp.ID, cp.Path)
+	} else {
+		t.Logf("checkpoint %d on the volume in %d ms: %s", cp.ID, cp.DurationMs, cp.Path)
+	}
 
 	out, _, code = s.run(t, "upgrade", "app", chart, "-n", ns, "--reuse-values", "--upgrade-mode", "last-state",
 		"--set-string", `flinkConfiguration.execution\.checkpointing\.interval=3s`, "-o", "json")

@@ -37,6 +37,9 @@ func Scheme(uri string) string {
 	return strings.ToLower(s)
 }
 
+// ObjectStore says whether uri is on an object store the charts enable (s3://, gs://, abfs://…).
+func ObjectStore(uri string) bool { return len(objectStore(Scheme(uri))) > 0 }
+
 // objectStore: the file systems that serve scheme (nil for file://, hdfs:// and what Flink has
 // built in).
 func objectStore(scheme string) []FileSystem {

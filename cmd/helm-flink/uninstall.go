@@ -51,5 +51,8 @@ func (o *uninstallOptions) Run(ctx context.Context) error {
 			fmt.Fprintf(w, "deleted HA config map %s\n", cm)
 		}
 		fmt.Fprintf(w, "release %q uninstalled\n", res.Release)
+		for _, k := range res.StateKept {
+			fmt.Fprintf(w, "state left on object storage: %s (%s); delete it with the store's own tools when no longer needed\n", k.URI, k.Value)
+		}
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/helm-flink/helm-flink/plugin/jobmanager"
 	"github.com/helm-flink/helm-flink/plugin/kube"
 	"github.com/helm-flink/helm-flink/plugin/savepoint"
+	"github.com/helm-flink/helm-flink/schema"
 )
 
 // Uninstall removes a release; New sets the defaults.
@@ -47,6 +49,32 @@ type Result struct {
 	// Ended are the jobs that were running without --stop-jobs: the uninstall ended them
 	// without a savepoint.
 	Ended []jobmanager.Job `json:"jobsEndedWithoutSavepoint,omitempty"`
+	// StateKept are the release's state locations on object storage, which an uninstall leaves.
+	StateKept []KeptState `json:"stateKept,omitempty"`
+}
+
+// KeptState is a state location the uninstall leaves on object storage: the value that names it
+// and its URI, and where the savepoints the job was stopped to went.
+type KeptState struct {
+	Value string `json:"value"`
+	URI   string `json:"uri"`
+}
+
+// keptState lists rel's state locations on object storage, and the --savepoint-dir of this
+// uninstall when it is there, by value path.
+func keptState(rel *act.Release, savepointDir string) []KeptState {
+	locs := schema.StateLocations(rel.Values)
+	if savepointDir != "" {
+		locs["--savepoint-dir"] = savepointDir
+	}
+	var out []KeptState
+	for at, uri := range locs {
+		if schema.ObjectStore(uri) && at != "job.fromSavepoint" {
+			out = append(out, KeptState{Value: at, URI: uri})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Value < out[j].Value })
+	return out
 }
 
 // Validate checks the options before anything is contacted.
@@ -96,6 +124,7 @@ func (u *Uninstall) Run(ctx context.Context, rel *act.Release) (*Result, error) 
 		return res, err
 	}
 	res.SavepointRecord, err = u.settleRecord(ctx, rel)
+	res.StateKept = keptState(rel, u.SavepointDir)
 	return res, err
 }
 

@@ -2,6 +2,7 @@ package uninstall
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -113,5 +114,20 @@ func TestSavepointRecordKeptWithItsSavepoints(t *testing.T) {
 				t.Fatalf("record kept %v (result %q), want %v", kept, res.SavepointRecord, c.kept)
 			}
 		})
+	}
+}
+
+// The state locations on object storage are what an uninstall says it leaves: not file:// ones
+// (the claim, reported with it), nor the savepoint a job started from.
+func TestKeptState(t *testing.T) {
+	rel := &act.Release{Values: map[string]any{
+		"flinkConfiguration": map[string]any{"state.checkpoints.dir": "s3p://flink/c", "state.savepoints.dir": "file:///flink-data/savepoints"},
+		"highAvailability":   map[string]any{"enabled": true, "storageDir": "gs://b/ha"},
+		"job":                map[string]any{"fromSavepoint": "s3p://flink/sp/savepoint-1"},
+	}}
+	got := keptState(rel, "s3a://flink/stopped")
+	want := []KeptState{{"--savepoint-dir", "s3a://flink/stopped"}, {"flinkConfiguration.state.checkpoints.dir", "s3p://flink/c"}, {"highAvailability.storageDir", "gs://b/ha"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("kept %v, want %v", got, want)
 	}
 }

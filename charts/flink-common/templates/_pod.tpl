@@ -93,12 +93,27 @@ readinessProbe:
 checksum/config: {{ include "flink.configChecksum" .ctx }}
 {{- /* The Flink version the image runs (follows image.tag or flinkVersion, never the chart version). */}}
 helm-flink.dev/flink-version: {{ include "flink.version" .ctx | quote }}
+{{- with include "flink.scrapeAnnotations" .ctx }}
+{{ . }}
+{{- end }}
 {{- with .ctx.Values.podAnnotations }}
 {{ toYaml . }}
 {{- end }}
 {{- with (index .ctx.Values .component).podAnnotations }}
 {{ toYaml . }}
 {{- end }}
+{{- end -}}
+
+{{/* The annotations a Prometheus that discovers pods scrapes by (prometheus.io/*, as the
+     kubernetes-pods job of Prometheus's example configuration and community chart read them):
+     the reporter's port; Flink's reporter answers on any path. */}}
+{{- define "flink.scrapeAnnotations" -}}
+{{- $m := .Values.metrics -}}
+{{- if and $m.enabled $m.scrapeAnnotations -}}
+prometheus.io/scrape: "true"
+prometheus.io/port: {{ $m.port | quote }}
+prometheus.io/path: /metrics
+{{- end -}}
 {{- end -}}
 
 {{/* Pod template labels: only those that never change with the chart version (no helm.sh/chart,
@@ -418,6 +433,9 @@ metadata:
     {{- include "flink.podLabels" $ctx | nindent 4 }}
   annotations:
     helm-flink.dev/flink-version: {{ include "flink.version" . | quote }}
+    {{- with include "flink.scrapeAnnotations" . }}
+    {{- . | nindent 4 }}
+    {{- end }}
     {{- with $v.podAnnotations }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
