@@ -34,12 +34,13 @@ func flinkContainer(spec corev1.PodSpec) *corev1.Container {
 // warns, while the plugin refuses.
 func TestObjectStorageRefusedAlike(t *testing.T) {
 	creds := "objectStorage.credentials.secretName=s3"
-	cases := []struct {
+	type storageCase struct {
 		name     string
 		set      []string
 		want     string // the field named; "" when fine
 		chartToo bool   // the chart refuses as well
-	}{
+	}
+	cases := []storageCase{
 		{"s3 with presto and a Secret", []string{"flinkConfiguration.state\\.checkpoints\\.dir=s3://b/c", "objectStorage.plugins={s3-fs-presto}", creds}, "", false},
 		{"s3a with hadoop, nodes' credentials", []string{"flinkConfiguration.state\\.savepoints\\.dir=s3a://b/s", "objectStorage.plugins={s3-fs-hadoop}", "objectStorage.credentials.fromEnvironment=true"}, "", false},
 		{"gs with workload identity", []string{"flinkConfiguration.state\\.savepoints\\.dir=gs://b/s", "objectStorage.plugins={gs-fs-hadoop}", "serviceAccount.annotations.iam\\.gke\\.io/gcp-service-account=f@p.iam.gserviceaccount.com"}, "", false},
@@ -50,6 +51,21 @@ func TestObjectStorageRefusedAlike(t *testing.T) {
 		{"s3 with no plugin", []string{"flinkConfiguration.state\\.checkpoints\\.dir=s3://b/c", creds}, "flinkConfiguration.state.checkpoints.dir", false},
 		{"abfs with the S3 plugin", []string{"flinkConfiguration.state\\.checkpoints\\.dir=abfss://c@a.dfs.core.windows.net/x", "objectStorage.plugins={s3-fs-presto}", "objectStorage.credentials.fromEnvironment=true"}, "flinkConfiguration.state.checkpoints.dir", false},
 		{"file state needs nothing", []string{"persistence.enabled=true", "objectStorage.plugins={s3-fs-presto}"}, "", false},
+	}
+	// And from the plugin's table itself: each file system's schemes, with its own credential
+	// sources and without any.
+	for _, fs := range schema.FileSystems {
+		for _, scheme := range fs.Schemes {
+			dir := "flinkConfiguration.state\\.savepoints\\.dir=" + scheme + "://b/s"
+			base := []string{dir, "objectStorage.plugins={" + fs.Plugin + "}"}
+			cases = append(cases, storageCase{fs.Plugin + " " + scheme + " without credentials", base, "flinkConfiguration.state.savepoints.dir", true})
+			if fs.Identity != "" {
+				cases = append(cases, storageCase{fs.Plugin + " " + scheme + " with its cloud identity", append(base, "serviceAccount.annotations."+strings.ReplaceAll(fs.Identity, ".", "\\.")+"=x"), "", false})
+			}
+			if fs.Secret {
+				cases = append(cases, storageCase{fs.Plugin + " " + scheme + " with the Secret", append(base, creds), "", false})
+			}
+		}
 	}
 	for _, chart := range charts {
 		ch := load(t, chart)
