@@ -5,9 +5,11 @@ import (
 	"testing"
 
 	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/cli/values"
 	"helm.sh/helm/v3/pkg/getter"
+	hrelease "helm.sh/helm/v3/pkg/release"
 
 	pvalues "github.com/helm-flink/helm-flink/plugin/values"
 	"github.com/helm-flink/helm-flink/schema"
@@ -34,23 +36,7 @@ func TestEntrypointEnvRefusedAlike(t *testing.T) {
 		ch := load(t, chart)
 		for _, tc := range cases {
 			t.Run(chart+"/"+tc.name, func(t *testing.T) {
-				user, err := (&values.Options{Values: tc.set}).MergeValues(getter.Providers{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				merged, err := pvalues.ForChart(ch, user)
-				if err != nil {
-					t.Fatal(err)
-				}
-				problems, err := schema.Check(ch, merged, schema.CheckOptions{ReleaseName: "golden"})
-				if err != nil {
-					t.Fatal(err)
-				}
-				install := action.NewInstall(&action.Configuration{})
-				install.DryRun, install.ClientOnly, install.Replace = true, true, true
-				install.ReleaseName, install.Namespace = "golden", "flink"
-				install.KubeVersion = &chartutil.KubeVersion{Version: "v1.37.2", Major: "1", Minor: "37"}
-				_, renderErr := install.Run(ch, user)
+				problems, _, renderErr := checkAndRender(t, ch, tc.set)
 
 				if tc.want == "" {
 					if len(problems) > 0 || renderErr != nil {
@@ -70,4 +56,28 @@ func TestEntrypointEnvRefusedAlike(t *testing.T) {
 			})
 		}
 	}
+}
+
+// checkAndRender judges --set values twice, as `helm flink validate` (schema.Check) and as plain
+// Helm's client-side install (the chart's own refusals); the release holds the render's NOTES.
+func checkAndRender(t *testing.T, ch *chart.Chart, set []string) ([]schema.Problem, *hrelease.Release, error) {
+	t.Helper()
+	user, err := (&values.Options{Values: set}).MergeValues(getter.Providers{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	merged, err := pvalues.ForChart(ch, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	problems, err := schema.Check(ch, merged, schema.CheckOptions{ReleaseName: "golden"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	install := action.NewInstall(&action.Configuration{})
+	install.DryRun, install.ClientOnly, install.Replace = true, true, true
+	install.ReleaseName, install.Namespace = "golden", "flink"
+	install.KubeVersion = &chartutil.KubeVersion{Version: "v1.37.2", Major: "1", Minor: "37"}
+	rel, renderErr := install.Run(ch, user)
+	return problems, rel, renderErr
 }

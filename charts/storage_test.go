@@ -8,13 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"helm.sh/helm/v3/pkg/action"
-	"helm.sh/helm/v3/pkg/chartutil"
-	"helm.sh/helm/v3/pkg/cli/values"
-	"helm.sh/helm/v3/pkg/getter"
 	corev1 "k8s.io/api/core/v1"
 
-	pvalues "github.com/helm-flink/helm-flink/plugin/values"
 	"github.com/helm-flink/helm-flink/schema"
 )
 
@@ -71,23 +66,7 @@ func TestObjectStorageRefusedAlike(t *testing.T) {
 		ch := load(t, chart)
 		for _, tc := range cases {
 			t.Run(chart+"/"+tc.name, func(t *testing.T) {
-				user, err := (&values.Options{Values: tc.set}).MergeValues(getter.Providers{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				merged, err := pvalues.ForChart(ch, user)
-				if err != nil {
-					t.Fatal(err)
-				}
-				problems, err := schema.Check(ch, merged, schema.CheckOptions{ReleaseName: "golden"})
-				if err != nil {
-					t.Fatal(err)
-				}
-				install := action.NewInstall(&action.Configuration{})
-				install.DryRun, install.ClientOnly, install.Replace = true, true, true
-				install.ReleaseName, install.Namespace = "golden", "flink"
-				install.KubeVersion = &chartutil.KubeVersion{Version: "v1.37.2", Major: "1", Minor: "37"}
-				rel, renderErr := install.Run(ch, user)
+				problems, rel, renderErr := checkAndRender(t, ch, tc.set)
 
 				if tc.want == "" {
 					if len(problems) > 0 || renderErr != nil {
