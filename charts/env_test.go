@@ -38,14 +38,8 @@ func TestEntrypointEnvRefusedAlike(t *testing.T) {
 			t.Run(chart+"/"+tc.name, func(t *testing.T) {
 				problems, _, renderErr := checkAndRender(t, ch, tc.set)
 
-				if tc.want == "" {
-					if len(problems) > 0 || renderErr != nil {
-						t.Fatalf("refused: check %v; render %v", problems, renderErr)
-					}
+				if !refusedAt(t, problems, renderErr, tc.want) {
 					return
-				}
-				if len(problems) != 1 || problems[0].Path != tc.want {
-					t.Fatalf("check reports %v, want one problem at %s", problems, tc.want)
 				}
 				if renderErr == nil {
 					t.Fatalf("the chart renders; want it to fail as the check does: %s", problems[0])
@@ -80,4 +74,20 @@ func checkAndRender(t *testing.T, ch *chart.Chart, set []string) ([]schema.Probl
 	install.KubeVersion = &chartutil.KubeVersion{Version: "v1.37.2", Major: "1", Minor: "37"}
 	rel, renderErr := install.Run(ch, user)
 	return problems, rel, renderErr
+}
+
+// refusedAt: with want "" the values must pass both judges (false: nothing more to check); else
+// schema.Check must report exactly one problem, at want (true: the render's verdict is next).
+func refusedAt(t *testing.T, problems []schema.Problem, renderErr error, want string) bool {
+	t.Helper()
+	if want == "" {
+		if len(problems) > 0 || renderErr != nil {
+			t.Fatalf("refused: check %v; render %v", problems, renderErr)
+		}
+		return false
+	}
+	if len(problems) != 1 || problems[0].Path != want {
+		t.Fatalf("check reports %v, want one problem at %s", problems, want)
+	}
+	return true
 }
